@@ -1,0 +1,93 @@
+import type { ByteStream } from './bytes.js';
+
+/**
+ * A pull reader over a byte stream: exact reads, skips, and "read what is there", with an internal
+ * queue so parsers can ask for N bytes regardless of how the producer chunked them. Buffers at most
+ * what one call asks for plus one producer chunk.
+ */
+export class ByteReader {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private ended = false;
+  /** Bytes consumed by the caller so far. */
+  position = 0;
+
+  constructor(stream: ByteStream) {
+    this.it = stream[Symbol.asyncIterator]();
+  }
+
+  private async fill(n: number): Promise<void> {
+    while (this.queued < n && !this.ended) {
+      const r = await this.it.next();
+      if (r.done) { this.ended = true; break; }
+      if (r.value.length === 0) continue;
+      this.queue.push(r.value);
+      this.queued += r.value.length;
+    }
+  }
+
+  /** Takes up to `n` bytes from the queue (no I/O). */
+  private take(n: number): Uint8Array {
+    const first = this.queue[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.queue.shift(); else this.queue[0] = first.subarray(n);
+      this.queued -= n;
+      this.position += n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const head = this.queue[0]!;
+      const k = Math.min(head.length, n - o);
+      out.set(head.subarray(0, k), o);
+      o += k;
+      if (k === head.length) this.queue.shift(); else this.queue[0] = head.subarray(k);
+    }
+    this.queued -= n;
+    this.position += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes, or fewer only at the end of the stream (check the length). */
+  async read(n: number): Promise<Uint8Array> {
+    await this.fill(n);
+    return this.take(Math.min(n, this.queued));
+  }
+
+  /** Whatever is available now (up to `max`), reading once if the queue is empty; empty at end. */
+  async readSome(max: number): Promise<Uint8Array> {
+    if (this.queued === 0) await this.fill(1);
+    if (this.queued === 0) return new Uint8Array(0);
+    return this.take(Math.min(max, this.queue[0]!.length));
+  }
+
+  /** Skips `n` bytes; returns how many were skipped (fewer only at the end). */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.readSome(Math.min(left, 1 << 20));
+      if (c.length === 0) break;
+      left -= c.length;
+    }
+    return n - left;
+  }
+
+  /** True when no byte is left. */
+  async atEnd(): Promise<boolean> {
+    await this.fill(1);
+    return this.queued === 0;
+  }
+
+  /** Stops the producer early (releases file handles). */
+  async close(): Promise<void> {
+    this.queue = [];
+    this.queued = 0;
+    if (!this.ended) {
+      this.ended = true;
+      await this.it.return?.();
+    }
+  }
+}

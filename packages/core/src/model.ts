@@ -1,0 +1,66 @@
+import type { ByteStream } from './bytes.js';
+import type { InnerArchiveInfo } from './plugin.js';
+
+/** A qube as the backup's qubes.xml describes it, in one model for every format. */
+export interface VmInfo {
+  readonly name: string;
+  /** R4 class names: `AppVM`, `TemplateVM`, `StandaloneVM`, `AdminVM`, `DispVM`, ... (core2 classes mapped as Qubes does). */
+  readonly klass: string;
+  /** The raw class name in qubes.xml (core2 `QubesProxyVm`, core3 `AppVM`). */
+  readonly sourceClass?: string;
+  readonly qid?: number;
+  readonly label?: string;
+  /** Template name; undefined when not set. */
+  readonly template?: string;
+  /** `undefined`: the default netvm; `null`: none; otherwise a name. */
+  readonly netvm?: string | null;
+  readonly included: boolean;
+  /** Where its files live in the backup (`vm5/`, `appvms/work`, `dom0-home/user`), when included. */
+  readonly backupPath?: string;
+  /** Bytes the backup holds for it, as qubes.xml says. */
+  readonly backupSize?: number;
+  readonly properties: Readonly<Record<string, string | null>>;
+  readonly features: Readonly<Record<string, string | boolean>>;
+  readonly tags: readonly string[];
+  readonly devices: readonly DeviceInfo[];
+}
+
+export interface DeviceInfo {
+  readonly devclass: string;
+  readonly backend: string;
+  readonly id: string;
+  readonly required?: boolean;
+  readonly mode?: string;
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** dom0's home directory archive. */
+export interface Dom0HomeInfo {
+  readonly user: string;
+  readonly backupPath: string;
+  readonly backupSize?: number;
+}
+
+/** What `info` shows: the verified header and the VMs. */
+export interface BackupModel {
+  readonly version: number;
+  /** The parsed header, keys as in the file. */
+  readonly header: Readonly<Record<string, string>>;
+  readonly encrypted: boolean;
+  readonly compressed: boolean;
+  readonly compressionFilter?: string;
+  /** False for v1 (a plain directory): nothing is authenticated. */
+  readonly authenticated: boolean;
+  readonly vms: readonly VmInfo[];
+  readonly dom0Home?: Dom0HomeInfo;
+  /** Global properties (default netvm, template...). */
+  readonly globals: Readonly<Record<string, string | null>>;
+}
+
+/** One inner archive: authenticated, decrypted and decompressed tar bytes. */
+export interface InnerArchive extends InnerArchiveInfo {
+  /** The prefix that member names start with (`vm5/`, `dom0-home/`, `vm4/./`), to map them to the output layout. */
+  readonly prefix: string;
+  /** The tar stream. Single-volume formats yield one volume; v2 yields one per chunk. */
+  volumes(): AsyncIterable<ByteStream>;
+}

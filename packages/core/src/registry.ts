@@ -1,0 +1,114 @@
+import { UnsupportedError } from './errors.js';
+import type { Backend, Cipher, Compressor, Container, FormatPlugin, Mac, PluginInfo, PluginKind } from './plugin.js';
+
+/** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
+export type PluginDescriptor<K extends PluginKind = PluginKind> = PluginInfo<K> & { create(): PluginOf<K> };
+
+export type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
+  : K extends 'container' ? Container
+  : K extends 'cipher' ? Cipher
+  : K extends 'mac' ? Mac
+  : K extends 'compressor' ? Compressor
+  : never;
+
+export interface GetOptions {
+  /** Ask for one backend; by default `node` is preferred where the runtime has node:* modules. */
+  backend?: Backend;
+}
+
+const KIND_LABEL: Record<PluginKind, string> = {
+  format: 'backup format',
+  container: 'container',
+  cipher: 'cipher',
+  mac: 'MAC algorithm',
+  compressor: 'compression filter',
+};
+
+const hasNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/**
+ * The explicit plugin registry. Nothing is scanned: plugins are added with `use` (chainable), and
+ * the CLI and library reach every format, container, cipher, MAC and codec only through `get`.
+ * A registry freezes on first `get`; `clone()` gives a mutable copy.
+ */
+export class Registry {
+  private readonly plugins: PluginDescriptor[] = [];
+  private frozen = false;
+  private readonly instances = new Map<PluginDescriptor, unknown>();
+  /** Which backend `get` prefers when both exist. */
+  readonly preferred: Backend;
+
+  constructor(options: { preferred?: Backend } = {}) {
+    this.preferred = options.preferred ?? (hasNode ? 'node' : 'portable');
+  }
+
+  use(...descriptors: readonly (PluginDescriptor | readonly PluginDescriptor[])[]): this {
+    if (this.frozen) throw new Error('registry is frozen (already used); call clone() to change it');
+    for (const d of descriptors.flat()) {
+      if (d.backend === 'node' && !hasNode) continue;
+      for (const n of namesOf(d)) {
+        if (this.find(d.kind, n, d.backend)) {
+          throw new Error(`duplicate ${d.kind} plugin '${n}' for backend ${d.backend}`);
+        }
+      }
+      this.plugins.push(d);
+    }
+    return this;
+  }
+
+  clone(options: { preferred?: Backend } = {}): Registry {
+    const r = new Registry({ preferred: options.preferred ?? this.preferred });
+    r.plugins.push(...this.plugins);
+    return r;
+  }
+
+  /** Removes every plugin of a kind and name (all backends); for tests and for users who opt out. */
+  remove(kind: PluginKind, name: string): this {
+    if (this.frozen) throw new Error('registry is frozen (already used); call clone() to change it');
+    for (let i = this.plugins.length - 1; i >= 0; i--) {
+      const d = this.plugins[i]!;
+      if (d.kind === kind && namesOf(d).includes(name.toLowerCase())) this.plugins.splice(i, 1);
+    }
+    return this;
+  }
+
+  has(kind: PluginKind, name: string, options: GetOptions = {}): boolean {
+    return this.pick(kind, name, options) !== undefined;
+  }
+
+  /** The plugin for a kind and name (case-insensitive, aliases included); UnsupportedError when none. */
+  get<K extends PluginKind>(kind: K, name: string, options: GetOptions = {}): PluginOf<K> {
+    this.frozen = true;
+    const d = this.pick(kind, name, options);
+    if (!d) {
+      const known = this.list(kind).map((p) => p.name);
+      throw new UnsupportedError(
+        `no ${options.backend ?? ''}${options.backend ? ' ' : ''}plugin for ${KIND_LABEL[kind]} '${name}'` +
+          (known.length ? ` (known: ${[...new Set(known)].join(', ')})` : ''),
+      );
+    }
+    let inst = this.instances.get(d);
+    if (inst === undefined) { inst = d.create(); this.instances.set(d, inst); }
+    return inst as PluginOf<K>;
+  }
+
+  /** Descriptors of a kind, in registration order. */
+  list<K extends PluginKind>(kind: K): PluginDescriptor<K>[] {
+    return this.plugins.filter((p): p is PluginDescriptor<K> => p.kind === kind);
+  }
+
+  private pick(kind: PluginKind, name: string, options: GetOptions): PluginDescriptor | undefined {
+    if (options.backend) return this.find(kind, name, options.backend);
+    const other: Backend = this.preferred === 'node' ? 'portable' : 'node';
+    return this.find(kind, name, this.preferred) ?? this.find(kind, name, other);
+  }
+
+  private find(kind: PluginKind, name: string, backend: Backend): PluginDescriptor | undefined {
+    const n = name.toLowerCase();
+    return this.plugins.find((p) => p.kind === kind && p.backend === backend && namesOf(p).includes(n));
+  }
+}
+
+function namesOf(d: PluginInfo): string[] {
+  return [d.name, ...(d.aliases ?? [])].map((s) => s.toLowerCase());
+}

@@ -1,0 +1,27 @@
+import type { ByteStream } from './bytes.js';
+
+/** Adapts a Node-style or WHATWG readable of bytes (anything async-iterable) to a ByteStream of Uint8Array. */
+export async function* asByteStream(source: AsyncIterable<unknown>): ByteStream {
+  for await (const c of source) {
+    if (c instanceof Uint8Array) yield c;
+    else if (typeof c === 'string') yield new TextEncoder().encode(c);
+    else throw new TypeError('stream produced a non-byte chunk');
+  }
+}
+
+/** Concatenates streams in order. */
+export async function* concatStreams(streams: AsyncIterable<ByteStream> | Iterable<ByteStream>): ByteStream {
+  for await (const s of streams) yield* s;
+}
+
+/** Re-chunks a stream into pieces of at most `size` bytes (for decoders that stall on huge inputs). */
+export async function* rechunk(stream: ByteStream, size: number): ByteStream {
+  for await (const c of stream) {
+    for (let o = 0; o < c.length; o += size) yield c.subarray(o, Math.min(c.length, o + size));
+  }
+}
+
+/** Counts bytes flowing through, reporting deltas. */
+export async function* counted(stream: ByteStream, onBytes: (n: number) => void): ByteStream {
+  for await (const c of stream) { onBytes(c.length); yield c; }
+}

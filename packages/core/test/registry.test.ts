@@ -1,0 +1,38 @@
+import { describe, expect, test } from '@jest/globals';
+import { Registry, type PluginDescriptor, type Compressor, exitCodeOf, WrongPassphraseError, CorruptBackupError } from '@qubes-backup/core';
+
+const identity = (name: string, backend: 'node' | 'portable', aliases: string[] = []): PluginDescriptor<'compressor'> => ({
+  kind: 'compressor', name, aliases, backend,
+  create: (): Compressor => ({ info: { kind: 'compressor', name, backend }, decompress: (d) => d }),
+});
+
+describe('Registry', () => {
+  test('prefers the node backend, finds aliases case-insensitively', () => {
+    const r = new Registry().use(identity('gzip', 'portable', ['pigz']), identity('gzip', 'node', ['pigz']));
+    expect(r.get('compressor', 'PIGZ').info.backend).toBe('node');
+    expect(r.get('compressor', 'gzip', { backend: 'portable' }).info.backend).toBe('portable');
+  });
+  test('unknown names throw UnsupportedError listing the known ones', () => {
+    const r = new Registry().use(identity('gzip', 'portable'));
+    expect(() => r.get('compressor', 'sh')).toThrow(/no plugin for compression filter 'sh' \(known: gzip\)/);
+    try { r.get('format', 'v9'); } catch (e) { expect(exitCodeOf(e)).toBe(3); }
+  });
+  test('duplicates throw; a used registry is frozen; clone is mutable', () => {
+    const r = new Registry().use(identity('xz', 'portable'));
+    expect(() => r.use(identity('xz', 'portable'))).toThrow(/duplicate/);
+    r.get('compressor', 'xz');
+    expect(() => r.use(identity('zstd', 'portable'))).toThrow(/frozen/);
+    const c = r.clone().remove('compressor', 'xz');
+    expect(c.has('compressor', 'xz')).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  test('one-line messages naming the member, stable exit codes', () => {
+    const e = new WrongPassphraseError('wrong passphrase', { member: 'backup-header.hmac' });
+    expect(e.message).toBe('backup-header.hmac: wrong passphrase');
+    expect(e.code).toBe('E_PASSPHRASE');
+    expect(exitCodeOf(e)).toBe(2);
+    expect(exitCodeOf(new CorruptBackupError('x'))).toBe(3);
+  });
+});
