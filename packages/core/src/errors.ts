@@ -117,3 +117,12 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
 export function exitCodeOf(e: unknown): number {
   return isQubesBackupError(e) ? EXIT_CODES[e.code] : 4;
 }
+
+/** The same error naming `member`, unless it already names one; non-library errors become IoError or stay as they are. */
+export function withMember(e: unknown, member: string): unknown {
+  if (!isQubesBackupError(e) || e.member !== undefined) return e;
+  const copy = new QubesBackupError(e.code, e.message, { member, cause: e.cause });
+  copy.name = e.name;
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(e));
+  return copy;
+}

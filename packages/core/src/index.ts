@@ -16,3 +16,6 @@ export * from './streams.js';
 export * from './plugin.js';
 export * from './model.js';
 export * from './registry.js';
+export * from './backup-header.js';
+export * from './member-cursor.js';
+export * from './compression-filter.js';

@@ -63,4 +63,6 @@ export interface InnerArchive extends InnerArchiveInfo {
   readonly prefix: string;
   /** The tar stream. Single-volume formats yield one volume; v2 yields one per chunk. */
   volumes(): AsyncIterable<ByteStream>;
+  /** True when volumes form one GNU multi-volume tar (format 2); read them with `Container.volumeEntries`. */
+  readonly multiVolume?: boolean;
 }

@@ -25,3 +25,36 @@ export async function* rechunk(stream: ByteStream, size: number): ByteStream {
 export async function* counted(stream: ByteStream, onBytes: (n: number) => void): ByteStream {
   for await (const c of stream) { onBytes(c.length); yield c; }
 }
+
+/**
+ * Lets a consumer stop early without closing the producer: `stream` never forwards `return()`, and
+ * `rest()` drains what the consumer left. Used to let the inner tar reader stop at its end marker
+ * while every remaining chunk is still read and authenticated.
+ */
+export function shielded(source: ByteStream): { stream: ByteStream; rest(): Promise<number> } {
+  const it = source[Symbol.asyncIterator]();
+  let done = false;
+  const stream: ByteStream = {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (done) return { done: true, value: undefined };
+        const r = await it.next();
+        if (r.done) done = true;
+        return r;
+      },
+      async return() { return { done: true, value: undefined }; },
+    }),
+  };
+  return {
+    stream,
+    async rest() {
+      let n = 0;
+      while (!done) {
+        const r = await it.next();
+        if (r.done) { done = true; break; }
+        n += r.value.length;
+      }
+      return n;
+    },
+  };
+}
