@@ -1,5 +1,5 @@
 import type { ByteStream } from './bytes.js';
-import type { InnerArchiveInfo } from './plugin.js';
+import type { InnerArchiveInfo, Member } from './plugin.js';
 
 /** A qube as the backup's qubes.xml describes it, in one model for every format. */
 export interface VmInfo {
@@ -65,4 +65,9 @@ export interface InnerArchive extends InnerArchiveInfo {
   volumes(): AsyncIterable<ByteStream>;
   /** True when volumes form one GNU multi-volume tar (format 2); read them with `Container.volumeEntries`. */
   readonly multiVolume?: boolean;
+  /**
+   * For formats whose archives are not tar streams (format 1 is a plain directory): the members
+   * themselves. When present, `volumes()` is not used.
+   */
+  members?(): AsyncIterable<Member>;
 }

@@ -133,6 +133,8 @@ export interface FormatContext extends ReadOptions {
   readonly forceCompressionFilter?: string;
   /** Largest logical size any restored file may claim. */
   readonly maxFileSize?: number;
+  /** The user accepted legacy risks (`--legacy`): header-less format 2, whose header cannot be authenticated. */
+  readonly legacy?: boolean;
 }
 
 /** A format version as a plugin: composes containers, macs, ciphers and compressors from the registry. */
