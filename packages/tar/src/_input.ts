@@ -1,0 +1,85 @@
+import { ByteReader, concatBytes, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { SEEK_THRESHOLD } from './limits.js';
+
+async function* empty(): ByteStream {}
+
+/**
+ * The byte stream under a tar reader, with an absolute position. Over a seekable ByteSource, a
+ * long skip re-opens the source at the target instead of reading through the bytes in between.
+ */
+export class Input {
+  private reader: ByteReader;
+  /** Absolute offset of the current reader's first byte. */
+  private base = 0;
+
+  constructor(
+    private readonly source: ByteSource | undefined,
+    stream: ByteStream,
+    private readonly opts: ReadOptions,
+  ) {
+    this.reader = new ByteReader(stream);
+  }
+
+  get position(): number {
+    return this.base + this.reader.position;
+  }
+
+  private progress(n: number): void {
+    if (n > 0) this.opts.onProgress?.(n);
+  }
+
+  /** Exactly `n` bytes, fewer only at the end. */
+  async read(n: number): Promise<Uint8Array> {
+    // Built on readSome: ByteReader.read at the end of its stream throws a TypeError (core bug, reported).
+    const first = await this.readSome(n);
+    if (first.length === n || first.length === 0) return first;
+    const parts = [first];
+    let got = first.length;
+    while (got < n) {
+      const c = await this.readSome(n - got);
+      if (c.length === 0) break;
+      parts.push(c);
+      got += c.length;
+    }
+    return concatBytes(parts);
+  }
+
+  /** Up to `max` bytes; empty only at the end. */
+  async readSome(max: number): Promise<Uint8Array> {
+    const b = await this.reader.readSome(max);
+    this.progress(b.length);
+    return b;
+  }
+
+  /** Skips `n` bytes; returns how many there were (fewer only at the end). */
+  async skip(n: number): Promise<number> {
+    if (n >= SEEK_THRESHOLD && this.source?.seekable) return this.seek(n);
+    const k = await this.reader.skip(n);
+    this.progress(k);
+    return k;
+  }
+
+  private async seek(n: number): Promise<number> {
+    const from = this.position;
+    const target = from + n;
+    await this.reader.close();
+    const size = this.source!.size;
+    if (size !== undefined && target > size) {
+      // Nothing left to read: the caller reports the truncation.
+      this.reader = new ByteReader(empty());
+      this.base = size;
+      this.progress(Math.max(0, size - from));
+      return Math.max(0, size - from);
+    }
+    // Open one byte early and read it, so a target past the end is noticed even when size is unknown.
+    this.reader = new ByteReader(this.source!.stream(target - 1, this.opts));
+    this.base = target - 1;
+    const probe = await this.reader.readSome(1);
+    this.progress(n);
+    return probe.length === 1 ? n : n - 1;
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
+}
