@@ -1,1 +1,24 @@
-export {};
+/**
+ * @qubes-backup/cipher-scrypt: the `scrypt enc` container (backup format 4) as a Cipher and a Mac.
+ *
+ * - **Unit**: one `scrypt enc` output: a 96-byte header, the AES-256-CTR ciphertext, a 32-byte
+ *   HMAC-SHA256 trailer over everything before it. Each format-4 chunk is one unit.
+ * - **Header**: magic `scrypt`, version 0, logN, r, p, salt, a SHA-256 checksum, and the header
+ *   HMAC that checks the passphrase.
+ * - **Keys**: dk = scrypt(passphrase, salt, 2^logN, r, p, 64); dk[0..32] decrypts, dk[32..64] MACs.
+ * - **maxmem**: the KDF memory limit (128·N·r·p bytes), checked before allocating.
+ *
+ * `node` descriptors use node:crypto; `portable` ones use @noble and run in browsers.
+ */
+export {
+  SCRYPT_HEADER_SIZE, SCRYPT_TRAILER_SIZE, SCRYPT_MIN_UNIT_SIZE, parseScryptHeader, type ScryptHeader,
+} from './header.js';
+export { DEFAULT_MAXMEM, MAX_LOGN, type ScryptKeys, type DeriveOptions } from './keys.js';
+export { DEFAULT_MAX_UNIT_SIZE, type UnitOptions } from './unit.js';
+export type { ScryptLimits } from './cipher.js';
+export {
+  createScryptCipher, createScryptMac, deriveScryptKeys, decryptScryptWithKeys,
+  type ScryptFactoryOptions, type DeriveScryptKeysOptions,
+} from './api.js';
+export { scryptCipherNode, scryptMacNode } from './node.js';
+export { scryptCipherPortable, scryptMacPortable } from './portable.js';

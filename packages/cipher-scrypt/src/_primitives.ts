@@ -1,0 +1,22 @@
+import type { Backend } from '@qubes-backup/core';
+
+/** An incremental MAC. */
+export interface IncrementalMac {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+/** A keystream cipher fed in order; every piece but the last is a multiple of 16 bytes. */
+export interface CtrDecryptor {
+  update(piece: Uint8Array): Uint8Array;
+}
+
+/** What a backend provides to the scrypt container code. */
+export interface ScryptPrimitives {
+  readonly backend: Backend;
+  /** scrypt(pass, salt, N, r, p) → 64 bytes, without blocking the event loop for long. */
+  scrypt(pass: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, signal?: AbortSignal): Promise<Uint8Array>;
+  hmacSha256(key: Uint8Array): IncrementalMac;
+  /** AES-256-CTR with the all-zero initial counter block. */
+  aes256Ctr(key: Uint8Array): CtrDecryptor;
+}

@@ -1,0 +1,36 @@
+import { assertBytes, type Cipher, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith } from './keys.js';
+import { DEFAULT_MAX_UNIT_SIZE, checkMaxUnitSize, decryptUnit } from './unit.js';
+import type { ScryptPrimitives } from './_primitives.js';
+
+/** Limits of a scrypt Cipher or Mac. */
+export interface ScryptLimits {
+  /** KDF memory limit in bytes (128·N·r·p); default 2 GiB. */
+  maxmem?: number;
+  /** Largest unit buffered before its trailer verifies; default 128 MiB. */
+  maxUnitSize?: number;
+}
+
+export function resolveLimits(limits: ScryptLimits): Required<ScryptLimits> {
+  const maxmem = limits.maxmem ?? DEFAULT_MAXMEM;
+  const maxUnitSize = limits.maxUnitSize ?? DEFAULT_MAX_UNIT_SIZE;
+  checkMaxmem(maxmem);
+  checkMaxUnitSize(maxUnitSize);
+  return { maxmem, maxUnitSize };
+}
+
+export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits = {}): Cipher {
+  const { maxmem, maxUnitSize } = resolveLimits(limits);
+  return {
+    info: { kind: 'cipher', name: 'scrypt', backend: prims.backend },
+    decrypt(data: ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
+      assertBytes(passphrase, 'passphrase');
+      const signal = opts.signal;
+      return decryptUnit(
+        data,
+        (header) => deriveKeysWith(prims, header, passphrase, signal ? { maxmem, signal } : { maxmem }),
+        { ...opts, maxUnitSize },
+      );
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { createDecipheriv, createHmac, scrypt } from 'node:crypto';
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+import type { Cipher, Mac, PluginDescriptor } from '@qubes-backup/core';
+import { makeScryptCipher } from './cipher.js';
+import { makeScryptMac } from './mac.js';
+import type { ScryptPrimitives } from './_primitives.js';
+
+const SLACK = 64 * 1024 * 1024;
+
+/** node:crypto primitives. The KDF is the async `crypto.scrypt` (libuv thread pool), never scryptSync. */
+export const scryptPrimitivesNode: ScryptPrimitives = {
+  backend: 'node',
+  async scrypt(pass, salt, N, r, p, signal) {
+    // OpenSSL refuses N ≥ 2^(16·r) (an RFC 7914 rule the scrypt CLI does not apply); only r = 1 can hit it.
+    if (Math.log2(N) >= 16 * r) {
+      return scryptAsync(pass, salt, { N, r, p, dkLen: 64, maxmem: 128 * N * r * p + 128 * r * (p + 2) });
+    }
+    const dk = await new Promise<Uint8Array>((resolve, reject) => {
+      scrypt(pass, salt, 64, { N, r, p, maxmem: 128 * N * r * p + SLACK }, (err, key) => {
+        if (err) reject(err); else resolve(key);
+      });
+    });
+    if (signal?.aborted) { dk.fill(0); signal.throwIfAborted(); }
+    return dk;
+  },
+  hmacSha256(key) {
+    const h = createHmac('sha256', key);
+    return { update: (d) => { h.update(d); }, digest: () => h.digest() };
+  },
+  aes256Ctr(key) {
+    const d = createDecipheriv('aes-256-ctr', key, new Uint8Array(16));
+    return { update: (piece) => d.update(piece) };
+  },
+};
+
+/** `scrypt` as a Cipher (node:crypto). */
+export const scryptCipherNode: PluginDescriptor<'cipher'> = {
+  kind: 'cipher', name: 'scrypt', backend: 'node',
+  create: (): Cipher => makeScryptCipher(scryptPrimitivesNode),
+};
+
+/** `scrypt` as the format-4 header Mac (node:crypto). */
+export const scryptMacNode: PluginDescriptor<'mac'> = {
+  kind: 'mac', name: 'scrypt', backend: 'node',
+  create: (): Mac => makeScryptMac(scryptPrimitivesNode),
+};

@@ -1,0 +1,174 @@
+import {
+  AuthenticationError, ByteReader, CorruptBackupError, assertSafeInteger, equalBytes, once,
+  type ByteStream, type ReadOptions,
+} from '@qubes-backup/core';
+import {
+  SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, looksLikeScrypt, parseScryptHeader,
+  type ScryptHeader,
+} from './header.js';
+import { keyMaterial, type ScryptKeys } from './keys.js';
+import type { IncrementalMac } from './_primitives.js';
+
+/** Default bound on one buffered unit (a Qubes chunk is 100 MiB + 128 bytes). */
+export const DEFAULT_MAX_UNIT_SIZE = 128 * 1024 * 1024;
+/** Largest piece read or yielded at once; a multiple of the AES block. */
+export const PIECE_SIZE = 1024 * 1024;
+
+export interface UnitOptions extends ReadOptions {
+  /** Largest unit (header + ciphertext + trailer) accepted; the body must be buffered until the trailer verifies. */
+  maxUnitSize?: number;
+}
+
+export function checkMaxUnitSize(n: number): void {
+  assertSafeInteger(n, 'maxUnitSize', SCRYPT_MIN_UNIT_SIZE);
+}
+
+/** Produces the keys for a parsed header; called as soon as the header is in. */
+export type KeySource = (header: ScryptHeader) => Promise<ScryptKeys>;
+
+/** The buffered body (everything after the header) as a list of parts, with a cursor for the MAC. */
+class Body {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+  private macPart = 0;
+  private macOffset = 0;
+  private macPos = 0;
+
+  push(c: Uint8Array): void {
+    this.parts.push(c);
+    this.length += c.length;
+  }
+
+  /** Feeds body bytes [macPos, end) to the MAC. */
+  macUpTo(mac: IncrementalMac, end: number): void {
+    while (this.macPos < end) {
+      const part = this.parts[this.macPart]!;
+      const k = Math.min(part.length - this.macOffset, end - this.macPos);
+      mac.update(part.subarray(this.macOffset, this.macOffset + k));
+      this.macPos += k;
+      this.macOffset += k;
+      if (this.macOffset === part.length) { this.macPart++; this.macOffset = 0; }
+    }
+  }
+
+  /** Body bytes [start, end) as pieces of at most `size` bytes; views where possible, copies across parts. */
+  *pieces(start: number, end: number, size: number): Generator<Uint8Array> {
+    let i = 0;
+    let partStart = 0;
+    let pos = start;
+    while (pos < end) {
+      while (partStart + this.parts[i]!.length <= pos) { partStart += this.parts[i]!.length; i++; }
+      const want = Math.min(size, end - pos);
+      const part = this.parts[i]!;
+      const off = pos - partStart;
+      if (off + want <= part.length) {
+        yield part.subarray(off, off + want);
+      } else {
+        const out = new Uint8Array(want);
+        let o = 0;
+        let j = i;
+        let jo = off;
+        while (o < want) {
+          const p = this.parts[j]!;
+          const k = Math.min(p.length - jo, want - o);
+          out.set(p.subarray(jo, jo + k), o);
+          o += k;
+          j++;
+          jo = 0;
+        }
+        yield out;
+      }
+      pos += want;
+    }
+  }
+
+  range(start: number, end: number): Uint8Array {
+    const out = new Uint8Array(end - start);
+    let o = 0;
+    for (const p of this.pieces(start, end, end - start)) { out.set(p, o); o += p.length; }
+    return out;
+  }
+}
+
+/**
+ * Decrypts one scrypt unit. The KDF starts when the header is in and runs while the body is read;
+ * the body is buffered (bounded by maxUnitSize) and MACed as soon as the keys exist; no plaintext
+ * is yielded before the trailer HMAC verified. The keys are wiped when the stream ends or fails.
+ */
+export async function* decryptUnit(
+  data: ByteStream | Uint8Array,
+  getKeys: KeySource,
+  opts: UnitOptions = {},
+): ByteStream {
+  const maxUnitSize = opts.maxUnitSize ?? DEFAULT_MAX_UNIT_SIZE;
+  checkMaxUnitSize(maxUnitSize);
+  const { signal, onProgress } = opts;
+  const reader = new ByteReader(data instanceof Uint8Array ? once(data) : data);
+  let finished = false;
+  let keys: ScryptKeys | undefined;
+  try {
+    signal?.throwIfAborted();
+    // ByteReader.read(n) fails on an empty stream (core bug, reported), hence the atEnd check.
+    const head = (await reader.atEnd()) ? new Uint8Array(0) : await reader.read(SCRYPT_HEADER_SIZE);
+    if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
+      throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
+    }
+    const header = parseScryptHeader(head);
+    onProgress?.(head.length);
+
+    let keyError: unknown;
+    let failed = false;
+    const keysPromise = getKeys(header);
+    keysPromise.then(
+      (k) => { if (finished) k.wipe(); else keys = k; },
+      (e: unknown) => { failed = true; keyError = e; },
+    );
+
+    const body = new Body();
+    let mac: IncrementalMac | undefined;
+    const startMac = (k: ScryptKeys): IncrementalMac => {
+      const m = keyMaterial(k);
+      const h = m.prims.hmacSha256(m.dk.subarray(32, 64));
+      h.update(header.bytes);
+      return h;
+    };
+    for (;;) {
+      signal?.throwIfAborted();
+      const c = await reader.readSome(PIECE_SIZE);
+      if (failed) throw keyError;
+      if (c.length === 0) break;
+      if (SCRYPT_HEADER_SIZE + body.length + c.length > maxUnitSize) {
+        throw new CorruptBackupError(`scrypt unit is larger than the maxUnitSize limit of ${maxUnitSize} bytes`);
+      }
+      body.push(c);
+      onProgress?.(c.length);
+      if (keys !== undefined) {
+        mac ??= startMac(keys);
+        body.macUpTo(mac, Math.max(0, body.length - SCRYPT_TRAILER_SIZE));
+      }
+    }
+    keys = await keysPromise;
+    if (body.length < SCRYPT_TRAILER_SIZE) {
+      throw new CorruptBackupError(
+        `truncated scrypt unit: ${SCRYPT_HEADER_SIZE + body.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`,
+      );
+    }
+    const end = body.length - SCRYPT_TRAILER_SIZE;
+    mac ??= startMac(keys);
+    body.macUpTo(mac, end);
+    if (!equalBytes(mac.digest(), body.range(end, body.length))) {
+      throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
+    }
+
+    const m = keyMaterial(keys);
+    const ctr = m.prims.aes256Ctr(m.dk.subarray(0, 32));
+    for (const piece of body.pieces(0, end, PIECE_SIZE)) {
+      signal?.throwIfAborted();
+      yield ctr.update(piece);
+    }
+  } finally {
+    finished = true;
+    keys?.wipe();
+    await reader.close();
+  }
+}

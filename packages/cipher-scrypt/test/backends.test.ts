@@ -1,0 +1,5 @@
+import { scryptCipherNode, scryptCipherPortable, scryptMacNode, scryptMacPortable } from '../src/index.js';
+import { describeBackend } from './backend-suite.js';
+
+describeBackend({ cipher: scryptCipherNode, mac: scryptMacNode });
+describeBackend({ cipher: scryptCipherPortable, mac: scryptMacPortable });
