@@ -1,0 +1,90 @@
+import type { Dom0HomeInfo, VmInfo } from '@qubes-backup/core';
+import { CorruptBackupError, UnsafePathError } from '@qubes-backup/core';
+import { checkBackupPath } from './backup-path.js';
+import { hasOwn } from './_record.js';
+import { MEMBER } from './_xml-tree.js';
+import type { QubesDeviceInfo, QubesXml } from './model.js';
+
+/** A VM while it is being read; `finish` checks it and freezes it into a VmInfo. */
+export interface VmDraft {
+  name: string;
+  klass: string;
+  sourceClass?: string;
+  qid?: number;
+  label?: string;
+  template?: string;
+  included: boolean;
+  backupPath?: string;
+  backupSize?: number;
+  properties: Record<string, string | null>;
+  features: Record<string, string | boolean>;
+  tags: string[];
+  devices: QubesDeviceInfo[];
+}
+
+export function newDraft(name: string, klass: string): VmDraft {
+  return { name, klass, included: false, properties: {}, features: {}, tags: [], devices: [] };
+}
+
+export function corrupt(message: string): CorruptBackupError {
+  return new CorruptBackupError(message, { member: MEMBER });
+}
+
+/**
+ * VM names become directory and file names on restore, so one that could be read as a path
+ * is refused here, once for every consumer.
+ */
+export function checkVmName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || name === '.' || name === '..' || name.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(name)) {
+    throw new UnsafePathError(`VM name ${JSON.stringify(name)} is not a safe name; refused`, { member: MEMBER });
+  }
+}
+
+/** A decimal count of bytes or a qid: digits only, within the safe-integer range. */
+export function parseCount(value: string, what: string, vmName: string): number {
+  const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw corrupt(`VM ${JSON.stringify(vmName)}: ${what} ${JSON.stringify(value)} is not a decimal number`);
+  return n;
+}
+
+function finishVm(d: VmDraft): VmInfo {
+  if (d.included && d.backupPath !== undefined) {
+    checkBackupPath(d.backupPath, d.name, d.klass === 'AdminVM' ? 'dom0-home' : 'vm');
+  }
+  const netvm = hasOwn(d.properties, 'netvm') ? d.properties['netvm'] : undefined;
+  return {
+    name: d.name,
+    klass: d.klass,
+    ...(d.sourceClass !== undefined && { sourceClass: d.sourceClass }),
+    ...(d.qid !== undefined && { qid: d.qid }),
+    ...(d.label !== undefined && { label: d.label }),
+    ...(d.template !== undefined && { template: d.template }),
+    ...(netvm !== undefined && { netvm }),
+    included: d.included,
+    ...(d.included && d.backupPath !== undefined && { backupPath: d.backupPath }),
+    ...(d.included && d.backupSize !== undefined && { backupSize: d.backupSize }),
+    properties: d.properties,
+    features: d.features,
+    tags: d.tags,
+    devices: d.devices,
+  };
+}
+
+/** Checks names are unique and paths allowed, and finds dom0's home archive. */
+export function finish(dialect: QubesXml['dialect'], drafts: readonly VmDraft[], globals: Record<string, string | null>): QubesXml {
+  const seen = new Set<string>();
+  for (const d of drafts) {
+    checkVmName(d.name);
+    if (seen.has(d.name)) throw corrupt(`two VMs are named ${JSON.stringify(d.name)}`);
+    seen.add(d.name);
+  }
+  const vms = drafts.map(finishVm);
+  let dom0Home: Dom0HomeInfo | undefined;
+  for (const vm of vms) {
+    if (vm.klass !== 'AdminVM' || !vm.included || vm.backupPath === undefined) continue;
+    const user = checkBackupPath(vm.backupPath, vm.name, 'dom0-home') as string;
+    dom0Home = { user, backupPath: vm.backupPath, ...(vm.backupSize !== undefined && { backupSize: vm.backupSize }) };
+  }
+  return { dialect, vms, ...(dom0Home !== undefined && { dom0Home }), globals };
+}
