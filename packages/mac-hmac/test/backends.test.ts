@@ -1,0 +1,5 @@
+import { hmacMacsNode, hmacMacsPortable } from '../src/index.js';
+import { describeBackend } from './backend-suite.js';
+
+describeBackend(hmacMacsNode);
+describeBackend(hmacMacsPortable);
