@@ -20,6 +20,8 @@ export interface VmDraft {
   features: Record<string, string | boolean>;
   tags: string[];
   devices: QubesDeviceInfo[];
+  /** Made up by the parser (R2's dom0, R3's DispVM templates): has no archive of its own. */
+  synthesized?: boolean;
 }
 
 export function newDraft(name: string, klass: string): VmDraft {
@@ -35,7 +37,6 @@ export function corrupt(message: string): CorruptBackupError {
  * is refused here, once for every consumer.
  */
 export function checkVmName(name: string): void {
-  // eslint-disable-next-line no-control-regex
   if (name === '' || name === '.' || name === '..' || name.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(name)) {
     throw new UnsafePathError(`VM name ${JSON.stringify(name)} is not a safe name; refused`, { member: MEMBER });
   }
@@ -49,6 +50,9 @@ export function parseCount(value: string, what: string, vmName: string): number 
 }
 
 function finishVm(d: VmDraft): VmInfo {
+  if (d.included && d.backupPath === undefined && d.synthesized !== true) {
+    throw corrupt(`VM ${JSON.stringify(d.name)} is in the backup but has no backup path`);
+  }
   if (d.included && d.backupPath !== undefined) {
     checkBackupPath(d.backupPath, d.name, d.klass === 'AdminVM' ? 'dom0-home' : 'vm');
   }

@@ -41,9 +41,17 @@ const parser = new XMLParser({
   ignorePiTags: true,
   cdataPropName: CDATA,
   maxNestedTags: MAX_DEPTH,
+  // No callbacks use tag paths; building them costs most of the parse time.
+  jPath: false,
 });
 
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** A parser message as one short line: they can span lines and quote the document. */
+function oneLine(message: string): string {
+  const line = (message.split('\n')[0] ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
+}
 
 function corrupt(message: string, cause?: unknown): CorruptBackupError {
   return new CorruptBackupError(message, { member: MEMBER, cause });
@@ -141,11 +149,11 @@ export function parseXmlTree(input: Uint8Array | string): XmlElement {
   try {
     raw = parser.parse(text);
   } catch (e) {
-    throw corrupt(`malformed XML: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw corrupt(`malformed XML: ${oneLine(e instanceof Error ? e.message : String(e))}`, e);
   }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    throw corrupt(`malformed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    throw corrupt(`malformed XML: ${oneLine(valid.err.msg)} (line ${valid.err.line}, column ${valid.err.col})`);
   }
   const roots: XmlElement[] = [];
   for (const node of Array.isArray(raw) ? (raw as RawNode[]) : []) {

@@ -210,6 +210,7 @@ function linkNetvm(el: XmlElement, d: VmDraft, globals: Record<string, string | 
   d.properties['default_dispvm'] = dispName;
   if (byName.has(dispName)) return;
   const disp = newDraft(dispName, 'AppVM');
+  disp.synthesized = true;
   disp.label = 'red';
   disp.properties['netvm'] = dispvmNetvm;
   disp.properties['template_for_dispvms'] = 'True';
@@ -230,6 +231,7 @@ export function core2FromTree(root: XmlElement): QubesXml {
   // R2 (and R1) had no dom0 element.
   if (!qids.has(0)) {
     const dom0 = newDraft('dom0', 'AdminVM');
+    dom0.synthesized = true;
     dom0.label = 'black';
     dom0.qid = 0;
     drafts.push(dom0);
