@@ -114,3 +114,44 @@ export async function errorOf(p: Promise<unknown>): Promise<unknown> {
     return e;
   }
 }
+
+/** Recomputes the checksum of the header block at `at` (for tests that edit headers). */
+export function fixChecksum(buf: Uint8Array, at = 0): void {
+  const block = buf.subarray(at, at + 512);
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of block) sum += b;
+  block.set(new TextEncoder().encode(sum.toString(8).padStart(6, '0') + '\0 '), 148);
+}
+
+/**
+ * A minimal ustar header + padded body, only for limit and seek tests (the dialect tests use
+ * GNU tar's own output).
+ */
+export function entry(name: string, body: Uint8Array | number, typeflag = '0', declaredSize?: number): Uint8Array {
+  const size = typeof body === 'number' ? body : body.length;
+  const padded = Math.ceil(size / 512) * 512;
+  const out = new Uint8Array(512 + padded);
+  const enc = new TextEncoder();
+  out.set(enc.encode(name).subarray(0, 100), 0);
+  out.set(enc.encode('0000644\0'), 100);
+  out.set(enc.encode('0000000\0'), 108);
+  out.set(enc.encode('0000000\0'), 116);
+  out.set(enc.encode((declaredSize ?? size).toString(8).padStart(11, '0') + '\0'), 124);
+  out.set(enc.encode('13603256645\0'), 136);
+  out[156] = typeflag.charCodeAt(0);
+  out.set(enc.encode('ustar\u000000'), 257);
+  if (typeof body !== 'number') out.set(body, 512);
+  fixChecksum(out, 0);
+  return out;
+}
+
+export const paxRecord = (key: string, value: string): string => {
+  const len = new TextEncoder().encode(` ${key}=${value}\n`).length;
+  const body = ` ${key}=${value}\n`;
+  let n = len + 1;
+  while (String(n).length + len !== n) n++;
+  return `${n}${body}`;
+};
+
+export const END = new Uint8Array(1024);
