@@ -137,11 +137,11 @@ describe('encodings', () => {
 });
 
 describe('mutation fuzz: a damaged real file parses or fails with a library error, never anything else', () => {
-  test.each(['ts-v4.xml', 'ts-v3-plain.xml', 'gen-v4.xml', 'ts-v1.xml'])('%s', (name) => {
+  test.each(['ts-v4.xml', 'ts-v3-plain.xml', 'ts-v1.xml'])('%s', (name) => {
     const base = fixture(name);
-    const rnd = garbage(4 * 100, name.length * 7919);
+    const rnd = garbage(4 * 60, name.length * 7919);
     const codes = new Set<string>();
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 60; i++) {
       const pos = ((rnd[4 * i]! << 16) | (rnd[4 * i + 1]! << 8) | rnd[4 * i + 2]!) % base.length;
       const mutated = new Uint8Array(base);
       const op = rnd[4 * i + 3]! % 3;
