@@ -1,1 +1,2 @@
-export {};
+/** @qubes-backup/cli: the `qubes-backup` command (info, verify, extract). */
+export { main, EXIT_HELP } from './main.js';

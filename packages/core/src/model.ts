@@ -31,6 +31,8 @@ export interface DeviceInfo {
   readonly id: string;
   readonly required?: boolean;
   readonly mode?: string;
+  /** R4.2+ device identity string, when qubes.xml records one. */
+  readonly identity?: string;
   readonly options: Readonly<Record<string, string>>;
 }
 

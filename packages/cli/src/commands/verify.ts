@@ -1,0 +1,33 @@
+import { verify, type RunReport } from '@qubes-backup/restore';
+import { isQubesBackupError } from '@qubes-backup/core';
+import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
+import { fmtBytes } from '../progress.js';
+
+export interface VerifyFlags extends CommonFlags {
+  vm: string[];
+  exclude: string[];
+  dom0Home?: boolean;
+}
+
+export async function verifyCommand(backup: string, flags: VerifyFlags): Promise<void> {
+  const { options, progress } = await backupOptions(backup, flags);
+  try {
+    const r = await verify(backup, { ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home) });
+    progress.stop();
+    if (flags.json) return printJson({ ok: true, version: r.model.version, vms: r.vms });
+    printReport(r);
+    process.stdout.write('All selected members verified.\n');
+  } catch (e) {
+    progress.stop();
+    const report = isQubesBackupError(e) ? (e as { report?: RunReport }).report : undefined;
+    if (flags.json) printJson({ ok: false, error: { code: (e as { code?: string }).code, message: (e as Error).message, member: (e as { member?: string }).member }, vms: report?.vms ?? [] });
+    else if (report) printReport(report);
+    throw e;
+  }
+}
+
+export function printReport(r: RunReport): void {
+  const rows = [['VM', 'STATUS', 'FILES', 'BYTES', 'FAILING MEMBER']];
+  for (const v of r.vms) rows.push([v.name, v.status, String(v.files), fmtBytes(v.bytes), v.failingMember ?? '']);
+  process.stdout.write(table(rows));
+}

@@ -1,0 +1,88 @@
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, exitCodeOf, isQubesBackupError, UsageError } from '@qubes-backup/core';
+import { infoCommand } from './commands/info.js';
+import { verifyCommand } from './commands/verify.js';
+import { extractCommand } from './commands/extract.js';
+
+export const EXIT_HELP = `
+Exit status:
+  0  success
+  1  usage error (bad arguments, unknown VM name, no passphrase)
+  2  wrong passphrase, or authentication failed (a MAC does not verify: tampered data)
+  3  corrupt, truncated or unsupported backup, or an unsafe member name
+  4  I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
+
+Passphrase: --passphrase-file FILE (one trailing newline is stripped), else the environment
+variable QUBES_BACKUP_PASSPHRASE, else a prompt on the terminal (no echo).`;
+
+/** Runs the CLI; returns the exit status instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('qubes-backup')
+    .description('Open Qubes OS backups (formats 1-4) on any machine, without Qubes: list, verify and extract VMs.\n' +
+      'Every byte is authenticated before it is decompressed or written.')
+    .version('0.0.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .addHelpText('after', EXIT_HELP);
+
+  const common = (c: Command) => c
+    .option('--passphrase-file <file>', 'read the passphrase from FILE ("-" for standard input)')
+    .option('--compression-filter <name>', 'decode with this built-in decoder whatever the header says (none, gzip, bzip2, xz, zstd, lzma)')
+    .option('--legacy', 'accept header-less format 2 backups (Qubes R2 beta 3), whose header cannot be authenticated')
+    .addOption(new Option('--no-progress', 'no progress bar on stderr'))
+    .addHelpText('after', EXIT_HELP);
+
+  common(program.command('info')
+    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
+    .description('show the format, the header and the VMs of a backup (class, template, netvm, label, size)')
+    .option('--json', 'machine-readable output'))
+    .action(async (backup: string, o) => { await infoCommand(backup, o); });
+
+  common(program.command('verify')
+    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
+    .description('authenticate, decrypt, decompress and parse every selected member; write nothing')
+    .option('--vm <name>', 'verify only this VM (repeatable)', collectList, [])
+    .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
+    .option('--dom0-home', "with --vm, also verify dom0's home")
+    .option('--json', 'machine-readable output'))
+    .action(async (backup: string, o) => { await verifyCommand(backup, o); });
+
+  common(program.command('extract')
+    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
+    .description('restore VMs into DIR/<vm>/ (private.img, root.img, firewall.xml, ..., vm.json) and dom0 home into DIR/dom0-home/<user>/')
+    .requiredOption('--dest <dir>', 'destination folder')
+    .option('--vm <name>', 'restore only this VM (repeatable); default: everything', collectList, [])
+    .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
+    .option('--dom0-home', "with --vm, also restore dom0's home")
+    .option('--force', 'replace existing files in the destination')
+    .option('--json', 'print the result as JSON'))
+    .action(async (backup: string, o) => { await extractCommand(backup, o); });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_CODES.E_USAGE;
+    }
+    reportError(e);
+    return exitCodeOf(e);
+  }
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function reportError(e: unknown): void {
+  if (isQubesBackupError(e)) {
+    process.stderr.write(`qubes-backup: error: ${e.message}\n`);
+  } else if (e instanceof UsageError) {
+    process.stderr.write(`qubes-backup: ${e.message}\n`);
+  } else {
+    const err = e as Error;
+    process.stderr.write(`qubes-backup: internal error: ${err?.stack ?? String(e)}\n`);
+  }
+}

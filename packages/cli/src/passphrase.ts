@@ -1,0 +1,63 @@
+import { promises as fsp } from 'node:fs';
+import { UsageError, IoError } from '@qubes-backup/core';
+
+export interface PassphraseOptions {
+  passphraseFile?: string;
+  /** True when standard input carries the backup, so it cannot answer a prompt. */
+  stdinBusy: boolean;
+}
+
+/**
+ * The passphrase, from (in order) `--passphrase-file` (one trailing newline stripped, nothing else:
+ * spaces are part of passphrases), `QUBES_BACKUP_PASSPHRASE`, or a prompt without echo on a terminal.
+ */
+export async function readPassphrase(o: PassphraseOptions): Promise<string> {
+  if (o.passphraseFile !== undefined) {
+    let text: string;
+    try {
+      text = o.passphraseFile === '-' && !o.stdinBusy ? await readStdin() : await fsp.readFile(o.passphraseFile, 'utf8');
+    } catch (e) {
+      throw new IoError(`cannot read passphrase file '${o.passphraseFile}': ${(e as Error).message}`);
+    }
+    return text.replace(/\r?\n$/, '');
+  }
+  const env = process.env['QUBES_BACKUP_PASSPHRASE'];
+  if (env !== undefined) return env;
+  if (!process.stdin.isTTY || o.stdinBusy) {
+    throw new UsageError('no passphrase: use --passphrase-file FILE, set QUBES_BACKUP_PASSPHRASE, or run on a terminal to be asked');
+  }
+  return prompt('Backup passphrase: ');
+}
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(c as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Reads one line from the terminal in raw mode, echoing nothing. */
+function prompt(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    let value = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err); else resolve(value);
+    };
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('interrupted'));
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,113 @@
+import {
+  CorruptBackupError, MemberCursor, UsageError, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
+  type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
+  type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
+} from '@qubes-backup/core';
+import { parseQubesXml } from '@qubes-backup/qubes-xml';
+import { validateV4Header } from './header.js';
+import { skipStoredFile, storedFile, type StoredFileContext } from './stored-file.js';
+
+const info: PluginInfo<'format'> = { kind: 'format', name: 'v4', backend: 'portable' };
+const QUBES_XML_LIMIT = 64 << 20;
+
+/** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
+export const formatV4: PluginDescriptor<'format'> = {
+  ...info,
+  create: (): FormatPlugin => ({ info, version: 4, open: openV4 }),
+};
+
+async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
+  if (!ctx.header) throw new UsageError('format 4 needs the authenticated backup header');
+  const header = validateV4Header(parseBackupHeader(ctx.header));
+  const registry = ctx.registry;
+  const compressor = resolveCompressor(registry, {
+    compressed: header.compressed, filter: header.compressionFilter, forced: ctx.forceCompressionFilter,
+  });
+  const cursor = new MemberCursor(ctx.members);
+  const files: StoredFileContext = {
+    cursor, cipher: registry.get('cipher', 'scrypt'), backupId: header.backupId, passphrase: ctx.passphrase, opts: ctx,
+  };
+
+  const first = await cursor.peek();
+  if (!first || parseChunkName(first.path, '.enc')?.path !== 'qubes.xml') {
+    throw new CorruptBackupError('qubes.xml.000.enc is missing after the backup header', { member: first?.path ?? 'qubes.xml.000.enc' });
+  }
+  const xml = await readInnerFile(registry, compressor.decompress(storedFile(files, 'qubes.xml'), ctx), 'qubes.xml');
+  const parsed = parseQubesXml(xml);
+
+  const model: BackupModel = {
+    version: 4,
+    header: Object.fromEntries(parseBackupHeader(ctx.header)),
+    encrypted: true,
+    compressed: header.compressed,
+    ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
+    authenticated: true,
+    vms: parsed.vms,
+    ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home } : {}),
+    globals: parsed.globals,
+  };
+  const owners = ownersOf(model);
+
+  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
+    const seen = new Set<string>(['qubes.xml']);
+    for (;;) {
+      const m = await cursor.peek();
+      if (!m) return;
+      const cn = parseChunkName(m.path, '.enc');
+      if (!cn) throw new CorruptBackupError("invalid file extension found in archive (expected '<name>.NNN.enc')", { member: m.path });
+      if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
+      seen.add(cn.path);
+      const owner = owners(cn.path);
+      const infoOf: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
+      if (!owner || !select(infoOf)) {
+        await skipStoredFile(cursor, cn.path);
+        continue;
+      }
+      const plain = shielded(compressor.decompress(storedFile({ ...files, opts: opts ?? ctx }, cn.path), opts ?? ctx));
+      yield { ...infoOf, prefix: owner.prefix, volumes: () => single(plain.stream) };
+      // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated.
+      await plain.rest();
+    }
+  }
+  return { model, archives };
+}
+
+async function* single(stream: ByteStream): AsyncIterable<ByteStream> {
+  yield stream;
+}
+
+/** Which VM a stored path belongs to, and the prefix its inner member names start with. */
+function ownersOf(model: BackupModel): (path: string) => { vm: string; prefix: string } | undefined {
+  const table: { base: string; vm: string; prefix: string; exact: boolean }[] = [];
+  for (const vm of model.vms) {
+    if (!vm.included || !vm.backupPath || vm.klass === 'AdminVM') continue;
+    const base = vm.backupPath.replace(/\/+$/, '');
+    table.push({ base, vm: vm.name, prefix: `${base}/`, exact: false });
+  }
+  if (model.dom0Home) {
+    const base = model.dom0Home.backupPath.replace(/\/+$/, '');
+    table.push({ base, vm: 'dom0', prefix: `${base.slice(0, base.lastIndexOf('/') + 1)}`, exact: true });
+  }
+  return (path) => {
+    for (const t of table) {
+      if (t.exact ? path === t.base : path.startsWith(`${t.base}/`)) return { vm: t.vm, prefix: t.prefix };
+    }
+    return undefined;
+  };
+}
+
+/** The one regular file named `name` inside a (small) inner tar, e.g. qubes.xml. */
+async function readInnerFile(registry: Registry, stream: ByteStream, name: string): Promise<Uint8Array> {
+  const tar = registry.get('container', 'tar');
+  const s = shielded(stream);
+  let found: Uint8Array | undefined;
+  for await (const m of tar.entries(s.stream)) {
+    if (m.path === name && m.type === 'file' && found === undefined) {
+      found = await collect(m.body(), QUBES_XML_LIMIT, name);
+    }
+  }
+  await s.rest();
+  if (!found) throw new CorruptBackupError(`the archive does not contain '${name}'`, { member: `${name}.000.enc` });
+  return found;
+}
+

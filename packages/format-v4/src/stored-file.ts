@@ -1,0 +1,64 @@
+import {
+  AuthenticationError, CorruptBackupError, MemberCursor, concatBytes, parseChunkName, utf8, withMember,
+  type ByteStream, type Cipher, type ReadOptions,
+} from '@qubes-backup/core';
+
+export interface StoredFileContext {
+  readonly cursor: MemberCursor;
+  readonly cipher: Cipher;
+  readonly backupId: string;
+  readonly passphrase: Uint8Array;
+  readonly opts?: ReadOptions;
+}
+
+/**
+ * The plaintext of one stored file: its chunks `<path>.000.enc`, `.001.enc`, … decrypted in order,
+ * each authenticated by scrypt before any of its bytes are yielded. Each chunk's passphrase is
+ * `<backup-id>!<path>.NNN!<passphrase>` (spec §4.2), so a renamed, moved, reordered or spliced chunk
+ * fails its header HMAC even though the passphrase opened the backup header.
+ * Ends when the next member belongs to another file; a gap or a restart of the sequence is an error.
+ */
+export async function* storedFile(ctx: StoredFileContext, path: string): ByteStream {
+  let expected = 0;
+  for (;;) {
+    const m = await ctx.cursor.peek();
+    const cn = m && parseChunkName(m.path, '.enc');
+    if (!m || !cn || cn.path !== path) {
+      if (expected === 0) throw new CorruptBackupError(`missing chunk ${path}.000.enc`, { member: path });
+      return;
+    }
+    if (cn.index !== expected) {
+      throw new CorruptBackupError(
+        `unexpected chunk, expected ${path}.${String(expected).padStart(3, '0')}.enc (missing, duplicated or reordered chunk)`,
+        { member: m.path },
+      );
+    }
+    await ctx.cursor.take();
+    const key = concatBytes([utf8.encode(`${ctx.backupId}!${cn.stem}!`), ctx.passphrase]);
+    try {
+      yield* ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'E_PASSPHRASE') {
+        // The backup header opened with this passphrase, so a chunk that does not is not ours.
+        throw new AuthenticationError(
+          'chunk does not authenticate under its own name (renamed, moved or spliced from another backup)',
+          { member: m.path, cause: e },
+        );
+      }
+      throw withMember(e, m.path);
+    } finally {
+      key.fill(0);
+    }
+    expected++;
+  }
+}
+
+/** Reads past every chunk of `path` without decrypting (an unselected file). */
+export async function skipStoredFile(cursor: MemberCursor, path: string): Promise<void> {
+  for (;;) {
+    const m = await cursor.peek();
+    const cn = m && parseChunkName(m.path, '.enc');
+    if (!m || !cn || cn.path !== path) return;
+    await cursor.take();
+  }
+}

@@ -1,0 +1,125 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import {
+  IoError, UsageError, isQubesBackupError,
+  type BackupModel, type InnerArchive, type InnerArchiveInfo, type ReadOptions, type Registry, type VmInfo,
+} from '@qubes-backup/core';
+import type { Opened } from './open.js';
+import { type MemberResult, type Sink } from './sink.js';
+
+/** Which VMs to restore. Without `vms`, everything in the backup (dom0 home included). */
+export interface Selection {
+  vms?: readonly string[];
+  exclude?: readonly string[];
+  /** With `vms`, also dom0's home. */
+  dom0Home?: boolean;
+}
+
+export type RestoreEvent =
+  | { type: 'archive'; vm: string; path: string }
+  | { type: 'member'; vm: string; result: MemberResult }
+  | { type: 'vm-done'; vm: string };
+
+export interface RunOptions extends ReadOptions, Selection {
+  registry: Registry;
+  onEvent?: (e: RestoreEvent) => void;
+}
+
+export interface VmReport {
+  readonly name: string;
+  readonly klass: string;
+  readonly status: 'ok' | 'failed';
+  readonly archives: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly error?: string;
+  readonly failingMember?: string;
+}
+
+export interface RunReport {
+  readonly ok: boolean;
+  readonly vms: VmReport[];
+}
+
+/** The VMs a selection names (dom0 as `dom0`), with clear errors for unknown or absent names. */
+export function selectedVms(model: BackupModel, sel: Selection): Set<string> {
+  const included = model.vms.filter((v) => v.included && v.klass !== 'AdminVM').map((v) => v.name);
+  const all = new Set(included);
+  const known = new Set(model.vms.map((v) => v.name));
+  for (const n of [...(sel.vms ?? []), ...(sel.exclude ?? [])]) {
+    if (n === 'dom0' && model.dom0Home) continue;
+    if (!known.has(n)) throw new UsageError(`no VM named '${n}' in this backup (VMs: ${included.join(', ') || 'none'})`);
+    if (!all.has(n)) throw new UsageError(`VM '${n}' is listed in qubes.xml but its data is not in this backup`);
+  }
+  const out = new Set(sel.vms?.length ? sel.vms.filter((n) => n !== 'dom0') : included);
+  if (model.dom0Home && (!sel.vms?.length || sel.dom0Home || sel.vms.includes('dom0'))) out.add('dom0');
+  for (const n of sel.exclude ?? []) out.delete(n);
+  return out;
+}
+
+/**
+ * Reads the selected inner archives through the registry's tar container into a sink, in backup
+ * order, in one pass. The first failure stops the run (it names the member).
+ */
+export async function runArchives(opened: Opened, sink: Sink, options: RunOptions): Promise<RunReport> {
+  const chosen = selectedVms(opened.model, options);
+  const tar = options.registry.get('container', 'tar');
+  const stats = new Map<string, { archives: number; files: number; bytes: number }>();
+  for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0 });
+  const select = (a: InnerArchiveInfo) => chosen.has(a.vm);
+  const rd: ReadOptions = options.signal ? { signal: options.signal } : {};
+  let current: string | undefined;
+  try {
+    for await (const archive of opened.archives(select, rd)) {
+      current = archive.vm;
+      options.onEvent?.({ type: 'archive', vm: archive.vm, path: archive.path });
+      const st = stats.get(archive.vm)!;
+      st.archives++;
+      const target = { path: archive.path, prefix: archive.prefix, outBase: outBaseOf(archive) };
+      const members = archive.members ? archive.members()
+        : archive.multiVolume && tar.volumeEntries
+        ? tar.volumeEntries(archive.volumes(), rd)
+        : tar.entries(firstVolume(archive), rd);
+      for await (const m of members) {
+        const result = await sink.member(m, target, rd);
+        if (result.output !== undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
+        options.onEvent?.({ type: 'member', vm: archive.vm, result });
+      }
+    }
+    await sink.finish();
+  } catch (e) {
+    const vms = report(opened.model, stats, current, e);
+    if (isQubesBackupError(e)) Object.assign(e, { report: { ok: false, vms } });
+    throw e;
+  }
+  return { ok: true, vms: report(opened.model, stats, undefined, undefined) };
+}
+
+function report(model: BackupModel, stats: Map<string, { archives: number; files: number; bytes: number }>, failed: string | undefined, e: unknown): VmReport[] {
+  const klass = (n: string) => (n === 'dom0' ? 'AdminVM' : model.vms.find((v) => v.name === n)?.klass ?? '');
+  return [...stats].map(([name, s]) => ({
+    name, klass: klass(name), status: name === failed ? 'failed' : 'ok', ...s,
+    ...(name === failed ? { error: (e as Error).message, ...(isQubesBackupError(e) && e.member ? { failingMember: e.member } : {}) } : {}),
+  }));
+}
+
+function outBaseOf(a: InnerArchive): string {
+  return a.vm === 'dom0' ? 'dom0-home' : a.vm;
+}
+
+async function* firstVolume(a: InnerArchive): AsyncIterable<Uint8Array> {
+  for await (const v of a.volumes()) { yield* v; return; }
+}
+
+/** Writes `<dest>/<vm>/vm.json`: the VM's qubes.xml settings, so a restore keeps more than its disks. */
+export async function writeVmJson(dest: string, vm: VmInfo, force = false): Promise<void> {
+  const dir = join(dest, vm.name);
+  await fsp.mkdir(dir, { recursive: true });
+  const path = join(dir, 'vm.json');
+  try {
+    await fsp.writeFile(path, JSON.stringify(vm, null, 2) + '\n', { flag: force ? 'w' : 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
+    throw new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,28 @@
+import { UnsafePathError } from '@qubes-backup/core';
+
+/**
+ * Maps an inner member name to path components under its VM's output folder. The name must lie
+ * under the archive's own path (`vm5/private.img`, `dom0-home/user/…`, `vm9/./…`); `.` and empty
+ * components are dropped as GNU tar does; `..`, NUL, backslashes and absolute names are refused.
+ */
+export function memberComponents(name: string, archivePath: string, prefix: string): string[] {
+  const clean = name.replace(/\/+$/, '');
+  if (clean !== archivePath && !clean.startsWith(`${archivePath}/`)) {
+    throw new UnsafePathError(`member is outside its archive '${archivePath}'`, { member: name });
+  }
+  if (name.startsWith('/')) throw new UnsafePathError('absolute member name', { member: name });
+  if (/[\0\\]/.test(name)) throw new UnsafePathError('member name contains NUL or backslash', { member: name });
+  const rest = clean.slice(prefix.length);
+  const parts = rest.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnsafePathError("member name contains '..'", { member: name });
+  return parts;
+}
+
+/** A link target (hardlink) resolved against the archive the same way; undefined when it escapes. */
+export function linkComponents(target: string, archivePath: string, prefix: string): string[] | undefined {
+  try {
+    return memberComponents(target, archivePath, prefix);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,161 @@
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { join, sep } from 'node:path';
+import { IoError, UnsafePathError, type Member, type ReadOptions } from '@qubes-backup/core';
+import { linkComponents, memberComponents } from './safe-path.js';
+
+/** What happened to one inner member. */
+export interface MemberResult {
+  readonly member: string;
+  /** Output path relative to the destination (`work/private.img`), or undefined when skipped. */
+  readonly output?: string;
+  readonly type: Member['type'];
+  readonly size: number;
+  readonly skipped?: string;
+}
+
+export interface ArchiveTarget {
+  /** The archive's stored path (`vm5/private.img`). */
+  readonly path: string;
+  /** The prefix to strip from member names (`vm5/`). */
+  readonly prefix: string;
+  /** The output folder under the destination (`work`, `dom0-home`). */
+  readonly outBase: string;
+}
+
+/** Receives the members of inner archives. */
+export interface Sink {
+  member(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult>;
+  /** Called once all archives are written (directory mtimes). */
+  finish(): Promise<void>;
+}
+
+/** Reads every member to the end and writes nothing: `verify`. */
+export function nullSink(): Sink {
+  return {
+    async member(m, target, opts) {
+      memberComponents(m.path, target.path, target.prefix);
+      for await (const _ of m.extents(opts)) { /* read to the end: the tar reader checks lengths */ }
+      return { member: m.path, type: m.type, size: m.size };
+    },
+    async finish() {},
+  };
+}
+
+export interface DirectorySinkOptions {
+  /** Replace existing files (never through symlinks). */
+  force?: boolean;
+}
+
+/**
+ * Writes members under a destination folder. Files are written as `name.partial` (created with
+ * O_EXCL) and renamed only after their last byte arrived, so an interrupted run never leaves a
+ * complete-looking file. Sparse members keep their holes: only data extents are written, then the
+ * length is set. Nothing is ever written through a symlink, and nothing outside the destination.
+ */
+export function directorySink(dest: string, options: DirectorySinkOptions = {}): Sink {
+  const safeDirs = new Set<string>();
+  const dirTimes: { path: string; mtime: number }[] = [];
+
+  async function ensureDir(rel: string[]): Promise<string> {
+    let cur = dest;
+    for (const part of rel) {
+      cur = join(cur, part);
+      if (safeDirs.has(cur)) continue;
+      let st;
+      try { st = await fsp.lstat(cur); } catch { st = undefined; }
+      if (st?.isSymbolicLink()) throw new UnsafePathError(`refusing to write through symlink '${cur}'`);
+      if (st && !st.isDirectory()) throw new UnsafePathError(`'${cur}' exists and is not a directory`);
+      if (!st) await io(() => fsp.mkdir(cur, { mode: 0o755 }), cur);
+      safeDirs.add(cur);
+    }
+    return cur;
+  }
+
+  async function prepareTarget(path: string): Promise<void> {
+    let st;
+    try { st = await fsp.lstat(path); } catch { return; }
+    if (!options.force) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
+    if (st.isDirectory()) throw new IoError(`'${path}' exists and is a directory`, {}, 'E_EXISTS');
+    await io(() => fsp.unlink(path), path);
+  }
+
+  return {
+    async member(m, target, opts) {
+      const parts = memberComponents(m.path, target.path, target.prefix);
+      const rel = [target.outBase, ...parts];
+      const output = rel.join('/');
+      if (m.type === 'dir') {
+        const dir = await ensureDir(rel);
+        dirTimes.push({ path: dir, mtime: m.mtime });
+        return { member: m.path, output, type: m.type, size: 0 };
+      }
+      if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
+      const parent = await ensureDir(rel.slice(0, -1));
+      const path = join(parent, rel[rel.length - 1]!);
+      switch (m.type) {
+        case 'file':
+          await prepareTarget(path);
+          await writeFile(path, m, opts);
+          return { member: m.path, output, type: m.type, size: m.size };
+        case 'symlink':
+          await prepareTarget(path);
+          await io(() => fsp.symlink(m.linkTarget ?? '', path), path);
+          await fsp.lutimes(path, m.mtime, m.mtime).catch(() => undefined);
+          return { member: m.path, output, type: m.type, size: 0 };
+        case 'hardlink': {
+          const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
+          if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
+          const from = join(dest, target.outBase, ...to);
+          const st = await fsp.lstat(from).catch(() => undefined);
+          if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
+          await prepareTarget(path);
+          await io(() => fsp.link(from, path), path);
+          return { member: m.path, output, type: m.type, size: st.size };
+        }
+        default:
+          for await (const _ of m.extents(opts)) { /* devices, fifos: never created */ }
+          return { member: m.path, type: m.type, size: 0, skipped: `${m.type} entries are not restored` };
+      }
+    },
+    async finish() {
+      // Deepest first, so setting a child's time does not change its parent's afterwards.
+      for (const d of dirTimes.sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
+        await fsp.utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {
+  const partial = `${path}.partial`;
+  const fh = await io(() => fsp.open(partial, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
+  try {
+    for await (const e of m.extents(opts)) {
+      let done = 0;
+      while (done < e.bytes.length) {
+        const { bytesWritten } = await io(() => fh.write(e.bytes, done, e.bytes.length - done, e.offset + done), partial);
+        done += bytesWritten;
+      }
+    }
+    // Holes after the last extent: set the length without writing zeros.
+    await io(() => fh.truncate(m.size), partial);
+    await fh.chmod(m.mode & 0o777 || 0o644).catch(() => undefined);
+    await fh.utimes(m.mtime, m.mtime).catch(() => undefined);
+  } finally {
+    await fh.close();
+  }
+  await io(() => fsp.rename(partial, path), path);
+}
+
+/** File-system errors as IoError, with disk full said plainly (never "HMAC"). */
+async function io<T>(f: () => Promise<T>, path: string): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new IoError(`disk full while writing '${path}'`, { cause: e }, 'E_DISK_FULL');
+    if (code === 'EEXIST') throw new IoError(`'${path}' already exists (use --force to replace it)`, { cause: e }, 'E_EXISTS');
+    if (code === 'ELOOP') throw new UnsafePathError(`refusing to write through symlink '${path}'`, { cause: e });
+    throw new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
+  }
+}
