@@ -172,11 +172,11 @@ class Image implements Ext4Image {
     }
   }
 
-  list(path: string): Promise<DirEntry[]> {
-    return this.#list(toFsPath(path)).then((l) => l.map((x) => x.entry));
+  async list(path: string): Promise<DirEntry[]> {
+    return (await this.#list(toFsPath(path))).map((x) => x.entry);
   }
 
-  stat(path: string): Promise<DirEntry> {
+  async stat(path: string): Promise<DirEntry> {
     return this.#stat(toFsPath(path));
   }
 
@@ -186,8 +186,8 @@ class Image implements Ext4Image {
     return e.target;
   }
 
-  createReadStream(path: string, opts?: ReadStreamOptions): AsyncIterable<Uint8Array> {
-    return this.#read(toFsPath(path), opts);
+  async *createReadStream(path: string, opts?: ReadStreamOptions): AsyncIterable<Uint8Array> {
+    yield* this.#read(toFsPath(path), opts);
   }
 
   async *walk(path = '/'): AsyncIterable<WalkEntry> {
