@@ -3,6 +3,11 @@ import { SEEK_THRESHOLD } from './limits.js';
 
 async function* empty(): ByteStream {}
 
+/** What a source is opened with: the signal only, since progress is reported here (no double counting). */
+export function sourceOptions(opts: ReadOptions): ReadOptions {
+  return opts.signal ? { signal: opts.signal } : {};
+}
+
 /**
  * The byte stream under a tar reader, with an absolute position. Over a seekable ByteSource, a
  * long skip re-opens the source at the target instead of reading through the bytes in between.
@@ -72,7 +77,7 @@ export class Input {
       return Math.max(0, size - from);
     }
     // Open one byte early and read it, so a target past the end is noticed even when size is unknown.
-    this.reader = new ByteReader(this.source!.stream(target - 1, this.opts));
+    this.reader = new ByteReader(this.source!.stream(target - 1, sourceOptions(this.opts)));
     this.base = target - 1;
     const probe = await this.reader.readSome(1);
     this.progress(n);

@@ -2,7 +2,7 @@ import {
   CorruptBackupError, type ByteSource, type ByteStream, type Container, type ContainerOptions, type Member,
   type PluginDescriptor,
 } from '@qubes-backup/core';
-import { Input } from './_input.js';
+import { Input, sourceOptions } from './_input.js';
 import { TarReader } from './reader.js';
 
 function isByteSource(s: ByteSource | ByteStream): s is ByteSource {
@@ -16,7 +16,7 @@ function isByteSource(s: ByteSource | ByteStream): s is ByteSource {
 export async function* tarEntries(source: ByteSource | ByteStream, opts: ContainerOptions = {}): AsyncGenerator<Member> {
   let input: Input;
   if (source !== null && typeof source === 'object' && isByteSource(source)) {
-    input = new Input(source, source.stream(0, opts), opts);
+    input = new Input(source, source.stream(0, sourceOptions(opts)), opts);
   } else if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
     input = new Input(undefined, source, opts);
   } else {
