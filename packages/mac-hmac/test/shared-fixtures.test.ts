@@ -1,0 +1,29 @@
+import { describe, expect, test } from '@jest/globals';
+import { Registry, once } from '@qubes-backup/core';
+import { hmacMacsNode, hmacMacsPortable } from '../src/index.js';
+import { enc } from './helpers.js';
+import { hasShared, sharedBackups } from './outer-tar.js';
+
+const backups = sharedBackups((m) => m.format_version !== 4 && m.hmac_algorithm !== null);
+const registry = new Registry().use(hmacMacsNode, hmacMacsPortable);
+
+(hasShared ? describe : describe.skip)('real Qubes v2/v3 backups (../shared/fixtures)', () => {
+  test.each(backups.map((b) => [b.dir, b] as const))('%s: every .hmac verifies; a changed byte does not', async (_dir, b) => {
+    const key = enc(b.manifest.passphrase);
+    let checked = 0;
+    for (const backend of ['node', 'portable'] as const) {
+      const mac = registry.get('mac', b.manifest.hmac_algorithm!, { backend });
+      for (const [name, tag] of b.members) {
+        if (!name.endsWith('.hmac')) continue;
+        const data = b.members.get(name.slice(0, -5))!;
+        await mac.verify(once(data), tag, key);
+        checked++;
+      }
+      const [name, data] = [...b.members].find(([n]) => b.members.has(`${n}.hmac`))!;
+      const changed = data.slice();
+      changed[changed.length >> 1]! ^= 1;
+      await expect(mac.verify(once(changed), b.members.get(`${name}.hmac`)!, key)).rejects.toMatchObject({ code: 'E_AUTH' });
+    }
+    expect(checked).toBeGreaterThan(2);
+  });
+});
