@@ -27,7 +27,7 @@ export class ByteReader {
     }
   }
 
-  /** Takes up to `n` bytes from the queue (no I/O). */
+  /** Takes `n` bytes (0 < n <= queued) from the queue (no I/O). */
   private take(n: number): Uint8Array {
     const first = this.queue[0]!;
     if (first.length >= n) {
@@ -54,7 +54,8 @@ export class ByteReader {
   /** Exactly `n` bytes, or fewer only at the end of the stream (check the length). */
   async read(n: number): Promise<Uint8Array> {
     await this.fill(n);
-    return this.take(Math.min(n, this.queued));
+    const k = Math.min(n, this.queued);
+    return k === 0 ? new Uint8Array(0) : this.take(k);
   }
 
   /** Whatever is available now (up to `max`), reading once if the queue is empty; empty at end. */

@@ -55,7 +55,7 @@ export interface Member {
   /** Symlink or hardlink target. */
   readonly linkTarget?: string;
   readonly sparse: boolean;
-  /** Byte offset of the member's header in the container's stream, for messages and seeking. */
+  /** Byte offset of the member's first header in the container's stream (for `volumeEntries`, within the volume where it starts). */
   readonly headerOffset: number;
   /**
    * The stored data as extents in increasing offset order. Call at most once, before advancing the

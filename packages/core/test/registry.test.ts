@@ -36,3 +36,15 @@ describe('errors', () => {
     expect(exitCodeOf(new CorruptBackupError('x'))).toBe(3);
   });
 });
+
+import { ByteReader } from '@qubes-backup/core';
+describe('ByteReader', () => {
+  test('reads at and past the end give empty bytes, not a TypeError', async () => {
+    async function* src() { yield new Uint8Array([1, 2, 3]); }
+    const r = new ByteReader(src());
+    expect(await r.read(0)).toEqual(new Uint8Array(0));
+    expect(await r.read(5)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(await r.read(1)).toEqual(new Uint8Array(0));
+    expect(await r.atEnd()).toBe(true);
+  });
+});
