@@ -1,0 +1,123 @@
+import {
+  CorruptBackupError, MemberCursor, UsageError, collect, parseBackupHeader, resolveCompressor, shielded,
+  type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
+  type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
+  type ReadOptions, type Registry,
+} from '@qubes-backup/core';
+import { parseQubesXml } from '@qubes-backup/qubes-xml';
+import { validateV3Header } from './header.js';
+import { ChunkSequence, chunkOf, naming, skipChunks, type HmacChunkContext } from './hmac-chunks.js';
+import { ownersOf, scanDom0Home } from './owners.js';
+
+const info: PluginInfo<'format'> = { kind: 'format', name: 'v3', backend: 'portable' };
+const QUBES_XML_LIMIT = 64 << 20;
+
+/** Format 3 (Qubes R2 final – R3.2): HMAC per chunk, one openssl stream and one compressed inner tar per stored file. */
+export const formatV3: PluginDescriptor<'format'> = {
+  ...info,
+  create: (): FormatPlugin => ({ info, version: 3, open: openV3 }),
+};
+
+interface Pipeline {
+  readonly cipher: Cipher | undefined;
+  readonly compressor: Compressor;
+  readonly passphrase: Uint8Array;
+}
+
+async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
+  if (!ctx.header) throw new UsageError('format 3 needs the authenticated backup header');
+  const fields = parseBackupHeader(ctx.header);
+  const header = validateV3Header(fields);
+  const registry = ctx.registry;
+  const compressor = resolveCompressor(registry, {
+    compressed: header.compressed, filter: header.compressionFilter, forced: ctx.forceCompressionFilter,
+  });
+  const cipher = header.encrypted ? registry.get('cipher', header.cryptoAlgorithm!) : undefined;
+  const pipeline: Pipeline = { cipher, compressor, passphrase: ctx.passphrase };
+  const cursor = new MemberCursor(ctx.members);
+  const chunks: HmacChunkContext = { cursor, mac: registry.get('mac', header.hmacAlgorithm), passphrase: ctx.passphrase, opts: ctx };
+
+  const first = await cursor.peek();
+  if (!first || chunkOf(first.path)?.path !== 'qubes.xml') {
+    throw new CorruptBackupError('qubes.xml.000 is missing after the backup header', { member: first?.path ?? 'qubes.xml.000' });
+  }
+  const xmlFile = new ChunkSequence(chunks, 'qubes.xml');
+  const xml = await readInnerFile(registry, plaintext(xmlFile, pipeline, ctx), 'qubes.xml');
+  await xmlFile.finish();
+  const parsed = parseQubesXml(xml);
+  const dom0User = parsed.dom0Home ? undefined : await scanDom0Home(registry, ctx.source);
+
+  const model: BackupModel = {
+    version: 3,
+    header: Object.fromEntries(fields),
+    encrypted: header.encrypted,
+    compressed: header.compressed,
+    ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
+    authenticated: true,
+    vms: parsed.vms,
+    ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home }
+      : dom0User !== undefined ? { dom0Home: { user: dom0User, backupPath: `dom0-home/${dom0User}` } } : {}),
+    globals: parsed.globals,
+  };
+  const owners = ownersOf(model);
+
+  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
+    const seen = new Set<string>(['qubes.xml']);
+    for (;;) {
+      const m = await cursor.peek();
+      if (!m) return;
+      const cn = chunkOf(m.path);
+      if (!cn) throw new CorruptBackupError("unexpected member (expected a chunk '<name>.NNN')", { member: m.path });
+      if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
+      seen.add(cn.path);
+      const owner = owners(cn.path);
+      const infoOf: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
+      if (!owner || !select(infoOf)) {
+        await skipChunks(cursor, cn.path);
+        continue;
+      }
+      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
+      const plain = shielded(plaintext(file, pipeline, opts ?? ctx));
+      yield { ...infoOf, prefix: owner.prefix, volumes: () => single(plain.stream) };
+      // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated.
+      await plain.rest();
+      await file.finish();
+    }
+  }
+  return { model, archives };
+}
+
+/**
+ * The inner tar of one stored file: its chunks, each HMAC-verified before it goes on, form one
+ * openssl stream (only `.000` starts with `Salted__`; chunk boundaries fall anywhere), which is
+ * decrypted as a whole and then decompressed.
+ */
+function plaintext(file: ChunkSequence, p: Pipeline, opts: ReadOptions): ByteStream {
+  let s = file.stream();
+  if (p.cipher) s = p.cipher.decrypt(s, p.passphrase, opts);
+  return naming(p.compressor.decompress(s, opts), () => file.current);
+}
+
+async function* single(stream: ByteStream): AsyncIterable<ByteStream> {
+  yield stream;
+}
+
+/** The one regular file named `name` inside a (small) inner tar, e.g. qubes.xml. */
+async function readInnerFile(registry: Registry, stream: ByteStream, name: string): Promise<Uint8Array> {
+  const tar = registry.get('container', 'tar');
+  const s = shielded(stream);
+  let found: Uint8Array | undefined;
+  for await (const m of tar.entries(s.stream)) {
+    if (m.path === name && m.type === 'file' && found === undefined) {
+      try {
+        found = await collect(m.body(), QUBES_XML_LIMIT, name);
+      } catch (e) {
+        if (e instanceof RangeError) throw new CorruptBackupError(`${name} is larger than ${QUBES_XML_LIMIT >> 20} MiB`, { member: `${name}.000` });
+        throw e;
+      }
+    }
+  }
+  await s.rest();
+  if (!found) throw new CorruptBackupError(`the archive does not contain '${name}'`, { member: `${name}.000` });
+  return found;
+}
