@@ -1,0 +1,107 @@
+import { describe, expect, test } from '@jest/globals';
+import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
+import { unxz, xzPortable } from '@qubes-backup/codec-xz';
+import { drainHashed, fixture, flip, pieces, sums, type Split } from './helpers.js';
+
+const expected = sums();
+
+async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(Error);
+  return e as Error & { code?: string };
+}
+
+async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  const e = await failure(p);
+  expect(e.code).toBe(code);
+  expect(e.message).toMatch(/^xz: /);
+  expect(e.message).toMatch(pattern);
+}
+
+describe('unxz', () => {
+  test.each([...expected.keys()])('%s decodes whole, at random splits and byte by byte', async (name) => {
+    const want = expected.get(name)!;
+    const splits: Split[] = name === 'blocks.xz' || name === 'empty.xz' ? ['whole', 'random', 'bytes'] : ['whole', 'random'];
+    for (const split of splits) {
+      const got = await drainHashed(unxz(pieces(fixture(name), split, name.length)));
+      expect({ size: got.size, sha256: got.sha256 }).toEqual(want);
+      expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
+    }
+  });
+
+  test.each([1, 6, 12, 13, 100, 20_000, 47_184 - 13, 47_184 - 12, 47_184 - 1])('truncated to %i bytes', async (n) => {
+    const data = fixture('text.xz');
+    expect(data.length).toBe(47_184);
+    await expectError(drainHashed(unxz(pieces(data.subarray(0, n), 'random', n))), 'E_CORRUPT', /./);
+  });
+
+  test('truncation in the middle of the data says so', async () => {
+    await expectError(drainHashed(unxz(pieces(fixture('text.xz').subarray(0, 20_000)))), 'E_CORRUPT', /truncated/);
+  });
+
+  test.each([
+    ['the compressed data', 'text.xz', 20_000],
+    ['the check, index or footer area', 'text.xz', 47_184 - 40],
+    ['a block of a multi-block stream', 'blocks.xz', 30_000],
+    ['the last bytes of a CRC32 stream', 'crc32.xz', 65_596 - 40],
+  ])('a flipped bit in %s', async (_what, name, at) => {
+    const data = fixture(name);
+    await expectError(drainHashed(unxz(pieces(flip(data, at, 0x01)))), 'E_CORRUPT', /./);
+  });
+
+  test('a flipped bit in CRC-checked data is reported as a check mismatch', async () => {
+    await expectError(drainHashed(unxz(pieces(flip(fixture('crc32.xz'), 30_000, 0x01)))), 'E_CORRUPT', /corrupt/);
+  });
+
+  test('SHA-256 checks and 192 MiB dictionaries are unsupported, with clear messages', async () => {
+    await expectError(drainHashed(unxz(pieces(fixture('sha256.xz')))), 'E_UNSUPPORTED', /SHA-256/);
+    await expectError(drainHashed(unxz(pieces(fixture('dict192.xz')))), 'E_UNSUPPORTED', /dictionary larger than the decoder's memory limit/);
+  });
+
+  test('.lzma, garbage and empty input are corrupt', async () => {
+    await expectError(drainHashed(unxz(pieces(fixture('random.lzma')))), 'E_CORRUPT', /lzma/);
+    await expectError(drainHashed(unxz(pieces(new TextEncoder().encode('hello world, not xz')))), 'E_CORRUPT', /not xz/);
+    await expectError(drainHashed(unxz(pieces(new Uint8Array(0)))), 'E_CORRUPT', /empty/);
+    await expectError(drainHashed(unxz(pieces(concatBytes([fixture('text.xz'), new TextEncoder().encode('garbage!')])))), 'E_CORRUPT', /./);
+  });
+
+  test('padding that is not a multiple of 4 is refused', async () => {
+    await expectError(drainHashed(unxz(pieces(concatBytes([fixture('text.xz'), new Uint8Array(3)])))), 'E_CORRUPT', /./);
+  });
+
+  test('errors of the input stream pass through unchanged', async () => {
+    const boom = new AuthenticationError('chunk 2: bad HMAC');
+    async function* input(): ByteStream { yield fixture('text.xz').subarray(0, 1000); throw boom; }
+    await expect(drainHashed(unxz(input()))).rejects.toBe(boom);
+  });
+
+  test('stopping early (return or abort) releases the decoder for the next stream', async () => {
+    for await (const piece of unxz(pieces(fixture('text.xz'), 'random'))) { expect(piece.length).toBeGreaterThan(0); break; }
+    const ac = new AbortController();
+    const it = unxz(pieces(fixture('blocks.xz'), 'random'), { signal: ac.signal })[Symbol.asyncIterator]();
+    await it.next();
+    ac.abort(new Error('user stop'));
+    await expect((async () => { for (;;) { const r = await it.next(); if (r.done) break; } })()).rejects.toThrow('user stop');
+    // Would hang on the decoder's lock if either of the above had kept it.
+    const got = await drainHashed(unxz(pieces(fixture('text.xz'))));
+    expect(got.sha256).toBe(expected.get('text.xz')!.sha256);
+  });
+
+  test('a 128 MiB bomb from ~20 kB streams in small pieces', async () => {
+    let peak = 0, n = 0;
+    const got = await drainHashed((async function* () {
+      for await (const c of unxz(pieces(fixture('zeros-128MiB.xz')))) {
+        if (++n % 64 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        yield c;
+      }
+    })());
+    expect(got.size).toBe(128 * 2 ** 20);
+    expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
+    expect(peak).toBeLessThan(100 * 2 ** 20);
+  }, 30_000);
+
+  test('descriptor: xz, portable', () => {
+    const r = new Registry().use(xzPortable);
+    expect(r.get('compressor', 'XZ').info).toEqual({ kind: 'compressor', name: 'xz', backend: 'portable' });
+  });
+});
