@@ -1,0 +1,190 @@
+import {
+  AuthenticationError, CorruptBackupError, MemberCursor, concatBytes, parseChunkName, withMember,
+  type ByteStream, type Mac, type Member, type ReadOptions,
+} from '@qubes-backup/core';
+
+/** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk is buffered until its HMAC verifies. */
+export const MAX_CHUNK_SIZE = 128 << 20;
+/** The reference refuses bigger `.hmac` files (spec §2.2). */
+export const MAX_HMAC_SIZE = 4096;
+const PIECE = 1 << 20;
+
+export interface HmacChunkContext {
+  readonly cursor: MemberCursor;
+  /** The header's `hmac-algorithm`. */
+  readonly mac: Mac;
+  /** The HMAC key: the raw passphrase (spec §4.1). */
+  readonly passphrase: Uint8Array;
+  readonly opts?: ReadOptions;
+}
+
+/** One stored chunk whose HMAC verified: its bytes, as the pieces they were read in. */
+export interface VerifiedChunk {
+  /** The stored name, `vm5/private.img.000`. */
+  readonly name: string;
+  readonly index: number;
+  readonly parts: readonly Uint8Array[];
+}
+
+/** The `<path>.NNN` chunk name of a member, or undefined for `.hmac` files and other names. */
+export function chunkOf(name: string): { path: string; index: number } | undefined {
+  if (name.endsWith('.hmac')) return undefined;
+  const cn = parseChunkName(name, '');
+  return cn && { path: cn.path, index: cn.index };
+}
+
+/** A stored chunk and the text of its `.hmac`, read but not yet verified. */
+export interface ChunkPair {
+  readonly name: string;
+  readonly hmacName: string;
+  readonly parts: readonly Uint8Array[];
+  readonly tag: Uint8Array;
+}
+
+/**
+ * Reads the data member `m` (already taken from the cursor), bounded, and the `.hmac` that must
+ * follow it. Nothing is verified yet: see `verifyChunk`.
+ */
+export async function readChunkPair(ctx: Pick<HmacChunkContext, 'cursor' | 'opts'>, m: Member): Promise<ChunkPair> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of m.body(ctx.opts)) {
+    size += c.length;
+    if (size > MAX_CHUNK_SIZE) {
+      throw new CorruptBackupError(`chunk is larger than ${MAX_CHUNK_SIZE >> 20} MiB (qvm-backup writes at most 100 MiB)`, { member: m.path });
+    }
+    parts.push(c);
+  }
+  const h = await ctx.cursor.take();
+  if (!h || h.path !== `${m.path}.hmac`) {
+    throw new CorruptBackupError(`expected hmac for ${m.path}, but got ${h?.path ?? 'the end of the archive'}`, { member: h?.path ?? m.path });
+  }
+  const tagParts: Uint8Array[] = [];
+  let tagSize = 0;
+  for await (const c of h.body(ctx.opts)) {
+    tagSize += c.length;
+    if (tagSize > MAX_HMAC_SIZE) throw new CorruptBackupError(`hmac file is larger than ${MAX_HMAC_SIZE} bytes`, { member: h.path });
+    tagParts.push(c);
+  }
+  return { name: m.path, hmacName: h.path, parts, tag: concatBytes(tagParts) };
+}
+
+/**
+ * Verifies a chunk's HMAC (key: the passphrase) over its stored bytes. A tag that does not parse
+ * is as much a modified `.hmac` as one that does not match: both are AuthenticationError.
+ */
+export async function verifyChunk(mac: Mac, pair: ChunkPair, passphrase: Uint8Array, opts?: ReadOptions): Promise<void> {
+  try {
+    await mac.verify(fromParts(pair.parts), pair.tag, passphrase, opts);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'E_AUTH' || code === 'E_CORRUPT' || code === 'E_PASSPHRASE') {
+      throw new AuthenticationError(
+        `HMAC (${mac.info.name}) does not verify against ${pair.hmacName}: the chunk or its .hmac was modified`,
+        { member: pair.name, cause: e },
+      );
+    }
+    throw withMember(e, pair.name);
+  }
+}
+
+/**
+ * Reads a chunk and its `.hmac` and verifies it before returning the bytes: nothing downstream
+ * (cipher, decompressor, tar) ever sees an unauthenticated byte.
+ */
+export async function readVerifiedChunk(ctx: HmacChunkContext, m: Member): Promise<readonly Uint8Array[]> {
+  const pair = await readChunkPair(ctx, m);
+  await verifyChunk(ctx.mac, pair, ctx.passphrase, ctx.opts);
+  return pair.parts;
+}
+
+/**
+ * The verified chunks of one stored file, `<path>.000`, `.001`, … in numeric order, each read and
+ * authenticated only when asked for (one chunk in memory at a time). Ends when the next member
+ * belongs to another file; a gap or a restart of the sequence is an error. A consumer that stops
+ * early (a decoder at its end marker) leaves the rest to `finish()`, so every chunk is still read
+ * and authenticated.
+ */
+export class ChunkSequence {
+  private expected = 0;
+  private ended = false;
+  /** The name of the chunk read last (for messages about the bytes it carried). */
+  current: string;
+
+  /** `first`: chunk `.000`, when the caller already read and verified it. */
+  constructor(private readonly ctx: HmacChunkContext, readonly path: string, private first?: VerifiedChunk) {
+    this.current = `${path}.000`;
+  }
+
+  async next(): Promise<VerifiedChunk | undefined> {
+    if (this.ended) return undefined;
+    if (this.first) {
+      const c = this.first;
+      this.first = undefined;
+      this.expected = c.index + 1;
+      return c;
+    }
+    const m = await this.ctx.cursor.peek();
+    const cn = m && chunkOf(m.path);
+    if (!m || !cn || cn.path !== this.path) {
+      if (this.expected === 0) throw new CorruptBackupError(`missing chunk ${this.path}.000`, { member: m?.path ?? this.path });
+      this.ended = true;
+      return undefined;
+    }
+    if (cn.index !== this.expected) {
+      throw new CorruptBackupError(
+        `unexpected chunk, expected ${this.path}.${String(this.expected).padStart(3, '0')} (missing, duplicated or reordered chunk)`,
+        { member: m.path },
+      );
+    }
+    await this.ctx.cursor.take();
+    this.current = m.path;
+    const parts = await readVerifiedChunk(this.ctx, m);
+    this.expected++;
+    return { name: m.path, index: cn.index, parts };
+  }
+
+  /** The verified stored bytes, chunk after chunk. Closing it early does not end the sequence. */
+  async *stream(): ByteStream {
+    for (let c = await this.next(); c; c = await this.next()) yield* fromParts(c.parts);
+  }
+
+  /** Reads and authenticates whatever chunks the consumer left. */
+  async finish(): Promise<void> {
+    while (await this.next()) { /* verified and dropped */ }
+  }
+}
+
+/** Reads past every chunk of `path` and its `.hmac` without reading the bodies (an unselected file). */
+export async function skipChunks(cursor: MemberCursor, path: string): Promise<void> {
+  for (;;) {
+    const m = await cursor.peek();
+    const cn = m && chunkOf(m.path);
+    if (!m || !cn || cn.path !== path) return;
+    await cursor.take();
+    const h = await cursor.take();
+    if (!h || h.path !== `${m.path}.hmac`) {
+      throw new CorruptBackupError(`expected hmac for ${m.path}, but got ${h?.path ?? 'the end of the archive'}`, { member: h?.path ?? m.path });
+    }
+  }
+}
+
+/** A chunk's pieces as a stream of at most 1 MiB pieces (no copies). */
+export async function* fromParts(parts: readonly Uint8Array[]): ByteStream {
+  for (const p of parts) {
+    for (let o = 0; o < p.length; o += PIECE) yield p.subarray(o, Math.min(p.length, o + PIECE));
+  }
+}
+
+/** Rethrows a stream's errors naming the chunk being processed, unless they already name a member. */
+export async function* naming(stream: ByteStream, member: () => string): ByteStream {
+  try {
+    yield* stream;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'E_PASSPHRASE') {
+      // The HMAC verified with this passphrase, so a failing key check means broken data.
+      throw new CorruptBackupError('decryption failed although the HMAC verified', { member: member(), cause: e });
+    }
+    throw withMember(e, member());
+  }
+}

@@ -1,0 +1,229 @@
+import { describe, expect, test } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MemberCursor, Registry, once, type ByteSource, type ByteStream, type Cipher, type PluginDescriptor,
+} from '@qubes-backup/core';
+import { formatV2 } from '@qubes-backup/format-v2';
+import { compareTree, loadExpected, type Expected } from '../../format-v3/test/_expect.js';
+import { lcg, memorySource, readOuter, writeOuter, type OuterMember } from '../../format-v3/test/_outer.js';
+import { directorySink, nullSink, openBackup, partDescriptors, registryWith, runArchives } from '../../format-v3/test/_setup.js';
+
+const FX = join(new URL('.', import.meta.url).pathname, 'fixtures');
+const registry = registryWith(formatV2);
+const bytesOf = (v: string) => new Uint8Array(readFileSync(join(FX, `${v}.bin`)));
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function restore(input: string | ByteSource, o: { reg?: Registry; legacy?: boolean; passphrase?: string } = {}) {
+  const dest = mkdtempSync(join(tmpdir(), 'qbt-v2-'));
+  try {
+    const reg = o.reg ?? registry;
+    const opened = await openBackup(input, { passphrase: o.passphrase ?? 'qubes', registry: reg, ...(o.legacy ? { legacy: true } : {}) });
+    await runArchives(opened, directorySink(dest), { registry: reg });
+    return { dest, model: opened.model, cleanup: () => rmSync(dest, { recursive: true, force: true }) };
+  } catch (e) {
+    rmSync(dest, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<{ name: string; code: string; member?: string; message: string }> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  if (e === undefined) throw new Error('expected a failure');
+  return e as { name: string; code: string; member?: string; message: string };
+}
+
+async function verifyOnly(bytes: Uint8Array, o: { reg?: Registry; passphrase?: string; legacy?: boolean } = {}): Promise<void> {
+  const reg = o.reg ?? registry;
+  const opened = await openBackup(memorySource(bytes), { passphrase: o.passphrase ?? 'qubes', registry: reg, ...(o.legacy ? { legacy: true } : {}) });
+  await runArchives(opened, nullSink(), { registry: reg });
+}
+
+const flip = (ms: OuterMember[], name: string, at: (d: Uint8Array) => number) => {
+  const m = ms.find((x) => x.name === name)!;
+  m.data = m.data.slice();
+  m.data[at(m.data)] ^= 0x01;
+};
+
+describe('format 2 backups made with GNU tar -M, openssl enc and openssl dgst', () => {
+  for (const [v, legacy] of [['v2-enc', false], ['v2-plain-gzip', false], ['v2-plain-none', false], ['v2-headerless-md5-enc', true]] as const) {
+    test(`${v} restores byte-identical, holes kept`, async () => {
+      const r = await restore(join(FX, `${v}.bin`), { legacy });
+      try {
+        expect(await compareTree(r.dest, loadExpected(join(FX, `${v}.expected.json`)))).toEqual([]);
+        const img = statSync(join(r.dest, 'work/private.img'));
+        expect(img.size).toBe(262144);
+        expect(img.blocks * 512).toBeLessThan(64 * 1024);
+        expect(r.model.version).toBe(2);
+        expect(r.model.authenticated).toBe(true);
+        expect(r.model.encrypted).toBe(v.includes('enc'));
+        expect(r.model.compressed).toBe(v === 'v2-plain-gzip');
+        // R2 qubes.xml has no dom0: its home was found by name in the (seekable) file.
+        expect(r.model.dom0Home).toEqual({ user: 'user', backupPath: 'dom0-home/user' });
+      } finally {
+        r.cleanup();
+      }
+    });
+  }
+
+  test('a header without version is format 2; the model keeps its keys', async () => {
+    const opened = await openBackup(join(FX, 'v2-plain-gzip.bin'), { passphrase: 'qubes', registry });
+    expect(opened.model.header).toEqual({ 'hmac-algorithm': 'SHA512', 'crypto-algorithm': 'aes-256-cbc', encrypted: 'False', compressed: 'True' });
+  });
+
+  test('header-less: refused without legacy, by restore and by the plugin itself', async () => {
+    const e = await failure(verifyOnly(bytesOf('v2-headerless-md5-enc')));
+    expect(e.name).toBe('UnsupportedError');
+    const ms = await readOuter(registry, bytesOf('v2-headerless-md5-enc'));
+    const members = (async function* () {
+      for (const m of ms) yield (await registry.get('container', 'tar').entries(once(writeOuter([m])))[Symbol.asyncIterator]().next()).value!;
+    })()[Symbol.asyncIterator]();
+    const e2 = await failure(registry.get('format', 'v2').open({ registry, passphrase: enc('qubes'), members }));
+    expect(e2.name).toBe('UnsupportedError');
+    expect(e2.message).toContain('--legacy');
+  });
+
+  test('header-less: the model says what was detected', async () => {
+    const opened = await openBackup(join(FX, 'v2-headerless-md5-enc.bin'), { passphrase: 'qubes', registry, legacy: true });
+    expect(opened.model.header).toEqual({});
+    expect(opened.model.encrypted).toBe(true);
+    expect(opened.model.compressed).toBe(false);
+  });
+
+  test('header-less with the wrong passphrase: WrongPassphraseError', async () => {
+    const e = await failure(verifyOnly(bytesOf('v2-headerless-md5-enc'), { legacy: true, passphrase: 'qubez' }));
+    expect(e.name).toBe('WrongPassphraseError');
+    expect(e.member).toBe('qubes.xml.000.hmac');
+  });
+
+  test('a pipe cut at random points gives the same files (dom0 home is not known ahead there)', async () => {
+    for (const v of ['v2-enc', 'v2-plain-gzip']) {
+      const rnd = lcg(v.length);
+      const r = await restore(memorySource(bytesOf(v), { seekable: false, pieces: () => 1 + Math.floor(rnd() * 2048) }));
+      try {
+        const all = loadExpected(join(FX, `${v}.expected.json`));
+        const vms: Record<string, Expected> = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('dom0-home/')));
+        expect(await compareTree(r.dest, vms)).toEqual([]);
+        expect(r.model.dom0Home).toBeUndefined();
+      } finally {
+        r.cleanup();
+      }
+    }
+  });
+
+  test('each stored chunk is one tar volume', async () => {
+    const opened = await openBackup(join(FX, 'v2-enc.bin'), { passphrase: 'qubes', registry });
+    for await (const a of opened.archives((x) => x.path === 'vm5/private.img')) {
+      expect(a.multiVolume).toBe(true);
+      expect(a.prefix).toBe('vm5/');
+      const sizes: number[] = [];
+      for await (const vol of a.volumes()) {
+        let size = 0;
+        for await (const c of vol) size += c.length;
+        sizes.push(size);
+      }
+      expect(sizes).toEqual([3072, 3072, 3072, 2048]);
+      expect(() => a.volumes()).toThrow('only once');
+    }
+  });
+});
+
+describe('authentication', () => {
+  async function tampered(v: string, change: (ms: OuterMember[]) => void): Promise<Uint8Array> {
+    const ms = await readOuter(registry, bytesOf(v));
+    change(ms);
+    return writeOuter(ms);
+  }
+
+  test('one flipped byte in a chunk: AuthenticationError naming the chunk', async () => {
+    const e = await failure(verifyOnly(await tampered('v2-enc', (ms) => flip(ms, 'vm5/private.img.002', (d) => d.length - 3))));
+    expect(e.name).toBe('AuthenticationError');
+    expect(e.member).toBe('vm5/private.img.002');
+  });
+
+  test('one flipped hex digit in a .hmac: AuthenticationError', async () => {
+    const e = await failure(verifyOnly(await tampered('v2-plain-gzip', (ms) => flip(ms, 'appvms/work/firewall.xml.000.hmac', (d) => d.indexOf(0x3d) + 5))));
+    expect(e.name).toBe('AuthenticationError');
+    expect(e.member).toBe('appvms/work/firewall.xml.000');
+  });
+
+  test('header-less: a flipped byte after qubes.xml still fails with the detected digest', async () => {
+    const e = await failure(verifyOnly(await tampered('v2-headerless-md5-enc', (ms) => flip(ms, 'vm5/private.img.000', () => 100)), { legacy: true }));
+    expect(e.name).toBe('AuthenticationError');
+    expect(e.member).toBe('vm5/private.img.000');
+  });
+
+  test('chunks the consumer never reads are still authenticated', async () => {
+    const bytes = await tampered('v2-enc', (ms) => flip(ms, 'vm5/private.img.003', () => 50));
+    const opened = await openBackup(memorySource(bytes), { passphrase: 'qubes', registry });
+    const e = await failure((async () => {
+      for await (const a of opened.archives(() => true)) void a; // never calls volumes()
+    })());
+    expect(e.name).toBe('AuthenticationError');
+    expect(e.member).toBe('vm5/private.img.003');
+  });
+
+  test('each chunk is verified before the cipher sees it', async () => {
+    const fed: number[] = [];
+    const real = registry.get('cipher', 'aes-256-cbc');
+    const spy: PluginDescriptor<'cipher'> = {
+      kind: 'cipher', name: 'aes-256-cbc', backend: 'portable',
+      create: (): Cipher => ({
+        info: real.info,
+        decrypt: (data: ByteStream, pass, opts) => real.decrypt((async function* () {
+          const i = fed.push(0) - 1;
+          for await (const c of data) { fed[i]! += c.length; yield c; }
+        })(), pass, opts),
+      }),
+    };
+    const reg = new Registry().use(partDescriptors().filter((d) => !(d.kind === 'cipher' && d.name === 'aes-256-cbc')), spy, formatV2);
+    const e = await failure(verifyOnly(await tampered('v2-enc', (ms) => flip(ms, 'vm5/private.img.001', () => 0)), { reg }));
+    expect(e.member).toBe('vm5/private.img.001');
+    // Two decryptions: qubes.xml.000 and private.img.000; private.img.001 never reached the cipher.
+    expect(fed.length).toBe(2);
+  });
+
+  test('wrong passphrase: the restore library refuses the header', async () => {
+    const e = await failure(verifyOnly(bytesOf('v2-enc'), { passphrase: 'x' }));
+    expect(e.name).toBe('WrongPassphraseError');
+    expect(e.message).toContain('wrong passphrase (header HMAC does not verify)');
+  });
+
+  test('a registry without the v2 plugin says so', async () => {
+    const e = await failure(verifyOnly(bytesOf('v2-enc'), { reg: new Registry().use(partDescriptors()) }));
+    expect(e.message).toContain('no plugin for backup format v2');
+  });
+});
+
+describe('headers', () => {
+  /** v2-enc with another (correctly HMAC'd) header. */
+  async function withHeader(text: string): Promise<Uint8Array> {
+    const ms = await readOuter(registry, bytesOf('v2-enc'));
+    const tag = `HMAC-SHA2-512(stdin)= ${createHmac('sha512', 'qubes').update(text).digest('hex')}\n`;
+    ms.find((m) => m.name === 'backup-header')!.data = enc(text);
+    ms.find((m) => m.name === 'backup-header.hmac')!.data = enc(tag);
+    return writeOuter(ms);
+  }
+
+  test('encrypted and compressed (openssl enc -z) needs a zlib decoder', async () => {
+    const bytes = await withHeader('hmac-algorithm=SHA512\ncrypto-algorithm=aes-256-cbc\nencrypted=True\ncompressed=True\n');
+    const e = await failure(verifyOnly(bytes));
+    expect(e.name).toBe('UnsupportedError');
+    expect(e.message).toContain('openssl enc -z (zlib)');
+  });
+
+  test('missing keys', async () => {
+    const e = await failure(verifyOnly(await withHeader('hmac-algorithm=SHA512\nencrypted=True\ncompressed=False\n')));
+    expect(e.name).toBe('CorruptBackupError');
+    expect(e.message).toContain("missing 'crypto-algorithm'");
+  });
+
+  test('a digest no plugin knows', async () => {
+    const e = await failure(verifyOnly(await withHeader('hmac-algorithm=WHIRLPOOL\ncrypto-algorithm=aes-256-cbc\nencrypted=True\ncompressed=False\n')));
+    expect(e.name).toBe('UnsupportedError');
+  });
+});
+
+void MemberCursor;
