@@ -1,4 +1,5 @@
-import { assertBytes, type Cipher, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { AuthenticationError, assertBytes, equalBytes, type Cipher, type ByteStream, type PreparedDecryption, type ReadOptions } from '@qubes-backup/core';
+import { SCRYPT_HEADER_SIZE, parseScryptHeader } from './header.js';
 import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith } from './keys.js';
 import { DEFAULT_MAX_UNIT_SIZE, checkMaxUnitSize, decryptUnit } from './unit.js';
 import type { ScryptPrimitives } from './_primitives.js';
@@ -31,6 +32,28 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
         (header) => deriveKeysWith(prims, header, passphrase, signal ? { maxmem, signal } : { maxmem }),
         { ...opts, maxUnitSize },
       );
+    },
+    prepareBytes: SCRYPT_HEADER_SIZE,
+    prepareMemory(head: Uint8Array): number {
+      return parseScryptHeader(head).memory;
+    },
+    async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): Promise<PreparedDecryption> {
+      assertBytes(passphrase, 'passphrase');
+      const header = parseScryptHeader(head);
+      const keys = await deriveKeysWith(prims, header, passphrase, opts.signal ? { maxmem, signal: opts.signal } : { maxmem });
+      return {
+        decrypt(data: ByteStream, o: ReadOptions = {}): ByteStream {
+          return decryptUnit(data, async (h) => {
+            // The unit read now must be the one whose header the key was derived from.
+            if (!equalBytes(h.bytes, header.bytes)) {
+              keys.wipe();
+              throw new AuthenticationError('scrypt unit header changed since its key was derived');
+            }
+            return keys;
+          }, { ...o, maxUnitSize });
+        },
+        dispose: () => keys.wipe(),
+      };
     },
   };
 }

@@ -97,6 +97,23 @@ export interface Container {
 export interface Cipher {
   readonly info: PluginInfo<'cipher'>;
   decrypt(data: ByteStream, passphrase: Uint8Array, opts?: ReadOptions): ByteStream;
+  /**
+   * For ciphers with a costly per-unit key derivation (scrypt: seconds and up to GiBs per chunk):
+   * how many leading bytes of a unit `prepare` needs. Callers that can read ahead (a seekable
+   * source) derive keys of upcoming units in parallel while earlier ones are decrypted.
+   */
+  readonly prepareBytes?: number;
+  /** Memory in bytes one `prepare` of the unit starting with `head` needs, to bound parallelism. */
+  prepareMemory?(head: Uint8Array): number;
+  /** Derives what decrypting the unit starting with `head` needs (checking the passphrase). */
+  prepare?(head: Uint8Array, passphrase: Uint8Array, opts?: ReadOptions): Promise<PreparedDecryption>;
+}
+
+/** A unit's key, derived ahead of time. Use once; `dispose` wipes it when the unit is never read. */
+export interface PreparedDecryption {
+  /** Same contract as `Cipher.decrypt`; the unit must start with the same head bytes. */
+  decrypt(data: ByteStream, opts?: ReadOptions): ByteStream;
+  dispose(): void;
 }
 
 /**

@@ -5,7 +5,8 @@ import {
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV4Header } from './header.js';
-import { skipStoredFile, storedFile, type StoredFileContext } from './stored-file.js';
+import { chunkKey, skipStoredFile, storedFile, type StoredFileContext } from './stored-file.js';
+import { KeyAhead } from './key-ahead.js';
 
 const info: PluginInfo<'format'> = { kind: 'format', name: 'v4', backend: 'portable' };
 const QUBES_XML_LIMIT = 64 << 20;
@@ -50,6 +51,25 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
 
   async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
     const seen = new Set<string>(['qubes.xml']);
+    const wanted = (path: string) => { const o = owners(path); return o !== undefined && select({ vm: o.vm, path }); };
+    const next = await cursor.peek();
+    const signal = opts?.signal ?? ctx.signal;
+    const ahead = ctx.source?.seekable && next
+      ? new KeyAhead({
+        tar: registry.get('container', 'tar'), cipher: files.cipher, source: ctx.source, start: next.headerOffset, wanted,
+        keyFor: (stem) => chunkKey(files, stem), ...(signal ? { signal } : {}),
+      })
+      : undefined;
+    ahead?.start();
+    try {
+      yield* decodeArchives(select, { ...files, ...(ahead ? { ahead } : {}), opts: opts ?? ctx }, seen);
+    } finally {
+      ahead?.stop();
+    }
+  }
+
+  async function* decodeArchives(select: (a: InnerArchiveInfo) => boolean, files: StoredFileContext, seen: Set<string>): AsyncIterable<InnerArchive> {
+    const opts = files.opts;
     for (;;) {
       const m = await cursor.peek();
       if (!m) return;
@@ -63,7 +83,7 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
         await skipStoredFile(cursor, cn.path);
         continue;
       }
-      const plain = shielded(compressor.decompress(storedFile({ ...files, opts: opts ?? ctx }, cn.path), opts ?? ctx));
+      const plain = shielded(compressor.decompress(storedFile(files, cn.path), opts));
       yield { ...infoOf, prefix: owner.prefix, volumes: () => single(plain.stream) };
       // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated.
       await plain.rest();

@@ -1,3 +1,4 @@
+import type { KeyAhead } from './key-ahead.js';
 import {
   AuthenticationError, CorruptBackupError, MemberCursor, concatBytes, parseChunkName, utf8, withMember,
   type ByteStream, type Cipher, type ReadOptions,
@@ -5,6 +6,8 @@ import {
 
 export interface StoredFileContext {
   readonly cursor: MemberCursor;
+  /** Keys derived ahead of time, when the source allows a look-ahead pass. */
+  readonly ahead?: KeyAhead;
   readonly cipher: Cipher;
   readonly backupId: string;
   readonly passphrase: Uint8Array;
@@ -34,9 +37,11 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
       );
     }
     await ctx.cursor.take();
-    const key = concatBytes([utf8.encode(`${ctx.backupId}!${cn.stem}!`), ctx.passphrase]);
+    const key = chunkKey(ctx, cn.stem);
+    const prepared = ctx.ahead?.take(m.path);
     try {
-      yield* ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
+      if (prepared) yield* (await prepared).decrypt(m.body(ctx.opts), ctx.opts);
+      else yield* ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
     } catch (e) {
       if ((e as { code?: string }).code === 'E_PASSPHRASE') {
         // The backup header opened with this passphrase, so a chunk that does not is not ours.
@@ -51,6 +56,11 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     }
     expected++;
   }
+}
+
+/** The scrypt passphrase of one chunk: `<backup-id>!<stem>!<passphrase>` (the passphrase may itself hold `!`). */
+export function chunkKey(ctx: Pick<StoredFileContext, 'backupId' | 'passphrase'>, stem: string): Uint8Array {
+  return concatBytes([utf8.encode(`${ctx.backupId}!${stem}!`), ctx.passphrase]);
 }
 
 /** Reads past every chunk of `path` without decrypting (an unselected file). */

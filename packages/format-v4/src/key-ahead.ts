@@ -1,0 +1,120 @@
+import { availableParallelism, freemem } from 'node:os';
+import {
+  parseChunkName,
+  type ByteSource, type Cipher, type Container, type Member, type PreparedDecryption,
+} from '@qubes-backup/core';
+
+export interface KeyAheadOptions {
+  readonly tar: Container;
+  readonly cipher: Cipher;
+  /** A seekable source, and the offset of the first member to look at. */
+  readonly source: ByteSource;
+  readonly start: number;
+  /** Which stored paths will be decrypted (others are not worth a derivation). */
+  readonly wanted: (path: string) => boolean;
+  /** The unit passphrase for a chunk stem (`vm5/private.img.000`). */
+  readonly keyFor: (stem: string) => Uint8Array;
+  readonly signal?: AbortSignal;
+  /** Derivations at once; default: the number of cores. */
+  readonly parallel?: number;
+  /** Memory all derivations in flight may use; default: half of the free memory (at least one always runs). */
+  readonly memoryBudget?: number;
+}
+
+/**
+ * Derives the keys of upcoming chunks while earlier chunks are decrypted, decompressed and written.
+ * Every format-4 chunk has its own scrypt salt (0.5–1 GiB and ~5 s per derivation with the scrypt
+ * CLI's defaults), so one key at a time leaves all cores but one idle. A second, header-only pass
+ * over the (seekable) backup reads each wanted chunk's first bytes, seeking over bodies, and runs
+ * derivations within a core and memory budget. Output order never changes: the main pass takes
+ * keys by member name in backup order and falls back to deriving itself when none is ready.
+ */
+export class KeyAhead {
+  private readonly ready = new Map<string, Promise<PreparedDecryption>>();
+  private readonly claimed = new Set<string>();
+  private readonly parallel: number;
+  private readonly budget: number;
+  private inFlight = 0;
+  private memory = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly o: KeyAheadOptions) {
+    this.parallel = Math.max(1, o.parallel ?? availableParallelism());
+    this.budget = o.memoryBudget ?? freemem() / 2;
+  }
+
+  start(): void {
+    this.scan().catch(() => undefined); // A failing scan only loses speed: the main pass reports errors.
+  }
+
+  /** The prepared key for a member, if the look-ahead has (or is making) one. */
+  take(memberPath: string): Promise<PreparedDecryption> | undefined {
+    this.claimed.add(memberPath);
+    const p = this.ready.get(memberPath);
+    if (p) { this.ready.delete(memberPath); this.poke(); }
+    return p;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const p of this.ready.values()) p.then((k) => k.dispose(), () => undefined);
+    this.ready.clear();
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async room(mem: number): Promise<void> {
+    // Ready keys wait for the main pass; cap them too, so the scan does not run arbitrarily far ahead.
+    while (!this.stopped && (this.inFlight >= this.parallel || this.ready.size > this.parallel
+      || (this.inFlight > 0 && this.memory + mem > this.budget))) {
+      await new Promise<void>((r) => { this.wake = r; });
+    }
+  }
+
+  private async scan(): Promise<void> {
+    const { source, start, cipher } = this.o;
+    const need = cipher.prepareBytes ?? 0;
+    if (!cipher.prepare || need === 0) return;
+    const sub: ByteSource = {
+      name: source.name,
+      seekable: true,
+      ...(source.size !== undefined ? { size: source.size - start } : {}),
+      stream: (offset = 0, opts) => source.stream(start + offset, opts),
+    };
+    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ...(this.o.signal ? { signal: this.o.signal } : {}) })) {
+      if (this.stopped) return;
+      const cn = parseChunkName(m.path, '.enc');
+      if (!cn || !this.o.wanted(cn.path) || this.claimed.has(m.path)) continue;
+      const head = await firstBytes(m, need);
+      if (head.length < need) continue;
+      let mem: number;
+      try { mem = cipher.prepareMemory?.(head) ?? 0; } catch { continue; }
+      await this.room(mem);
+      if (this.stopped) return;
+      if (this.claimed.has(m.path)) continue;
+      this.inFlight++;
+      this.memory += mem;
+      const p = cipher.prepare(head, this.o.keyFor(cn.stem), this.o.signal ? { signal: this.o.signal } : {});
+      p.catch(() => undefined).finally(() => { this.inFlight--; this.memory -= mem; this.poke(); });
+      this.ready.set(m.path, p);
+    }
+  }
+}
+
+async function firstBytes(m: Member, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  for await (const c of m.body()) {
+    const k = Math.min(n - got, c.length);
+    out.set(c.subarray(0, k), got);
+    got += k;
+    if (got === n) break;
+  }
+  return out.subarray(0, got);
+}
