@@ -1,6 +1,7 @@
 import { Registry } from '@qubes-backup/core';
 import { tarContainer } from '@qubes-backup/tar';
-import { scryptCipherNode, scryptCipherPortable, scryptMacNode, scryptMacPortable } from '@qubes-backup/cipher-scrypt';
+import { totalmem } from 'node:os';
+import { createScryptCipher, createScryptMac, scryptCipherNode, scryptCipherPortable, scryptMacNode, scryptMacPortable } from '@qubes-backup/cipher-scrypt';
 import { opensslCiphersNode, opensslCiphersPortable } from '@qubes-backup/cipher-openssl';
 import { hmacMacsNode, hmacMacsPortable } from '@qubes-backup/mac-hmac';
 import { gzipNode, gzipPortable } from '@qubes-backup/codec-gzip';
@@ -15,10 +16,20 @@ import { formatV4 } from '@qubes-backup/format-v4';
 export function defaultRegistry(): Registry {
   return new Registry().use(
     tarContainer,
-    scryptCipherNode, scryptCipherPortable, scryptMacNode, scryptMacPortable,
+    { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
+    { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
+    scryptCipherPortable, scryptMacPortable,
     opensslCiphersNode, opensslCiphersPortable,
     hmacMacsNode, hmacMacsPortable,
     gzipNode, gzipPortable, nonePortable,
     formatV4,
   );
+}
+
+/**
+ * scrypt picks N so a derivation fits 1/8 of the creating machine's memory, so a backup made on a
+ * big machine may need more than the packages' 2 GiB default: allow up to 3/4 of this machine's.
+ */
+function scryptMaxmem(): number {
+  return Math.max(2 * 1024 ** 3, Math.floor(totalmem() * 0.75));
 }
