@@ -1,14 +1,15 @@
 // Every format-3 backup in ../shared/fixtures (our generator and the Qubes developers' own test
 // generator) restores byte-identical to its manifest through the restore library, holes kept.
 import { describe, expect, test } from '@jest/globals';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatV3 } from '@qubes-backup/format-v3';
 import { compareWithManifest, expectedFiles, sharedCases } from '../../restore/test/_manifest.js';
-import { directorySink, openBackup, registryWith, runArchives } from './_setup.js';
+import { memorySource, readOuter, writeOuter } from './_outer.js';
+import { directorySink, nullSink, openBackup, registryWith, runArchives } from './_setup.js';
 
 const registry = registryWith(formatV3);
 const cases = sharedCases().filter((c) => c.manifest.format_version === 3);
@@ -48,4 +49,33 @@ describe('shared format-3 fixtures restore byte-identical', () => {
       }
     }, 120_000);
   }
+});
+
+describe('tampering with a shared format-3 fixture', () => {
+  const c = cases.find((x) => x.name === 'qubes/v3-encrypted-gzip');
+  const run = c && existsSync(c.backup) ? test : test.skip;
+  const verify = async (bytes: Uint8Array, passphrase = 'qubes') => {
+    const opened = await openBackup(memorySource(bytes), { passphrase, registry });
+    await runArchives(opened, nullSink(), { registry });
+  };
+  const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as { name: string; member?: string; message: string });
+
+  run('one flipped byte in vm5/private.img.000 or in its .hmac: AuthenticationError naming the chunk', async () => {
+    const original = await readOuter(registry, new Uint8Array(readFileSync(c!.backup)));
+    for (const target of ['vm5/private.img.000', 'vm5/private.img.000.hmac']) {
+      const ms = original.map((m) => ({ ...m }));
+      const m = ms.find((x) => x.name === target)!;
+      m.data = m.data.slice();
+      m.data[target.endsWith('.hmac') ? m.data.indexOf(0x3d) + 7 : m.data.length >> 1] ^= 0x04;
+      const e = await fail(verify(writeOuter(ms)));
+      expect(e?.name).toBe('AuthenticationError');
+      expect(e?.member).toBe('vm5/private.img.000');
+    }
+  });
+
+  run('wrong passphrase', async () => {
+    const e = await fail(verify(new Uint8Array(readFileSync(c!.backup)), 'qubes '));
+    expect(e?.name).toBe('WrongPassphraseError');
+    expect(e?.message).toContain('wrong passphrase (header HMAC does not verify)');
+  });
 });
