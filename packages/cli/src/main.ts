@@ -3,6 +3,8 @@ import { EXIT_CODES, exitCodeOf, isQubesBackupError, UsageError } from '@qubes-b
 import { infoCommand } from './commands/info.js';
 import { verifyCommand } from './commands/verify.js';
 import { extractCommand } from './commands/extract.js';
+import { filesCommand } from './commands/files.js';
+import { getCommand } from './commands/get.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -59,6 +61,31 @@ export async function main(argv: string[]): Promise<number> {
     .option('--force', 'replace existing files in the destination')
     .option('--json', 'print the result as JSON'))
     .action(async (backup: string, o) => { await extractCommand(backup, o); });
+
+  const imageOptions = (c: Command) => common(c)
+    .option('--vm <name>', 'with a backup: the VM whose image to open')
+    .addOption(new Option('--volume <name>', 'which image of the VM').choices(['private', 'root']).default('private'))
+    .option('--work-dir <dir>', 'with a backup: where to restore the image first (default: the OS temp folder)')
+    .option('--keep-image', 'with a backup: keep the restored image instead of removing it at the end');
+
+  imageOptions(program.command('files')
+    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img) or a backup with --vm')
+    .argument('[path]', 'directory or file inside the filesystem', '/')
+    .description('list files inside a VM disk image (ext2/3/4; bare, GPT or MBR), without root or mount')
+    .option('-l, --long', 'type, mode, size, mtime and link targets')
+    .option('-r, --recursive', 'the whole tree below PATH')
+    .option('--json', 'machine-readable output'))
+    .action(async (input: string, path: string, o) => { await filesCommand(input, path, o); });
+
+  imageOptions(program.command('get')
+    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img) or a backup with --vm')
+    .argument('<path...>', 'files or directories inside the filesystem')
+    .description('copy files or directories out of a VM disk image into DIR, keeping their path from the filesystem root ' +
+      '(/home/user/a.txt -> DIR/home/user/a.txt), mtimes and modes; symlinks stay symlinks')
+    .requiredOption('--dest <dir>', 'destination folder')
+    .option('--force', 'replace existing files')
+    .option('--json', 'print the result as JSON'))
+    .action(async (input: string, paths: string[], o) => { await getCommand(input, paths, o); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

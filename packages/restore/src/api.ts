@@ -1,4 +1,6 @@
 import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '@qubes-backup/core';
 import type { BackupModel, ByteSource, ReadOptions, Registry } from '@qubes-backup/core';
 import { openBackup, type Opened } from './open.js';
 import { defaultRegistry } from './default-registry.js';
@@ -55,4 +57,52 @@ export async function extract(input: string | ByteSource, o: ExtractOptions): Pr
 
 function open(input: string | ByteSource, o: BackupOptions): Promise<Opened> {
   return openBackup(input, { ...o, registry: o.registry ?? defaultRegistry() });
+}
+
+export interface RestoreImageOptions extends BackupOptions {
+  vm: string;
+  /** Which volume: `private` (default) or `root`. */
+  volume?: 'private' | 'root';
+  /** Folder to write `<vm>/<volume>.img` into (sparse). */
+  workDir: string;
+  onEvent?: (e: RestoreEvent) => void;
+}
+
+/**
+ * Restores one VM volume image (sparse) and nothing else, e.g. to browse its files. Returns the
+ * image's path. Throws UsageError when the VM has no such volume in the backup.
+ */
+export async function restoreImage(input: string | ByteSource, o: RestoreImageOptions): Promise<string> {
+  const opened = await open(input, o);
+  const registry = o.registry ?? defaultRegistry();
+  const volume = o.volume ?? 'private';
+  const vm = opened.model.vms.find((v) => v.name === o.vm);
+  const base = vm?.backupPath?.replace(/\/+$/, '');
+  if (!vm || !base || !vm.included || vm.klass === 'AdminVM') {
+    throw new UsageError(`no VM named '${o.vm}' with data in this backup (VMs: ${opened.model.vms.filter((v) => v.included && v.klass !== 'AdminVM').map((v) => v.name).join(', ')})`);
+  }
+  // Format 4 stores each image as its own file; older formats store it inside the VM or template folder.
+  const wantedName = `${volume}.img`;
+  let found = false;
+  const sink = directorySink(o.workDir);
+  const filtered: typeof sink = {
+    async member(m, target, opts) {
+      const last = m.path.replace(/\/+$/, '').split('/').pop();
+      if (m.type !== 'file' || last !== wantedName) {
+        for await (const _ of m.extents(opts)) { /* not the image: read through, write nothing */ }
+        return { member: m.path, type: m.type, size: m.size, skipped: 'not the requested image' };
+      }
+      found = true;
+      return sink.member(m, target, opts);
+    },
+    finish: () => sink.finish(),
+  };
+  await fsp.mkdir(o.workDir, { recursive: true });
+  await runArchives(opened, filtered, {
+    ...o, registry, vms: [o.vm],
+    // v4 and v3 AppVMs store the image as its own file; v3 templates as part of the whole folder (`vm9/.`).
+    archives: (a) => a.path === `${base}/${wantedName}` || a.path === `${base}/.` || a.path === base,
+  });
+  if (!found) throw new UsageError(`VM '${o.vm}' has no ${wantedName} in this backup`);
+  return join(o.workDir, o.vm, wantedName);
 }

@@ -5,7 +5,7 @@
  * It reaches formats, ciphers, MACs and codecs only through a `Registry`; `defaultRegistry()` is the
  * one place that lists every shipped plugin.
  */
-export { inspect, verify, extract, type BackupOptions, type ExtractOptions, type VerifyOptions } from './api.js';
+export { inspect, verify, extract, restoreImage, type BackupOptions, type ExtractOptions, type VerifyOptions, type RestoreImageOptions } from './api.js';
 export { defaultRegistry } from './default-registry.js';
 export { openBackup, authenticateHeader, type OpenOptions, type Opened } from './open.js';
 export { fileSource, pipeSource } from './source.js';

@@ -13,10 +13,13 @@ export interface Selection {
   exclude?: readonly string[];
   /** With `vms`, also dom0's home. */
   dom0Home?: boolean;
+  /** Narrows further to some stored files of the chosen VMs (`vm5/private.img`). */
+  archives?: (a: InnerArchiveInfo) => boolean;
 }
 
 export type RestoreEvent =
   | { type: 'archive'; vm: string; path: string }
+  | { type: 'member-start'; vm: string; member: string; size: number; sparse: boolean }
   | { type: 'member'; vm: string; result: MemberResult }
   | { type: 'vm-done'; vm: string };
 
@@ -66,7 +69,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
   const tar = options.registry.get('container', 'tar');
   const stats = new Map<string, { archives: number; files: number; bytes: number }>();
   for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0 });
-  const select = (a: InnerArchiveInfo) => chosen.has(a.vm);
+  const select = (a: InnerArchiveInfo) => chosen.has(a.vm) && (options.archives?.(a) ?? true);
   const rd: ReadOptions = options.signal ? { signal: options.signal } : {};
   let current: string | undefined;
   try {
@@ -81,6 +84,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
         ? tar.volumeEntries(archive.volumes(), rd)
         : tar.entries(firstVolume(archive), rd);
       for await (const m of members) {
+        options.onEvent?.({ type: 'member-start', vm: archive.vm, member: m.path, size: m.size, sparse: m.sparse });
         const result = await sink.member(m, target, rd);
         if (result.output !== undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
         options.onEvent?.({ type: 'member', vm: archive.vm, result });

@@ -1,0 +1,56 @@
+import { openImage, type DirEntry } from '@qubes-backup/image-ext4';
+import { imageInput, type ImageFlags } from './image-input.js';
+import { printJson, table } from './shared.js';
+
+export interface FilesFlags extends ImageFlags {
+  long?: boolean;
+  recursive?: boolean;
+}
+
+/** Lists a directory inside a VM disk image (or a VM of a backup), without root or mount. */
+export async function filesCommand(input: string, path: string | undefined, flags: FilesFlags): Promise<void> {
+  const img = await imageInput(input, flags);
+  try {
+    const image = await openImage(img.path);
+    try {
+      if (image.info.filesystem.needsRecovery) {
+        process.stderr.write('warning: the filesystem journal was not replayed; the last changes before the backup may be missing\n');
+      }
+      const root = path ?? '/';
+      const entries: { path: string; entry: DirEntry }[] = [];
+      if (flags.recursive) {
+        for await (const w of image.walk(root)) entries.push(w);
+      } else {
+        const st = await image.stat(root);
+        if (st.type === 'dir') for (const e of await image.list(root)) entries.push({ path: join(root, e.name), entry: e });
+        else entries.push({ path: root, entry: st });
+      }
+      if (flags.json) return printJson(entries.map(({ path: p, entry: e }) => ({ path: p, ...e, mtime: e.mtime.toISOString() })));
+      if (!flags.long) {
+        for (const { path: p, entry: e } of entries) process.stdout.write(`${flags.recursive ? p : e.name}${e.type === 'dir' ? '/' : ''}\n`);
+        return;
+      }
+      const rows = entries.map(({ path: p, entry: e }) => [
+        modeString(e), String(e.size), e.mtime.toISOString().replace('T', ' ').slice(0, 19),
+        (flags.recursive ? p : e.name) + (e.target !== undefined ? ` -> ${e.target}` : ''),
+      ]);
+      if (rows.length) process.stdout.write(table(rows));
+    } finally {
+      await image.close();
+    }
+  } finally {
+    await img.cleanup();
+  }
+}
+
+function join(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+function modeString(e: DirEntry): string {
+  const t = e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : e.type === 'file' ? '-' : '?';
+  const bits = 'rwxrwxrwx';
+  let s = '';
+  for (let i = 0; i < 9; i++) s += e.mode & (1 << (8 - i)) ? bits[i] : '-';
+  return t + s;
+}
