@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+// Speed and memory of `qubes-backup extract`/`info` against the manual emergency-restore pipeline, on large
+// backups built by the independent generator. Not run in CI; see tools/bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { caseList, checkTools, ensureBackup } from './lib/cases.mjs';
+import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
+import { manualV3, manualV4 } from './lib/manual.mjs';
+import { combine, duBytes, measureReads, median, setTimeScratch, timed, uptime, watchDirs } from './lib/run.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+
+const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
+  --quick          skip the large memory cases (e, e2)
+  --runs N         timed runs per measurement, median reported (default 3; memory cases run min(N, 2))
+  --only NAMES     cases to run: a b c d e e2 (comma list, repeatable)
+  --scale X        shrink every backup by X (development only; results are not comparable)
+  --no-build       do not run 'npm run build' first
+  --no-write       print the table only, do not write tools/bench/results/<date>.md
+  --cache DIR      backup cache (default \${XDG_CACHE_HOME:-~/.cache}/qubes-backup-bench)
+  --generator P    make-qubes-backup (default /work/shared/fixtures/make-qubes-backup, or ../shared/fixtures/)`;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function parseArgs(argv) {
+  const o = { quick: false, runs: 3, only: [], scale: 1, build: true, write: true, cache: null, generator: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--runs') o.runs = Math.max(1, parseInt(val(), 10) || 1);
+    else if (a === '--only') o.only.push(...val().split(',').filter(Boolean));
+    else if (a === '--scale') o.scale = Number(val());
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--no-write') o.write = false;
+    else if (a === '--cache') o.cache = val();
+    else if (a === '--generator') o.generator = val();
+    else if (a === '-h' || a === '--help') { console.log(USAGE); process.exit(0); }
+    else usage(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+function usage(msg) {
+  process.stderr.write(`bench: ${msg}\n${USAGE}\n`);
+  process.exit(1);
+}
+
+const log = (s) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+function findGenerator(given) {
+  const candidates = [given, process.env.QUBES_BENCH_GENERATOR, '/work/shared/fixtures/make-qubes-backup',
+    join(root, '..', 'shared', 'fixtures', 'make-qubes-backup')].filter(Boolean);
+  const g = candidates.find((p) => existsSync(p));
+  if (!g) usage(`make-qubes-backup not found (tried ${candidates.join(', ')}); pass --generator`);
+  return g;
+}
+
+async function warmCache(path) {
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), new Writable({ write(_c, _e, cb) { cb(); } }));
+}
+
+/** What the bench knows about a backup from its own reading: members, scrypt cost, KDF count. */
+function inspect(b) {
+  const { size, members } = listMembers(b.backup);
+  const enc = members.filter((m) => m.name.endsWith('.enc') || m.name === 'backup-header.hmac');
+  const v4 = b.manifest.format_version === 4;
+  const params = v4 ? enc.map((m) => scryptParamsAt(b.backup, m.dataOffset)).filter(Boolean) : [];
+  const logNs = [...new Set(params.map((p) => p.logN))].sort((x, y) => x - y);
+  const kdfBytes = params.length ? Math.max(...params.map(scryptBytes)) : 0;
+  const byName = new Map(members.map((m) => [m.name, m]));
+  return { size, members, byName, kdfs: v4 ? params.length : 0, logNs, kdfBytes, r: params[0]?.r, p: params[0]?.p };
+}
+
+/** Members one qube's restore must read: its chunks plus the header, its MAC and qubes.xml (with .hmac in v3). */
+function neededBytes(b, meta, vm) {
+  const span = (m) => m.dataEnd - m.start;
+  const pick = (names) => names.map((n) => meta.byName.get(n)).filter(Boolean);
+  const vmNames = b.manifest.archives.filter((a) => a.vm === vm).flatMap((a) => a.chunks);
+  const metaNames = ['backup-header', 'backup-header.hmac',
+    ...b.manifest.archives.filter((a) => a.vm === null).flatMap((a) => a.chunks)];
+  const vmBytes = pick(vmNames).reduce((s, m) => s + span(m), 0);
+  const metaBytes = pick(metaNames).reduce((s, m) => s + span(m), 0);
+  return { vmBytes, metaBytes, needed: vmBytes + metaBytes, vmMembers: vmNames.length };
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  checkTools();
+  const generator = findGenerator(o.generator);
+  const cacheRoot = o.cache ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qubes-backup-bench');
+  const scratch = join(cacheRoot, 'scratch', `run-${process.pid}`);
+  mkdirSync(join(scratch, 'time'), { recursive: true });
+  setTimeScratch(join(scratch, 'time'));
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+  if (o.build) {
+    log('npm run build');
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  }
+  const cli = join(root, 'packages', 'cli', 'bin', 'qubes-backup.js');
+  const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim();
+  const env = {
+    started: new Date(), commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'packages').length > 0,
+    node: process.version, cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, runs: o.runs, quick: o.quick, scale: o.scale,
+    cacheRoot, generator,
+  };
+
+  let cases = caseList(o.scale).filter((c) => !(o.quick && c.large));
+  if (o.only.length) {
+    const unknown = o.only.filter((n) => !caseList().some((c) => c.name === n));
+    if (unknown.length) usage(`unknown case(s): ${unknown.join(', ')}`);
+    cases = cases.filter((c) => o.only.includes(c.name));
+  }
+
+  const results = [];
+  for (const c of cases) {
+    const b = ensureBackup(c, { generator, cacheRoot, log });
+    const meta = inspect(b);
+    const passphrase = b.manifest.passphrase;
+    await warmCache(b.backup);
+    const res = { c, backup: b.backup, size: meta.size, version: b.manifest.format_version, meta, load: [uptime()], errors: [] };
+    results.push(res);
+    log(`case ${c.name}: ${c.title}, ${(meta.size / 2 ** 30).toFixed(2)} GiB, ${meta.kdfs} KDFs; ${res.load[0]}`);
+    const oursEnv = { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase };
+
+    const oursExtract = async (extra = []) => {
+      const base = mkdtempSync(join(scratch, 'ours-'));
+      const tmpdir = mkdtempSync(join(scratch, 'tmpdir-'));
+      const dest = join(base, 'out');
+      const watch = watchDirs({ extra: [base, tmpdir], keep: new Set([dest]), dest });
+      const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra],
+        { cwd: base, env: { ...oursEnv, TMPDIR: tmpdir } });
+      const w = watch.stop();
+      const out = existsSync(dest) ? duBytes(dest) : { allocated: 0, apparent: 0 };
+      rmSync(base, { recursive: true, force: true });
+      rmSync(tmpdir, { recursive: true, force: true });
+      return { ...r, temp: w, out };
+    };
+    const theirs = async () => {
+      const work = mkdtempSync(join(scratch, 'manual-'));
+      try {
+        const steps = await (res.version === 3 ? manualV3 : manualV4)({ backup: b.backup, manifest: b.manifest, passphrase, work });
+        const all = duBytes(work);
+        const out = duBytes(join(work, 'restored'));
+        return { ...combine(steps), code: 0, temp: all.allocated - out.allocated, out };
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    };
+    const noteFail = (what, r) => {
+      const msg = `${what}: exit ${r.code}: ${(r.stderr || '').trim().split('\n').pop()}`;
+      if (!res.errors.includes(msg)) res.errors.push(msg);
+      log(msg);
+    };
+
+    if (c.compare || c.memory) {
+      const runs = c.memory ? Math.min(o.runs, 2) : o.runs;
+      res.ours = [];
+      res.theirs = [];
+      for (let i = 0; i < runs; i++) {
+        const order = c.compare ? (i % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) : ['ours'];
+        for (const who of order) {
+          if (who === 'ours') {
+            const r = await oursExtract();
+            if (r.code !== 0) noteFail('ours extract', r);
+            res.ours.push(r);
+            log(`  ours   run ${i + 1}: ${r.wall.toFixed(1)} s, RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB${r.code ? ` (exit ${r.code})` : ''}`);
+          } else {
+            try {
+              const r = await theirs();
+              res.theirs.push(r);
+              log(`  manual run ${i + 1}: ${r.wall.toFixed(1)} s in ${r.steps} steps, RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB`);
+            } catch (e) {
+              res.errors.push(`manual: ${e.message}`);
+              log(`  manual failed: ${e.message}`);
+              break;
+            }
+          }
+        }
+      }
+    }
+
+    if (c.info) {
+      res.info = [];
+      for (let i = 0; i < o.runs; i++) {
+        const r = await timed(process.execPath, [cli, 'info', b.backup, '--no-progress'], { env: oursEnv });
+        if (r.code !== 0) noteFail('ours info', r);
+        res.info.push(r);
+      }
+      res.infoReads = await measureReads(process.execPath, [cli, 'info', b.backup, '--no-progress'], b.backup, { env: oursEnv });
+      log(`  info: ${median(res.info.map((r) => r.wall)).toFixed(2)} s, read ${res.infoReads.fileBytes} B of the backup`);
+    }
+
+    if (c.selectVm) {
+      const vmArgs = ['--vm', c.selectVm];
+      res.select = { vm: c.selectVm, runs: [], ...neededBytes(b, meta, c.selectVm) };
+      for (let i = 0; i < o.runs; i++) {
+        const r = await oursExtract(vmArgs);
+        if (r.code !== 0) noteFail(`ours extract --vm ${c.selectVm}`, r);
+        res.select.runs.push(r);
+      }
+      const dest = join(mkdtempSync(join(scratch, 'reads-')), 'out');
+      res.select.reads = await measureReads(process.execPath,
+        [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...vmArgs], b.backup, { env: oursEnv });
+      rmSync(dirname(dest), { recursive: true, force: true });
+      log(`  extract --vm ${c.selectVm}: read ${res.select.reads.fileBytes} B, needed ${res.select.needed} B`);
+    }
+    res.load.push(uptime());
+  }
+
+  const md = renderMarkdown(env, results);
+  process.stdout.write(md);
+  if (o.write) {
+    const dir = join(root, 'tools', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const day = env.started.toISOString().slice(0, 10);
+    let file = join(dir, `${day}.md`);
+    for (let n = 2; existsSync(file); n++) file = join(dir, `${day}-${n}.md`);
+    writeFileSync(file, md);
+    log(`wrote ${file}`);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e.stack ?? e}\n`);
+  process.exit(1);
+});

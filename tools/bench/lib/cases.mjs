@@ -1,0 +1,71 @@
+// The benchmark backups, built once with the independent generator and cached outside the repo.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+/**
+ * Sizes: `--random-kib` R goes into each private.img and R/4 into each root.img (my-template and standalone
+ * have both), so the default four qubes hold 4.5·R of incompressible data; gzip leaves it as large.
+ * 4.5 × 233000 KiB ≈ 1.0 GiB. Images are 1 GiB apparent, so each is 78–95 % hole.
+ */
+export function caseList(scale = 1) {
+  const kib = (k) => String(Math.max(48, Math.round(k * scale)));
+  const img = (bytes) => String(Math.max(32 * MiB, Math.round((bytes * scale) / MiB) * MiB));
+  const data1g = ['--image-size', img(GiB), '--random-kib', kib(233000)];
+  return [
+    { name: 'a', title: 'v4, default scrypt', gen: ['--version', '4', ...data1g, '--scrypt-default'],
+      compare: true, target: 0.55, info: true },
+    { name: 'b', title: 'v4, scrypt logN 14', gen: ['--version', '4', ...data1g, '--scrypt-logn', '14'],
+      compare: true, target: 1.0, info: true, selectVm: 'standalone' },
+    { name: 'c', title: 'v3, openssl + HMAC', gen: ['--version', '3', ...data1g],
+      compare: true, target: 1.0 },
+    { name: 'd', title: 'v4, 1 GiB qube first, small last', gen: ['--version', '4', '--vms', 'work',
+      '--image-size', img(2 * GiB), '--random-kib', kib(1000000), '--scrypt-logn', '14'], selectVm: 'dom0' },
+    { name: 'e', title: 'v4, ~2 GiB (memory)', large: true, memory: true, gen: ['--version', '4',
+      '--image-size', img(2 * GiB), '--random-kib', kib(466000), '--scrypt-logn', '14'] },
+    { name: 'e2', title: 'v4, ~4 GiB (memory, 2× e)', large: true, memory: true, gen: ['--version', '4',
+      '--image-size', img(2 * GiB), '--random-kib', kib(932000), '--scrypt-logn', '14'] },
+  ];
+}
+
+export const REQUIRED_TOOLS = ['python3', 'scrypt', 'tar', 'gzip', 'openssl', 'mkfs.ext4', 'debugfs', 'strace', 'du'];
+const APT = 'apt-get install -y python3 scrypt tar gzip openssl e2fsprogs strace time coreutils';
+
+export function checkTools() {
+  const missing = REQUIRED_TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (!existsSync('/usr/bin/time')) missing.push('/usr/bin/time');
+  if (missing.length) {
+    process.stderr.write(`bench: missing tools: ${missing.join(', ')}\n  install with: ${APT}\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * Returns { dir, backup, manifest }, building the backup on first use. The cache key covers the generator's
+ * own bytes and the arguments, so a changed generator or case builds anew.
+ */
+export function ensureBackup(c, { generator, cacheRoot, log }) {
+  const key = createHash('sha256').update(readFileSync(generator)).update(JSON.stringify(c.gen)).digest('hex').slice(0, 12);
+  const dir = join(cacheRoot, 'backups', `${c.name}-${key}`);
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    const partial = `${dir}.partial`;
+    const tmp = join(cacheRoot, 'gen-tmp');
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const args = [generator, ...c.gen, '--name', 'qubes-backup-bench', '--out', partial];
+    log(`building (${c.name}) python3 ${args.slice(1).join(' ')}`);
+    const t0 = Date.now();
+    const r = spawnSync('python3', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
+    if (r.status !== 0) throw new Error(`generator failed for case ${c.name} (exit ${r.status})`);
+    renameSync(partial, dir);
+    log(`built (${c.name}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const backup = join(dir, manifest.backup_file ?? readdirSync(dir).find((f) => f !== 'manifest.json'));
+  return { dir, backup, manifest, key };
+}

@@ -1,0 +1,140 @@
+// Markdown for the results: one table per question, then the targets, then the raw runs.
+import { median } from './run.mjs';
+
+const MiB = 2 ** 20;
+const mib = (b) => (b == null || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(b < 10 * MiB ? 1 : 0)} MiB`);
+const bytes = (b) => (b == null || Number.isNaN(b) ? '–' : b < 10 * 1024 ? `${b} B` : b < 10 * MiB ? `${(b / 1024).toFixed(b < 100 * 1024 ? 1 : 0)} KiB` : mib(b));
+const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+const sec = (s) => (s == null || Number.isNaN(s) ? '–' : `${s.toFixed(s < 10 ? 2 : 1)}`);
+const pct = (x) => (x < 0.001 ? `${(x * 100).toFixed(4)} %` : `${(x * 100).toFixed(2)} %`);
+const load1 = (u) => /load average: ([\d.]+)/.exec(u)?.[1] ?? '?';
+const ok = (b) => (b == null ? '–' : b ? 'yes' : '**no**');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const good = (runs) => (runs ?? []).filter((r) => r.code === 0);
+const med = (runs, k) => (good(runs).length ? median(good(runs).map((r) => r[k])) : null);
+const tempOf = (runs) => (runs?.length ? Math.max(...runs.map((r) => r.temp?.peakExtraBytes ?? 0)) : null);
+const strays = (runs) => [...new Set((runs ?? []).flatMap((r) => (r.temp?.extraneous ?? []).map(([p]) => p)))];
+const renamed = (runs) => [...new Set((runs ?? []).flatMap((r) => (r.temp?.vanished ?? []).map(([p]) => p)))];
+const kdfText = (m) => (m.kdfs ? `${m.kdfs} (logN ${m.logNs.join('/')}, r ${m.r}, p ${m.p})` : 'openssl (no KDF cost)');
+const net = (res) => (med(res.ours, 'rss') == null ? null : med(res.ours, 'rss') - res.meta.kdfBytes);
+
+export function renderMarkdown(env, results) {
+  const out = [];
+  const when = env.started.toISOString().replace('T', ' ').slice(0, 16);
+  out.push(`# qubes-backup benchmark, ${when} UTC`, '');
+  out.push(`Commit ${env.commit}${env.dirty ? ' (packages/ had uncommitted changes)' : ''}; Node ${env.node}; ${env.cpu}; ` +
+    `median of ${env.runs} run(s)${env.quick ? '; --quick (large cases skipped)' : ''}` +
+    `${env.scale !== 1 ? `; **--scale ${env.scale}: development run, not comparable**` : ''}. ` +
+    'The machine is shared: the 1-minute load average is given before → after each case.', '');
+
+  const cmp = results.filter((r) => r.c.compare);
+  if (cmp.length) {
+    out.push('## Full restore: ours (`extract`) vs the manual emergency-restore pipeline', '');
+    out.push(table(['case', 'backup', 'KDFs', 'ours s', 'manual s', 'ours/manual', 'target', 'ours peak RSS', 'scrypt mem / KDF',
+      'ours RSS − 1 KDF', 'manual peak RSS', 'ours temp disk', 'manual temp disk', 'load'], cmp.map((r) => {
+      const o = med(r.ours, 'wall');
+      const t = med(r.theirs, 'wall');
+      const oursFailed = !good(r.ours).length;
+      return [`${r.c.name}: ${r.c.title}`, gib(r.size), kdfText(r.meta),
+        oursFailed ? `fails (exit ${r.ours?.[0]?.code})` : sec(o), sec(t),
+        o != null && t ? `**${(o / t).toFixed(2)}×**` : '–', `≤ ${r.c.target.toFixed(2)}×`,
+        mib(med(r.ours, 'rss')), r.meta.kdfBytes ? mib(r.meta.kdfBytes) : '–', mib(net(r)), mib(med(r.theirs, 'rss')),
+        oursFailed ? '–' : bytes(tempOf(r.ours)), bytes(med(r.theirs, 'temp')), `${load1(r.load[0])} → ${load1(r.load[1])}`];
+    })), '');
+    out.push('KDFs: scrypt derivations a full restore needs (one per stored `.enc` file, plus the header). ' +
+      '"ours RSS − 1 KDF" subtracts one derivation\'s 128·N·r·p; how many are in flight at the peak cannot be seen ' +
+      'from outside. Temp disk (polled every 150 ms): bytes that appeared in TMPDIR, the working directory or the ' +
+      'destination\'s parent, plus how far the destination\'s allocated size rose above its final size (a file written ' +
+      'under a temporary name and renamed into place costs nothing); for the manual pipeline, the extracted outer ' +
+      'tar and the decrypted chunks.', '');
+  }
+
+  const mem = results.filter((r) => r.c.memory);
+  if (mem.length) {
+    out.push('## Memory: ours, full extract of large backups', '');
+    out.push(table(['case', 'backup', 'restored (apparent / on disk)', 'ours s', 'MB/s', 'peak RSS', 'scrypt mem / KDF', 'RSS − 1 KDF', 'temp disk', 'load'],
+      mem.map((r) => {
+        const o = med(r.ours, 'wall');
+        const last = good(r.ours).at(-1);
+        return [`${r.c.name}: ${r.c.title}`, gib(r.size), last ? `${gib(last.out.apparent)} / ${gib(last.out.allocated)}` : '–',
+          o == null ? `fails (exit ${r.ours?.[0]?.code})` : sec(o), o ? (r.size / 1e6 / o).toFixed(0) : '–',
+          mib(med(r.ours, 'rss')), mib(r.meta.kdfBytes), mib(net(r)), bytes(tempOf(r.ours)), `${load1(r.load[0])} → ${load1(r.load[1])}`];
+      })), '');
+  }
+
+  const reads = [];
+  for (const r of results) {
+    if (r.info) {
+      const b = r.infoReads.fileBytes;
+      reads.push({ what: '`info`', r, t: med(r.info, 'wall'), read: b, frac: b / r.size, needed: null, target: '< 1 % of the backup', met: b / r.size < 0.01, rchar: r.infoReads.rchar, calls: r.infoReads.calls });
+    }
+    if (r.select) {
+      const s = r.select;
+      const b = s.reads.fileBytes;
+      reads.push({ what: `\`extract --vm ${s.vm}\``, r, t: med(s.runs, 'wall'), read: b, frac: b / r.size, needed: s,
+        target: '≤ 1.05 × needed', met: s.reads.code === 0 ? b <= 1.05 * s.needed : null, rchar: s.reads.rchar, calls: s.reads.calls, temp: tempOf(s.runs) });
+    }
+  }
+  if (reads.length) {
+    out.push('## Bytes read from the backup', '');
+    out.push(table(['command', 'case', 'ours s', 'read from backup (strace)', 'of backup', 'needed: qube members + header/qubes.xml',
+      'read / needed', 'target', 'met', 'rchar, whole process', 'read calls on backup'], reads.map((x) => [
+      x.what, `${x.r.c.name}: ${gib(x.r.size)}`, sec(x.t), bytes(x.read), pct(x.frac),
+      x.needed ? `${bytes(x.needed.needed)} (${bytes(x.needed.vmBytes)} in ${x.needed.vmMembers} members + ${bytes(x.needed.metaBytes)})` : '–',
+      x.needed ? `${(x.read / x.needed.needed).toFixed(3)}×` : '–', x.target, ok(x.met), bytes(x.rchar), String(x.calls)])), '');
+    out.push('"read from backup" sums the return values of read/pread64/readv/preadv on the backup file descriptor ' +
+      '(strace -f -y, io_uring off); rchar is the kernel\'s count for the whole process, node\'s own module loading included. ' +
+      'A member counts from its first (PAX) header byte to the end of its data.', '');
+  }
+
+  // Targets, as docs/performance.md states them.
+  const by = (n) => results.find((r) => r.c.name === n);
+  const rows = [];
+  const ratio = (n) => { const r = by(n); const o = r && med(r.ours, 'wall'); const t = r && med(r.theirs, 'wall'); return o != null && t ? o / t : null; };
+  for (const [n, t, label] of [['a', 0.55, 'v4 default scrypt: ours ≤ 0.55 × manual'], ['b', 1, 'v4 scrypt logN 14: ours ≤ 1.0 × manual'], ['c', 1, 'v3: ours ≤ 1.0 × manual']]) {
+    if (!by(n)) continue;
+    const x = ratio(n);
+    rows.push([label, x == null ? (good(by(n).ours).length ? 'manual failed' : 'ours fails') : `${x.toFixed(2)}×`, ok(x == null ? false : x <= t)]);
+  }
+  const nets = results.filter((r) => r.ours && net(r) != null);
+  if (nets.length) {
+    const worst = nets.reduce((a, r) => (net(r) > net(a) ? r : a));
+    rows.push(['peak RSS beyond one scrypt derivation ≤ 200 MB', `${mib(net(worst))} (worst, case ${worst.c.name})`, ok(net(worst) <= 200e6)]);
+  }
+  if (by('e') && by('e2') && net(by('e')) != null && net(by('e2')) != null) {
+    const d = net(by('e2')) - net(by('e'));
+    rows.push(['flat for 2× input (e2 vs e: grows < 10 % or < 20 MiB)', `${mib(net(by('e')))} → ${mib(net(by('e2')))} (${d >= 0 ? '+' : ''}${mib(d)})`,
+      ok(d < Math.max(20 * MiB, 0.1 * net(by('e'))))]);
+  }
+  for (const x of reads) {
+    rows.push([x.needed ? `\`extract --vm ${x.needed.vm}\` reads < 5 % beyond what it needs (case ${x.r.c.name})` : `\`info\` reads < 1 % of the backup (case ${x.r.c.name})`,
+      x.needed ? `${(x.read / x.needed.needed).toFixed(3)}× needed` : pct(x.frac), ok(x.met)]);
+  }
+  const temps = results.flatMap((r) => [...good(r.ours), ...good(r.select?.runs)]);
+  if (temps.length) {
+    const worst = Math.max(...temps.map((t) => t.temp.peakExtraBytes));
+    const names = strays([...temps]);
+    const moved = renamed(temps);
+    rows.push(['temp disk 0 beyond the output', `${bytes(worst)}${names.length ? ` (outside the output: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})` : ', nothing appeared outside the output'}` +
+      `${moved.length ? `; ${moved.length} file(s) in the output were renamed or removed before the end (e.g. ${moved[0]})` : ''}`, ok(worst === 0 && names.length === 0)]);
+  }
+  if (rows.length) out.push('## Targets', '', table(['target', 'measured', 'met'], rows), '');
+
+  const errs = results.flatMap((r) => r.errors.map((e) => `- case ${r.c.name}: ${e}`));
+  if (errs.length) out.push('## Failures', '', ...errs, '');
+
+  out.push('## Runs', '');
+  for (const r of results) {
+    const list = (runs) => (runs ?? []).map((x) => (x.code === 0 ? sec(x.wall) : `exit ${x.code}`)).join(', ');
+    const parts = [];
+    if (r.ours) parts.push(`ours ${list(r.ours)} s (RSS ${(r.ours).map((x) => mib(x.rss)).join(', ')})`);
+    if (r.theirs?.length) parts.push(`manual ${list(r.theirs)} s (RSS ${r.theirs.map((x) => mib(x.rss)).join(', ')})`);
+    if (r.info) parts.push(`info ${list(r.info)} s (RSS ${r.info.map((x) => mib(x.rss)).join(', ')})`);
+    if (r.select) parts.push(`extract --vm ${r.select.vm} ${list(r.select.runs)} s (RSS ${r.select.runs.map((x) => mib(x.rss)).join(', ')})`);
+    out.push(`- ${r.c.name} (\`${r.backup}\`, ${r.size} bytes): ${parts.join('; ')}. Load: ${r.load[0]} → ${r.load[1]}`);
+  }
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,184 @@
+// Measuring processes from outside: wall time, peak RSS (GNU time), bytes read (strace + /proc/<pid>/io),
+// and files that appear where they should not (polling).
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+let scratchForTime = null;
+/** Where GNU time writes its reports: outside every directory the bench watches. */
+export function setTimeScratch(dir) { scratchForTime = dir; }
+
+function collect(stream, limit = 64 * 1024) {
+  const parts = [];
+  let n = 0;
+  stream?.on('data', (d) => { if (n < limit) { parts.push(d); n += d.length; } });
+  return () => Buffer.concat(parts).toString('utf8');
+}
+
+function exec(cmd, args, { env, cwd, input, stdout = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: env ?? process.env, cwd,
+      stdio: [input === undefined ? 'ignore' : 'pipe', stdout ? 'pipe' : 'ignore', 'pipe'],
+    });
+    const out = collect(child.stdout, 1 << 20);
+    const err = collect(child.stderr);
+    if (input !== undefined) child.stdin.end(input);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout: out(), stderr: err() }));
+  });
+}
+
+/**
+ * Runs one command under `/usr/bin/time -v`: wall seconds, peak RSS in bytes ("Maximum resident set size";
+ * for `bash -c 'a | b | c'` it is the largest of the pipeline's processes, as wait4 folds reaped children in).
+ */
+export async function timed(cmd, args, opts = {}) {
+  const dir = mkdtempSync(join(scratchForTime, 'time-'));
+  const report = join(dir, 'time.txt');
+  const t0 = performance.now();
+  const r = await exec('/usr/bin/time', ['-v', '-o', report, cmd, ...args], opts);
+  const wall = (performance.now() - t0) / 1000;
+  const text = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  rmSync(dir, { recursive: true, force: true });
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
+  return { ...r, wall, rss: rss ? Number(rss[1]) * 1024 : null };
+}
+
+/** Sums a list of timed steps: wall adds up, peak RSS is the largest step. */
+export function combine(steps) {
+  return {
+    wall: steps.reduce((s, x) => s + x.wall, 0),
+    rss: Math.max(0, ...steps.map((x) => x.rss ?? 0)),
+    steps: steps.length,
+  };
+}
+
+const READ_CALLS = 'read,pread64,readv,preadv,preadv2';
+
+/**
+ * Bytes a command reads, two ways: strace's return values of read-family calls on `file` (exact, per file),
+ * and the kernel's `rchar` of the whole process tree (everything read(): includes node loading its modules).
+ * rchar comes from the wrapping shell's /proc/$$/io after it reaped the command (Linux folds reaped
+ * children's I/O counters into the parent). io_uring is switched off so every read is a visible syscall.
+ */
+export async function measureReads(cmd, args, file, { env } = {}) {
+  const dir = mkdtempSync(join(scratchForTime, 'io-'));
+  const trace = join(dir, 'strace.txt');
+  const io = join(dir, 'io.txt');
+  const script = 'strace -f -qq -e trace=' + READ_CALLS + ' -e signal=none -y -s 0 -o "$BENCH_TRACE" "$@" >/dev/null; ' +
+    'rc=$?; cat /proc/$$/io > "$BENCH_IO"; exit $rc';
+  const r = await exec('sh', ['-c', script, 'sh', cmd, ...args], {
+    env: { ...(env ?? process.env), BENCH_TRACE: trace, BENCH_IO: io, UV_USE_IO_URING: '0' },
+  });
+  const rchar = Number(/rchar: (\d+)/.exec(readFileSync(io, 'utf8'))?.[1] ?? NaN);
+  const { fileBytes, allBytes, calls } = parseStrace(readFileSync(trace, 'utf8'), file);
+  rmSync(dir, { recursive: true, force: true });
+  return { code: r.code, stderr: r.stderr, rchar, fileBytes, allBytes, calls };
+}
+
+function parseStrace(text, file) {
+  const pending = new Map();
+  let fileBytes = 0;
+  let allBytes = 0;
+  let calls = 0;
+  const start = /^(\d+)\s+(?:read|pread64|readv|preadv|preadv2)\(\d+<(.*?)>,/;
+  const done = /\)\s+=\s+(-?\d+)/;
+  for (const line of text.split('\n')) {
+    let pid;
+    let path;
+    let m = start.exec(line);
+    if (m) {
+      [, pid, path] = m;
+      if (line.includes('<unfinished ...>')) { pending.set(pid, path); continue; }
+    } else if ((m = /^(\d+)\s+<\.\.\. \w+ resumed>/.exec(line))) {
+      pid = m[1];
+      path = pending.get(pid);
+      pending.delete(pid);
+      if (path === undefined) continue;
+    } else {
+      continue;
+    }
+    const ret = done.exec(line);
+    const n = ret ? Number(ret[1]) : 0;
+    if (n <= 0) continue;
+    allBytes += n;
+    if (path === file) { fileBytes += n; calls++; }
+  }
+  return { fileBytes, allBytes, calls };
+}
+
+function walk(dir, rel = '', out = new Map()) {
+  let names;
+  try { names = readdirSync(join(dir, rel)); } catch { return out; }
+  for (const name of names) {
+    const r = rel ? `${rel}/${name}` : name;
+    try {
+      const st = lstatSync(join(dir, r));
+      out.set(r, st.blocks * 512);
+      if (st.isDirectory()) walk(dir, r, out);
+    } catch { /* vanished between readdir and lstat: still seen */ out.set(r, 0); }
+  }
+  return out;
+}
+
+/**
+ * Polls directories while a command runs. `extra` dirs must stay empty (TMPDIR, the dest's parent except
+ * `keep`). Inside `dest`, temporary files renamed into place are fine, so what counts there is how far the
+ * allocated total rose above its final value. Returns `stop()` → { extraneous: [[path, bytes]],
+ * vanished: [[path, bytes]] (seen in dest mid-run, gone at the end), peakExtraBytes }.
+ */
+export function watchDirs({ extra, keep, dest, intervalMs = 150 }) {
+  const extraneous = new Map();
+  const seenInDest = new Map();
+  let peakOutside = 0;
+  let peakDest = 0;
+  const sum = (m) => { let s = 0; for (const b of m.values()) s += b; return s; };
+  const tick = () => {
+    let bytes = 0;
+    for (const d of extra) {
+      for (const [p, b] of walk(d)) {
+        if (keep.has(join(d, p.split('/')[0]))) continue;
+        extraneous.set(join(d, p), Math.max(b, extraneous.get(join(d, p)) ?? 0));
+        bytes += b;
+      }
+    }
+    const now = walk(dest);
+    for (const [p, b] of now) seenInDest.set(p, Math.max(b, seenInDest.get(p) ?? 0));
+    peakDest = Math.max(peakDest, sum(now));
+    peakOutside = Math.max(peakOutside, bytes);
+  };
+  const timer = setInterval(tick, intervalMs);
+  tick();
+  return {
+    stop() {
+      clearInterval(timer);
+      tick();
+      const final = walk(dest);
+      const vanished = [...seenInDest].filter(([p]) => !final.has(p));
+      const insideExtra = Math.max(0, peakDest - sum(final));
+      return { extraneous: [...extraneous], vanished, peakExtraBytes: peakOutside + insideExtra };
+    },
+  };
+}
+
+/** Allocated and apparent bytes under a directory (`du -s -B1`, `du -s -B1 --apparent-size`). */
+export function duBytes(dir) {
+  const du = (extra) => Number(execFileSync('du', ['-s', '-B1', ...extra, dir], { encoding: 'utf8' }).split('\t')[0]);
+  return { allocated: du([]), apparent: du(['--apparent-size']) };
+}
+
+export function uptime() {
+  try { return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/\s+/g, ' '); } catch { return 'uptime n/a'; }
+}
+
+export function loadavg1() {
+  return Number(/load average: ([\d.]+)/.exec(uptime())?.[1] ?? NaN);
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
