@@ -19,3 +19,5 @@ export * from './registry.js';
 export * from './backup-header.js';
 export * from './member-cursor.js';
 export * from './compression-filter.js';
+export * from './stored-path-owners.js';
+export * from './hmac-chunks.js';

@@ -4,14 +4,11 @@ import {
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type Mac, type Member, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
+  ChunkSequence, chunkOf, fromParts, naming, readChunkPair, skipChunks, verifyChunk, ownersOf, scanDom0Home,
+  type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV2Header } from './header.js';
-import {
-  ChunkSequence, chunkOf, fromParts, naming, readChunkPair, skipChunks, verifyChunk,
-  type HmacChunkContext, type VerifiedChunk,
-} from './hmac-chunks.js';
-import { ownersOf, scanDom0Home } from './owners.js';
 
 const info: PluginInfo<'format'> = { kind: 'format', name: 'v2', backend: 'portable' };
 const QUBES_XML_LIMIT = 64 << 20;

@@ -3,11 +3,10 @@ import {
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
   type ReadOptions, type Registry,
+  ChunkSequence, chunkOf, naming, skipChunks, ownersOf, scanDom0Home, type HmacChunkContext,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV3Header } from './header.js';
-import { ChunkSequence, chunkOf, naming, skipChunks, type HmacChunkContext } from './hmac-chunks.js';
-import { ownersOf, scanDom0Home } from './owners.js';
 
 const info: PluginInfo<'format'> = { kind: 'format', name: 'v3', backend: 'portable' };
 const QUBES_XML_LIMIT = 64 << 20;

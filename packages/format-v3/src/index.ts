@@ -9,4 +9,3 @@
  */
 export { formatV3 } from './format.js';
 export { validateV3Header, type V3Header } from './header.js';
-export { MAX_CHUNK_SIZE, MAX_HMAC_SIZE } from './hmac-chunks.js';

@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
+  CorruptBackupError, MemberCursor, UsageError, ownersOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
   type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
   type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -94,26 +94,6 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
 
 async function* single(stream: ByteStream): AsyncIterable<ByteStream> {
   yield stream;
-}
-
-/** Which VM a stored path belongs to, and the prefix its inner member names start with. */
-function ownersOf(model: BackupModel): (path: string) => { vm: string; prefix: string } | undefined {
-  const table: { base: string; vm: string; prefix: string; exact: boolean }[] = [];
-  for (const vm of model.vms) {
-    if (!vm.included || !vm.backupPath || vm.klass === 'AdminVM') continue;
-    const base = vm.backupPath.replace(/\/+$/, '');
-    table.push({ base, vm: vm.name, prefix: `${base}/`, exact: false });
-  }
-  if (model.dom0Home) {
-    const base = model.dom0Home.backupPath.replace(/\/+$/, '');
-    table.push({ base, vm: 'dom0', prefix: `${base.slice(0, base.lastIndexOf('/') + 1)}`, exact: true });
-  }
-  return (path) => {
-    for (const t of table) {
-      if (t.exact ? path === t.base : path.startsWith(`${t.base}/`)) return { vm: t.vm, prefix: t.prefix };
-    }
-    return undefined;
-  };
 }
 
 /** The one regular file named `name` inside a (small) inner tar, e.g. qubes.xml. */

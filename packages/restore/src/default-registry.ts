@@ -6,6 +6,9 @@ import { opensslCiphersNode, opensslCiphersPortable } from '@qubes-backup/cipher
 import { hmacMacsNode, hmacMacsPortable } from '@qubes-backup/mac-hmac';
 import { gzipNode, gzipPortable } from '@qubes-backup/codec-gzip';
 import { nonePortable } from '@qubes-backup/codec-none';
+import { formatV1 } from '@qubes-backup/format-v1';
+import { formatV2 } from '@qubes-backup/format-v2';
+import { formatV3 } from '@qubes-backup/format-v3';
 import { formatV4 } from '@qubes-backup/format-v4';
 
 /**
@@ -22,7 +25,7 @@ export function defaultRegistry(): Registry {
     opensslCiphersNode, opensslCiphersPortable,
     hmacMacsNode, hmacMacsPortable,
     gzipNode, gzipPortable, nonePortable,
-    formatV4,
+    formatV1, formatV2, formatV3, formatV4,
   );
 }
 

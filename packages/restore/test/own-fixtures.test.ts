@@ -26,7 +26,7 @@ describe('test-fixtures restore byte-identical', () => {
         const files = m.files.map((e) => [e.path, e] as [string, Entry]);
         expect(await compareWithManifest(work, files)).toEqual([]);
         // No leftovers: every output is either in the manifest or a vm.json.
-        const listed = new Set(files.map(([p]) => p));
+        const listed = new Set(files.flatMap(([p]) => p.split('/').map((_, i, a) => a.slice(0, i + 1).join('/'))));
         const extra = walk(work).filter((p) => !listed.has(p) && !p.endsWith('/vm.json'));
         expect(extra).toEqual([]);
       } finally {

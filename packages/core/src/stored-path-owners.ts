@@ -1,4 +1,6 @@
-import type { BackupModel, ByteSource, Registry } from '@qubes-backup/core';
+import type { BackupModel } from './model.js';
+import type { ByteSource } from './plugin.js';
+import type { Registry } from './registry.js';
 
 export interface Owner {
   /** VM name, `dom0` for dom0's home. */

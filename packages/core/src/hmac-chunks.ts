@@ -1,7 +1,7 @@
-import {
-  AuthenticationError, CorruptBackupError, MemberCursor, concatBytes, parseChunkName, withMember,
-  type ByteStream, type Mac, type Member, type ReadOptions,
-} from '@qubes-backup/core';
+import { AuthenticationError, CorruptBackupError, withMember } from './errors.js';
+import { concatBytes, type ByteStream, type ReadOptions } from './bytes.js';
+import { MemberCursor, parseChunkName } from './member-cursor.js';
+import type { Mac, Member } from './plugin.js';
 
 /** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk is buffered until its HMAC verifies. */
 export const MAX_CHUNK_SIZE = 128 << 20;
