@@ -18,6 +18,7 @@ export interface Selection {
 }
 
 export type RestoreEvent =
+  | { type: 'opened'; model: BackupModel }
   | { type: 'archive'; vm: string; path: string }
   | { type: 'member-start'; vm: string; member: string; size: number; sparse: boolean }
   | { type: 'member'; vm: string; result: MemberResult }
@@ -66,6 +67,7 @@ export function selectedVms(model: BackupModel, sel: Selection): Set<string> {
  */
 export async function runArchives(opened: Opened, sink: Sink, options: RunOptions): Promise<RunReport> {
   const chosen = selectedVms(opened.model, options);
+  options.onEvent?.({ type: 'opened', model: opened.model });
   const tar = options.registry.get('container', 'tar');
   const stats = new Map<string, { archives: number; files: number; bytes: number }>();
   for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0 });
@@ -86,7 +88,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
       for await (const m of members) {
         options.onEvent?.({ type: 'member-start', vm: archive.vm, member: m.path, size: m.size, sparse: m.sparse });
         const result = await sink.member(m, target, rd);
-        if (result.output !== undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
+        if (result.skipped === undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
         options.onEvent?.({ type: 'member', vm: archive.vm, result });
       }
     }

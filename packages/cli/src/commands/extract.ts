@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { extract, type RunReport } from '@qubes-backup/restore';
 import { isQubesBackupError } from '@qubes-backup/core';
 import { backupOptions, printJson, type CommonFlags } from './shared.js';
-import { printReport, type VerifyFlags } from './verify.js';
+import { printReport, warnUnauthenticated, type VerifyFlags } from './verify.js';
 
 export interface ExtractFlags extends CommonFlags, VerifyFlags {
   dest: string;
@@ -17,6 +17,7 @@ export async function extractCommand(backup: string, flags: ExtractFlags): Promi
       ...options, dest: flags.dest, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home),
       force: Boolean(flags.force),
       onEvent: (e) => {
+        if (e.type === 'opened') warnUnauthenticated(e.model);
         if (e.type === 'archive') progress.note(`${e.vm}: ${e.path}`);
         if (e.type === 'member' && e.result.output && e.result.type === 'file') outputs.push(e.result.output);
       },

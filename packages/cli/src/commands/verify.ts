@@ -1,5 +1,5 @@
 import { verify, type RunReport } from '@qubes-backup/restore';
-import { isQubesBackupError } from '@qubes-backup/core';
+import { isQubesBackupError, type BackupModel } from '@qubes-backup/core';
 import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
 import { fmtBytes } from '../progress.js';
 
@@ -12,7 +12,10 @@ export interface VerifyFlags extends CommonFlags {
 export async function verifyCommand(backup: string, flags: VerifyFlags): Promise<void> {
   const { options, progress } = await backupOptions(backup, flags);
   try {
-    const r = await verify(backup, { ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home) });
+    const r = await verify(backup, {
+      ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home),
+      onEvent: (e) => { if (e.type === 'opened') warnUnauthenticated(e.model); },
+    });
     progress.stop();
     if (flags.json) return printJson({ ok: true, version: r.model.version, vms: r.vms });
     printReport(r);
@@ -30,4 +33,12 @@ export function printReport(r: RunReport): void {
   const rows = [['VM', 'STATUS', 'FILES', 'BYTES', 'FAILING MEMBER']];
   for (const v of r.vms) rows.push([v.name, v.status, String(v.files), fmtBytes(v.bytes), v.failingMember ?? '']);
   process.stdout.write(table(rows));
+}
+
+/** Format 1 has no MAC at all: say so loudly, every time. */
+export function warnUnauthenticated(model: BackupModel): void {
+  if (!model.authenticated) {
+    process.stderr.write(`WARNING: UNAUTHENTICATED backup (format ${model.version}): it has no integrity protection; ` +
+      'nothing read from it can be verified\n');
+  }
 }
