@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
 import { bunzip2, bzip2Portable } from '@qubes-backup/codec-bzip2';
-import { drainHashed, fixture, flip, pieces, sums, type Split } from './helpers.js';
+import { drainHashed, fixture, flip, liveArrayBuffers, pieces, sums, type Split } from './helpers.js';
 
 const expected = sums();
 
@@ -24,14 +24,16 @@ describe('bunzip2', () => {
     }
   });
 
-  test.each([1, 3, 4, 10, 1000, 30_000, 54_205 - 11, 54_205 - 5, 54_205 - 1])('truncated to %i bytes', async (n) => {
+  test.each([1, 3, 4, 10, 1000, 30_000, -11, -5, -1])('truncated to %i bytes (negative: from the end)', async (k) => {
     const data = fixture('text-1.bz2');
-    expect(data.length).toBe(54_205);
+    const n = k < 0 ? data.length + k : k;
     await expectCorrupt(drainHashed(bunzip2(pieces(data.subarray(0, n), 'random', n))));
   });
 
-  test.each([100, 20_000, 54_205 - 3])('a flipped bit at %i', async (at) => {
-    await expectCorrupt(drainHashed(bunzip2(pieces(flip(fixture('text-1.bz2'), at), 'random', at))));
+  test.each([100, 20_000, -3])('a flipped bit at %i (negative: from the end)', async (k) => {
+    const data = fixture('text-1.bz2');
+    const at = k < 0 ? data.length + k : k;
+    await expectCorrupt(drainHashed(bunzip2(pieces(flip(data, at), 'random', at))));
   });
 
   test('the CRC is what catches a flipped bit inside a block', async () => {
@@ -71,14 +73,14 @@ describe('bunzip2', () => {
     let peak = 0, n = 0;
     const got = await drainHashed((async function* () {
       for await (const c of bunzip2(pieces(bomb))) {
-        if (++n % 16 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        if (++n % 16 === 0) peak = Math.max(peak, liveArrayBuffers());
         yield c;
       }
     })());
     expect(got.size).toBe(128 * 2 ** 20);
     expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
     // One 900 kB block of runs decodes to ~46 MB, held until the block is done: bounded, not 128 MiB.
-    expect(peak).toBeLessThan(110 * 2 ** 20);
+    expect(peak).toBeLessThan(80 * 2 ** 20); // live memory after GC; the output is 128 MiB
   }, 30_000);
 
   test('descriptor: bzip2 and pbzip2, portable', () => {

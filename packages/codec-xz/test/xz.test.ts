@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
 import { unxz, xzPortable } from '@qubes-backup/codec-xz';
-import { drainHashed, fixture, flip, pieces, sums, type Split } from './helpers.js';
+import { drainHashed, fixture, flip, liveArrayBuffers, pieces, sums, type Split } from './helpers.js';
 
 const expected = sums();
 
@@ -29,9 +29,9 @@ describe('unxz', () => {
     }
   });
 
-  test.each([1, 6, 12, 13, 100, 20_000, 47_184 - 13, 47_184 - 12, 47_184 - 1])('truncated to %i bytes', async (n) => {
+  test.each([1, 6, 12, 13, 100, 20_000, -13, -12, -1])('truncated to %i bytes (negative: from the end)', async (k) => {
     const data = fixture('text.xz');
-    expect(data.length).toBe(47_184);
+    const n = k < 0 ? data.length + k : k;
     await expectError(drainHashed(unxz(pieces(data.subarray(0, n), 'random', n))), 'E_CORRUPT', /./);
   });
 
@@ -41,11 +41,12 @@ describe('unxz', () => {
 
   test.each([
     ['the compressed data', 'text.xz', 20_000],
-    ['the check, index or footer area', 'text.xz', 47_184 - 40],
+    ['the check, index or footer area', 'text.xz', -40],
     ['a block of a multi-block stream', 'blocks.xz', 30_000],
-    ['the last bytes of a CRC32 stream', 'crc32.xz', 65_596 - 40],
-  ])('a flipped bit in %s', async (_what, name, at) => {
+    ['the last bytes of a CRC32 stream', 'crc32.xz', -40],
+  ])('a flipped bit in %s', async (_what, name, k) => {
     const data = fixture(name);
+    const at = k < 0 ? data.length + k : k;
     await expectError(drainHashed(unxz(pieces(flip(data, at, 0x01)))), 'E_CORRUPT', /./);
   });
 
@@ -91,13 +92,13 @@ describe('unxz', () => {
     let peak = 0, n = 0;
     const got = await drainHashed((async function* () {
       for await (const c of unxz(pieces(fixture('zeros-128MiB.xz')))) {
-        if (++n % 64 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        if (++n % 64 === 0) peak = Math.max(peak, liveArrayBuffers());
         yield c;
       }
     })());
     expect(got.size).toBe(128 * 2 ** 20);
     expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    expect(peak).toBeLessThan(100 * 2 ** 20);
+    expect(peak).toBeLessThan(80 * 2 ** 20); // live memory after GC; the output is 128 MiB
   }, 30_000);
 
   test('descriptor: xz, portable', () => {
