@@ -5,6 +5,10 @@ import { createScryptCipher, createScryptMac, scryptCipherNode, scryptCipherPort
 import { opensslCiphersNode, opensslCiphersPortable } from '@qubes-backup/cipher-openssl';
 import { hmacMacsNode, hmacMacsPortable } from '@qubes-backup/mac-hmac';
 import { gzipNode, gzipPortable } from '@qubes-backup/codec-gzip';
+import { bzip2Portable } from '@qubes-backup/codec-bzip2';
+import { xzPortable } from '@qubes-backup/codec-xz';
+import { zstdPortable } from '@qubes-backup/codec-zstd';
+import { lzmaPortable } from '@qubes-backup/codec-lzma';
 import { nonePortable } from '@qubes-backup/codec-none';
 import { formatV1 } from '@qubes-backup/format-v1';
 import { formatV2 } from '@qubes-backup/format-v2';
@@ -24,7 +28,7 @@ export function defaultRegistry(): Registry {
     scryptCipherPortable, scryptMacPortable,
     opensslCiphersNode, opensslCiphersPortable,
     hmacMacsNode, hmacMacsPortable,
-    gzipNode, gzipPortable, nonePortable,
+    gzipNode, gzipPortable, bzip2Portable, xzPortable, zstdPortable, lzmaPortable, nonePortable,
     formatV1, formatV2, formatV3, formatV4,
   );
 }
