@@ -7,7 +7,9 @@ import type { ByteStream } from './bytes.js';
  */
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
+  // A queue with a head index: Array.shift() is O(n), quadratic when a producer sends tiny pieces.
   private queue: Uint8Array[] = [];
+  private head = 0;
   private queued = 0;
   private ended = false;
   /** Bytes consumed by the caller so far. */
@@ -27,12 +29,18 @@ export class ByteReader {
     }
   }
 
+  private drop(): void {
+    this.head++;
+    if (this.head === this.queue.length) { this.queue = []; this.head = 0; }
+    else if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
+  }
+
   /** Takes `n` bytes (0 < n <= queued) from the queue (no I/O). */
   private take(n: number): Uint8Array {
-    const first = this.queue[0]!;
+    const first = this.queue[this.head]!;
     if (first.length >= n) {
       const out = first.subarray(0, n);
-      if (first.length === n) this.queue.shift(); else this.queue[0] = first.subarray(n);
+      if (first.length === n) this.drop(); else this.queue[this.head] = first.subarray(n);
       this.queued -= n;
       this.position += n;
       return out;
@@ -40,11 +48,11 @@ export class ByteReader {
     const out = new Uint8Array(n);
     let o = 0;
     while (o < n) {
-      const head = this.queue[0]!;
-      const k = Math.min(head.length, n - o);
-      out.set(head.subarray(0, k), o);
+      const cur = this.queue[this.head]!;
+      const k = Math.min(cur.length, n - o);
+      out.set(cur.subarray(0, k), o);
       o += k;
-      if (k === head.length) this.queue.shift(); else this.queue[0] = head.subarray(k);
+      if (k === cur.length) this.drop(); else this.queue[this.head] = cur.subarray(k);
     }
     this.queued -= n;
     this.position += n;
@@ -62,7 +70,7 @@ export class ByteReader {
   async readSome(max: number): Promise<Uint8Array> {
     if (this.queued === 0) await this.fill(1);
     if (this.queued === 0) return new Uint8Array(0);
-    return this.take(Math.min(max, this.queue[0]!.length));
+    return this.take(Math.min(max, this.queue[this.head]!.length));
   }
 
   /** Skips `n` bytes; returns how many were skipped (fewer only at the end). */
@@ -85,6 +93,7 @@ export class ByteReader {
   /** Stops the producer early (releases file handles). */
   async close(): Promise<void> {
     this.queue = [];
+    this.head = 0;
     this.queued = 0;
     if (!this.ended) {
       this.ended = true;

@@ -48,3 +48,14 @@ describe('ByteReader', () => {
     expect(await r.atEnd()).toBe(true);
   });
 });
+
+describe('ByteReader with tiny pieces', () => {
+  test('100k one-byte pieces read back in order, in linear time', async () => {
+    const n = 100_000;
+    async function* src() { for (let i = 0; i < n; i++) yield new Uint8Array([i & 0xff]); }
+    const r = new ByteReader(src());
+    const all = await r.read(n);
+    expect(all.length).toBe(n);
+    expect(all.every((b, i) => b === (i & 0xff))).toBe(true);
+  });
+});
