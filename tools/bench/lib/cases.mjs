@@ -1,7 +1,7 @@
 // The benchmark backups, built once with the independent generator and cached outside the repo.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MiB = 2 ** 20;
@@ -52,7 +52,10 @@ export function ensureBackup(c, { generator, cacheRoot, log }) {
   const key = createHash('sha256').update(readFileSync(generator)).update(JSON.stringify(c.gen)).digest('hex').slice(0, 12);
   const dir = join(cacheRoot, 'backups', `${c.name}-${key}`);
   const manifestPath = join(dir, 'manifest.json');
+  waitForOtherBuilder(`${dir}.lock`, manifestPath, log);
   if (!existsSync(manifestPath)) {
+    mkdirSync(join(cacheRoot, 'backups'), { recursive: true });
+    writeFileSync(`${dir}.lock`, String(process.pid));
     const partial = `${dir}.partial`;
     const tmp = join(cacheRoot, 'gen-tmp');
     rmSync(partial, { recursive: true, force: true });
@@ -63,9 +66,23 @@ export function ensureBackup(c, { generator, cacheRoot, log }) {
     const r = spawnSync('python3', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
     if (r.status !== 0) throw new Error(`generator failed for case ${c.name} (exit ${r.status})`);
     renameSync(partial, dir);
+    rmSync(`${dir}.lock`, { force: true });
     log(`built (${c.name}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   const backup = join(dir, manifest.backup_file ?? readdirSync(dir).find((f) => f !== 'manifest.json'));
   return { dir, backup, manifest, key };
+}
+
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+
+/** Two bench runs may share a cache: wait while a live process holds `<case>.lock`. */
+function waitForOtherBuilder(lock, manifestPath, log) {
+  let told = false;
+  while (existsSync(lock) && !existsSync(manifestPath)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (!pid || pid === process.pid || !alive(pid)) return;
+    if (!told) { log(`waiting for process ${pid}, which is building ${manifestPath.replace(/\/manifest.json$/, '')}`); told = true; }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+  }
 }

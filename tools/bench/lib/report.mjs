@@ -27,6 +27,7 @@ export function renderMarkdown(env, results) {
   out.push(`Commit ${env.commit}${env.dirty ? ' (packages/ had uncommitted changes)' : ''}; Node ${env.node}; ${env.cpu}; ` +
     `median of ${env.runs} run(s)${env.quick ? '; --quick (large cases skipped)' : ''}` +
     `${env.scale !== 1 ? `; **--scale ${env.scale}: development run, not comparable**` : ''}. ` +
+    `${env.buildFailed ? '**`npm run build` failed: the existing dist/ builds were measured.** ' : ''}` +
     'The machine is shared: the 1-minute load average is given before → after each case.', '');
 
   const cmp = results.filter((r) => r.c.compare);
