@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--vm <name>', 'verify only this VM (repeatable)', collectList, [])
     .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
     .option('--dom0-home', "with --vm, also verify dom0's home")
+    .option('--keep-going', 'check every VM even when one fails; a summary table says which (exit 3)')
     .option('--json', 'machine-readable output'))
     .action(async (backup: string, o) => { await verifyCommand(backup, o); });
 
@@ -59,6 +60,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
     .option('--dom0-home', "with --vm, also restore dom0's home")
     .option('--force', 'replace existing files in the destination')
+    .option('--keep-going', 'restore every VM whose members verify, skip the others (their .partial files stay), ' +
+      'end with a summary table and exit 3 if anything was skipped; without it the first failure stops the run ' +
+      "and removes that VM's partial files")
     .option('--json', 'print the result as JSON'))
     .action(async (backup: string, o) => { await extractCommand(backup, o); });
 

@@ -21,3 +21,4 @@ export * from './member-cursor.js';
 export * from './compression-filter.js';
 export * from './stored-path-owners.js';
 export * from './hmac-chunks.js';
+export * from './inner-file.js';

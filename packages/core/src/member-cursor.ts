@@ -50,3 +50,16 @@ export function parseChunkName(name: string, suffix: string): ChunkName | undefi
 export function chunkSuffix(index: number): string {
   return `.${String(index).padStart(3, '0')}`;
 }
+
+/**
+ * After a stored file failed mid-way (its consumer already has the error), skips whatever is left
+ * of it, chunks and companions alike (`<path>.NNN`, `.NNN.enc`, `.NNN.hmac`), so the next file can
+ * be read: `extract --keep-going` goes on with the other VMs.
+ */
+export async function skipRestOf(cursor: MemberCursor, path: string): Promise<void> {
+  for (;;) {
+    const m = await cursor.peek();
+    if (!m || !m.path.startsWith(`${path}.`) || !/^[0-9]{3,}(\.enc|\.hmac)?$/.test(m.path.slice(path.length + 1))) return;
+    await cursor.take();
+  }
+}

@@ -31,22 +31,32 @@ export async function* counted(stream: ByteStream, onBytes: (n: number) => void)
  * `rest()` drains what the consumer left. Used to let the inner tar reader stop at its end marker
  * while every remaining chunk is still read and authenticated.
  */
-export function shielded(source: ByteStream): { stream: ByteStream; rest(): Promise<number> } {
+export function shielded(source: ByteStream): { stream: ByteStream; rest(): Promise<number>; readonly failed: boolean } {
   const it = source[Symbol.asyncIterator]();
   let done = false;
+  let failed = false;
   const stream: ByteStream = {
     [Symbol.asyncIterator]: () => ({
       async next() {
         if (done) return { done: true, value: undefined };
-        const r = await it.next();
-        if (r.done) done = true;
-        return r;
+        try {
+          const r = await it.next();
+          if (r.done) done = true;
+          return r;
+        } catch (e) {
+          // The consumer gets this error; the producer is finished.
+          done = true;
+          failed = true;
+          throw e;
+        }
       },
       async return() { return { done: true, value: undefined }; },
     }),
   };
   return {
     stream,
+    /** True when the producer threw (to the consumer): there is no rest to read. */
+    get failed() { return failed; },
     async rest() {
       let n = 0;
       while (!done) {

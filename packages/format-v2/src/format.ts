@@ -4,7 +4,7 @@ import {
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type Mac, type Member, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
-  ChunkSequence, chunkOf, fromParts, naming, readChunkPair, skipChunks, verifyChunk, ownersOf, scanDom0Home,
+  skipRestOf, ChunkSequence, chunkOf, fromParts, naming, readChunkPair, skipChunks, verifyChunk, ownersOf, scanDom0Home,
   type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -88,6 +88,7 @@ async function openV2(ctx: FormatContext): Promise<OpenedBackup> {
       }
       const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
       let used = false;
+      let failed = false;
       yield {
         ...infoOf,
         prefix: owner.prefix,
@@ -95,14 +96,35 @@ async function openV2(ctx: FormatContext): Promise<OpenedBackup> {
         volumes: () => {
           if (used) throw new UsageError(`the volumes of ${cn.path} can be read only once`);
           used = true;
-          return volumesOf(file, settings.decoder, opts ?? ctx);
+          return failures(volumesOf(file, settings.decoder, opts ?? ctx), () => { failed = true; });
         },
       };
-      // Volumes the consumer did not read (it stopped at the end marker) are still authenticated.
-      await file.finish();
+      // Volumes the consumer did not read (it stopped at the end marker) are still authenticated;
+      // after a failure (the consumer has the error) the rest of this file is skipped.
+      if (failed) await skipRestOf(cursor, cn.path);
+      else await file.finish();
     }
   }
   return { model, archives };
+}
+
+/** Notes when any volume's stream throws (to its consumer). */
+async function* failures(volumes: AsyncIterable<ByteStream>, onFail: () => void): AsyncIterable<ByteStream> {
+  try {
+    for await (const v of volumes) yield noting(v, onFail);
+  } catch (e) {
+    onFail();
+    throw e;
+  }
+}
+
+async function* noting(stream: ByteStream, onFail: () => void): ByteStream {
+  try {
+    yield* stream;
+  } catch (e) {
+    onFail();
+    throw e;
+  }
 }
 
 function fromHeader(ctx: FormatContext, bytes: Uint8Array): Settings {

@@ -3,13 +3,13 @@ import {
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
   type ReadOptions, type Registry,
-  ChunkSequence, chunkOf, naming, skipChunks, ownersOf, scanDom0Home, type HmacChunkContext,
+  ChunkSequence, chunkOf, naming, skipChunks, ownersOf, scanDom0Home, readInnerFile, singleVolume, skipRestOf,
+  type HmacChunkContext,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV3Header } from './header.js';
 
 const info: PluginInfo<'format'> = { kind: 'format', name: 'v3', backend: 'portable' };
-const QUBES_XML_LIMIT = 64 << 20;
 
 /** Format 3 (Qubes R2 final – R3.2): HMAC per chunk, one openssl stream and one compressed inner tar per stored file. */
 export const formatV3: PluginDescriptor<'format'> = {
@@ -41,7 +41,7 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
     throw new CorruptBackupError('qubes.xml.000 is missing after the backup header', { member: first?.path ?? 'qubes.xml.000' });
   }
   const xmlFile = new ChunkSequence(chunks, 'qubes.xml');
-  const xml = await readInnerFile(registry, plaintext(xmlFile, pipeline, ctx), 'qubes.xml');
+  const xml = await readInnerFile(registry, plaintext(xmlFile, pipeline, ctx), 'qubes.xml', 'qubes.xml.000');
   await xmlFile.finish();
   const parsed = parseQubesXml(xml);
   const dom0User = parsed.dom0Home ? undefined : await scanDom0Home(registry, ctx.source);
@@ -77,10 +77,15 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
       }
       const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
       const plain = shielded(plaintext(file, pipeline, opts ?? ctx));
-      yield { ...infoOf, prefix: owner.prefix, volumes: () => single(plain.stream) };
-      // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated.
-      await plain.rest();
-      await file.finish();
+      yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
+      // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated;
+      // after a failure (the consumer has the error) the rest of this file is skipped.
+      if (plain.failed) {
+        await skipRestOf(cursor, cn.path);
+      } else {
+        await plain.rest();
+        await file.finish();
+      }
     }
   }
   return { model, archives };
@@ -95,28 +100,4 @@ function plaintext(file: ChunkSequence, p: Pipeline, opts: ReadOptions): ByteStr
   let s = file.stream();
   if (p.cipher) s = p.cipher.decrypt(s, p.passphrase, opts);
   return naming(p.compressor.decompress(s, opts), () => file.current);
-}
-
-async function* single(stream: ByteStream): AsyncIterable<ByteStream> {
-  yield stream;
-}
-
-/** The one regular file named `name` inside a (small) inner tar, e.g. qubes.xml. */
-async function readInnerFile(registry: Registry, stream: ByteStream, name: string): Promise<Uint8Array> {
-  const tar = registry.get('container', 'tar');
-  const s = shielded(stream);
-  let found: Uint8Array | undefined;
-  for await (const m of tar.entries(s.stream)) {
-    if (m.path === name && m.type === 'file' && found === undefined) {
-      try {
-        found = await collect(m.body(), QUBES_XML_LIMIT, name);
-      } catch (e) {
-        if (e instanceof RangeError) throw new CorruptBackupError(`${name} is larger than ${QUBES_XML_LIMIT >> 20} MiB`, { member: `${name}.000` });
-        throw e;
-      }
-    }
-  }
-  await s.rest();
-  if (!found) throw new CorruptBackupError(`the archive does not contain '${name}'`, { member: `${name}.000` });
-  return found;
 }

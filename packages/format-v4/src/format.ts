@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, ownersOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
+  CorruptBackupError, MemberCursor, UsageError, ownersOf, readInnerFile, singleVolume, skipRestOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
   type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
   type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -9,7 +9,6 @@ import { chunkKey, skipStoredFile, storedFile, type StoredFileContext } from './
 import { KeyAhead } from './key-ahead.js';
 
 const info: PluginInfo<'format'> = { kind: 'format', name: 'v4', backend: 'portable' };
-const QUBES_XML_LIMIT = 64 << 20;
 
 /** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
 export const formatV4: PluginDescriptor<'format'> = {
@@ -33,7 +32,7 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
   if (!first || parseChunkName(first.path, '.enc')?.path !== 'qubes.xml') {
     throw new CorruptBackupError('qubes.xml.000.enc is missing after the backup header', { member: first?.path ?? 'qubes.xml.000.enc' });
   }
-  const xml = await readInnerFile(registry, compressor.decompress(storedFile(files, 'qubes.xml'), ctx), 'qubes.xml');
+  const xml = await readInnerFile(registry, compressor.decompress(storedFile(files, 'qubes.xml'), ctx), 'qubes.xml', 'qubes.xml.000.enc');
   const parsed = parseQubesXml(xml);
 
   const model: BackupModel = {
@@ -84,30 +83,13 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
         continue;
       }
       const plain = shielded(compressor.decompress(storedFile(files, cn.path), opts));
-      yield { ...infoOf, prefix: owner.prefix, volumes: () => single(plain.stream) };
-      // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated.
-      await plain.rest();
+      yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
+      // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated;
+      // after a failure (the consumer has the error) the rest of this file is skipped.
+      if (plain.failed) await skipRestOf(cursor, cn.path);
+      else await plain.rest();
     }
   }
   return { model, archives };
-}
-
-async function* single(stream: ByteStream): AsyncIterable<ByteStream> {
-  yield stream;
-}
-
-/** The one regular file named `name` inside a (small) inner tar, e.g. qubes.xml. */
-async function readInnerFile(registry: Registry, stream: ByteStream, name: string): Promise<Uint8Array> {
-  const tar = registry.get('container', 'tar');
-  const s = shielded(stream);
-  let found: Uint8Array | undefined;
-  for await (const m of tar.entries(s.stream)) {
-    if (m.path === name && m.type === 'file' && found === undefined) {
-      found = await collect(m.body(), QUBES_XML_LIMIT, name);
-    }
-  }
-  await s.rest();
-  if (!found) throw new CorruptBackupError(`the archive does not contain '${name}'`, { member: `${name}.000.enc` });
-  return found;
 }
 

@@ -18,12 +18,16 @@ export interface BackupOptions extends ReadOptions {
 
 export interface ExtractOptions extends BackupOptions, Selection {
   dest: string;
+  /** Skip VMs whose members fail and restore the others (their `.partial` files stay for salvage). */
+  keepGoing?: boolean;
   /** Replace existing output files. */
   force?: boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 
 export interface VerifyOptions extends BackupOptions, Selection {
+  /** Check every VM even when one fails. */
+  keepGoing?: boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 

@@ -22,10 +22,12 @@ export type RestoreEvent =
   | { type: 'archive'; vm: string; path: string }
   | { type: 'member-start'; vm: string; member: string; size: number; sparse: boolean }
   | { type: 'member'; vm: string; result: MemberResult }
-  | { type: 'vm-done'; vm: string };
+  | { type: 'vm-failed'; vm: string; error: unknown };
 
 export interface RunOptions extends ReadOptions, Selection {
   registry: Registry;
+  /** Skip a VM whose members fail and go on with the others (salvage); the report says which. */
+  keepGoing?: boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 
@@ -63,15 +65,18 @@ export function selectedVms(model: BackupModel, sel: Selection): Set<string> {
 
 /**
  * Reads the selected inner archives through the registry's tar container into a sink, in backup
- * order, in one pass. The first failure stops the run (it names the member).
+ * order, in one pass. Without `keepGoing` the first failure stops the run, removes the failed VM's
+ * partial files and is rethrown with a `report`; with it, a VM whose member fails is skipped (its
+ * `.partial` files stay for salvage) and the others go on; I/O errors always stop the run.
  */
 export async function runArchives(opened: Opened, sink: Sink, options: RunOptions): Promise<RunReport> {
   const chosen = selectedVms(opened.model, options);
   options.onEvent?.({ type: 'opened', model: opened.model });
   const tar = options.registry.get('container', 'tar');
-  const stats = new Map<string, { archives: number; files: number; bytes: number }>();
+  const stats = new Map<string, VmStats>();
   for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0 });
-  const select = (a: InnerArchiveInfo) => chosen.has(a.vm) && (options.archives?.(a) ?? true);
+  const failed = new Map<string, unknown>();
+  const select = (a: InnerArchiveInfo) => chosen.has(a.vm) && !failed.has(a.vm) && (options.archives?.(a) ?? true);
   const rd: ReadOptions = options.signal ? { signal: options.signal } : {};
   let current: string | undefined;
   try {
@@ -81,35 +86,50 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
       const st = stats.get(archive.vm)!;
       st.archives++;
       const target = { path: archive.path, prefix: archive.prefix, outBase: outBaseOf(archive) };
-      const members = archive.members ? archive.members()
-        : archive.multiVolume && tar.volumeEntries
-        ? tar.volumeEntries(archive.volumes(), rd)
-        : tar.entries(firstVolume(archive), rd);
-      for await (const m of members) {
-        options.onEvent?.({ type: 'member-start', vm: archive.vm, member: m.path, size: m.size, sparse: m.sparse });
-        const result = await sink.member(m, target, rd);
-        if (result.skipped === undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
-        options.onEvent?.({ type: 'member', vm: archive.vm, result });
+      try {
+        const members = archive.members ? archive.members()
+          : archive.multiVolume && tar.volumeEntries
+            ? tar.volumeEntries(archive.volumes(), rd)
+            : tar.entries(firstVolume(archive), rd);
+        for await (const m of members) {
+          options.onEvent?.({ type: 'member-start', vm: archive.vm, member: m.path, size: m.size, sparse: m.sparse });
+          const result = await sink.member(m, target, rd);
+          if (result.skipped === undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
+          options.onEvent?.({ type: 'member', vm: archive.vm, result });
+        }
+      } catch (e) {
+        if (!options.keepGoing || !isQubesBackupError(e) || ['E_IO', 'E_DISK_FULL', 'E_EXISTS', 'E_USAGE'].includes(e.code)) throw e;
+        failed.set(archive.vm, e);
+        options.onEvent?.({ type: 'vm-failed', vm: archive.vm, error: e });
       }
+      current = undefined;
     }
     await sink.finish();
   } catch (e) {
-    const vms = report(opened.model, stats, current, e);
+    if (current !== undefined) failed.set(current, e);
+    if (!options.keepGoing && current !== undefined) await sink.discard?.(outBaseOf({ vm: current }));
+    const vms = report(opened.model, stats, failed);
     if (isQubesBackupError(e)) Object.assign(e, { report: { ok: false, vms } });
     throw e;
   }
-  return { ok: true, vms: report(opened.model, stats, undefined, undefined) };
+  const vms = report(opened.model, stats, failed);
+  return { ok: failed.size === 0, vms };
 }
 
-function report(model: BackupModel, stats: Map<string, { archives: number; files: number; bytes: number }>, failed: string | undefined, e: unknown): VmReport[] {
+interface VmStats { archives: number; files: number; bytes: number }
+
+function report(model: BackupModel, stats: Map<string, VmStats>, failed: Map<string, unknown>): VmReport[] {
   const klass = (n: string) => (n === 'dom0' ? 'AdminVM' : model.vms.find((v) => v.name === n)?.klass ?? '');
-  return [...stats].map(([name, s]) => ({
-    name, klass: klass(name), status: name === failed ? 'failed' : 'ok', ...s,
-    ...(name === failed ? { error: (e as Error).message, ...(isQubesBackupError(e) && e.member ? { failingMember: e.member } : {}) } : {}),
-  }));
+  return [...stats].map(([name, s]) => {
+    const e = failed.get(name);
+    return {
+      name, klass: klass(name), status: failed.has(name) ? 'failed' : 'ok', ...s,
+      ...(failed.has(name) ? { error: (e as Error).message, ...(isQubesBackupError(e) && e.member ? { failingMember: e.member } : {}) } : {}),
+    } as VmReport;
+  });
 }
 
-function outBaseOf(a: InnerArchive): string {
+function outBaseOf(a: Pick<InnerArchive, 'vm'>): string {
   return a.vm === 'dom0' ? 'dom0-home' : a.vm;
 }
 

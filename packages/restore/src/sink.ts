@@ -27,6 +27,8 @@ export interface Sink {
   member(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult>;
   /** Called once all archives are written (directory mtimes). */
   finish(): Promise<void>;
+  /** Removes what this run wrote under an output folder (a failed VM's partial output). */
+  discard?(outBase: string): Promise<void>;
 }
 
 /** Reads every member to the end and writes nothing: `verify`. */
@@ -54,6 +56,9 @@ export interface DirectorySinkOptions {
  */
 export function directorySink(dest: string, options: DirectorySinkOptions = {}): Sink {
   const safeDirs = new Set<string>();
+  /** What this run wrote, by output folder: a failed VM's output is removed unless salvaging. */
+  const written = new Map<string, string[]>();
+  const note = (outBase: string, path: string) => written.set(outBase, [...(written.get(outBase) ?? []), path]);
   const dirTimes: { path: string; mtime: number }[] = [];
 
   async function ensureDir(rel: string[]): Promise<string> {
@@ -95,11 +100,14 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       switch (m.type) {
         case 'file':
           await prepareTarget(path);
+          note(target.outBase, `${path}.partial`);
           await writeFile(path, m, opts);
+          note(target.outBase, path);
           return { member: m.path, output, type: m.type, size: m.size };
         case 'symlink':
           await prepareTarget(path);
           await io(() => fsp.symlink(m.linkTarget ?? '', path), path);
+          note(target.outBase, path);
           await fsp.lutimes(path, m.mtime, m.mtime).catch(() => undefined);
           return { member: m.path, output, type: m.type, size: 0 };
         case 'hardlink': {
@@ -110,12 +118,17 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
           if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
           await prepareTarget(path);
           await io(() => fsp.link(from, path), path);
+          note(target.outBase, path);
           return { member: m.path, output, type: m.type, size: st.size };
         }
         default:
           for await (const _ of m.extents(opts)) { /* devices, fifos: never created */ }
           return { member: m.path, type: m.type, size: 0, skipped: `${m.type} entries are not restored` };
       }
+    },
+    async discard(outBase) {
+      for (const p of written.get(outBase) ?? []) await fsp.rm(p, { force: true });
+      written.delete(outBase);
     },
     async finish() {
       // Deepest first, so setting a child's time does not change its parent's afterwards.

@@ -41,6 +41,6 @@ describe('shared fixtures restore byte-identical', () => {
       } finally {
         rmSync(work, { recursive: true, force: true });
       }
-    }, 120_000);
+    }, 600_000); // logN-20 scrypt costs ~5 s per derivation, more when the machine is shared
   }
 });

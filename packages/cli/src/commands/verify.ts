@@ -1,9 +1,10 @@
 import { verify, type RunReport } from '@qubes-backup/restore';
-import { isQubesBackupError, type BackupModel } from '@qubes-backup/core';
+import { CorruptBackupError, isQubesBackupError, type BackupModel } from '@qubes-backup/core';
 import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
 import { fmtBytes } from '../progress.js';
 
 export interface VerifyFlags extends CommonFlags {
+  keepGoing?: boolean;
   vm: string[];
   exclude: string[];
   dom0Home?: boolean;
@@ -13,13 +14,14 @@ export async function verifyCommand(backup: string, flags: VerifyFlags): Promise
   const { options, progress } = await backupOptions(backup, flags);
   try {
     const r = await verify(backup, {
-      ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home),
+      ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home), keepGoing: Boolean(flags.keepGoing),
       onEvent: (e) => { if (e.type === 'opened') warnUnauthenticated(e.model); },
     });
     progress.stop();
-    if (flags.json) return printJson({ ok: true, version: r.model.version, vms: r.vms });
-    printReport(r);
-    process.stdout.write('All selected members verified.\n');
+    if (flags.json) printJson({ ok: r.ok, version: r.model.version, vms: r.vms });
+    else printReport(r);
+    if (!r.ok) throw skippedError(r);
+    if (!flags.json) process.stdout.write('All selected members verified.\n');
   } catch (e) {
     progress.stop();
     const report = isQubesBackupError(e) ? (e as { report?: RunReport }).report : undefined;
@@ -27,6 +29,12 @@ export async function verifyCommand(backup: string, flags: VerifyFlags): Promise
     else if (report) printReport(report);
     throw e;
   }
+}
+
+/** With --keep-going: some VMs failed; exit 3 after the summary table. */
+export function skippedError(r: RunReport): CorruptBackupError {
+  const bad = r.vms.filter((v) => v.status === 'failed');
+  return new CorruptBackupError(`${bad.length} of ${r.vms.length} VMs failed (${bad.map((v) => `${v.name}: ${v.failingMember ?? v.error}`).join('; ')})`);
 }
 
 export function printReport(r: RunReport): void {

@@ -1,0 +1,80 @@
+// Salvage: --keep-going restores every VM whose members verify and reports the others;
+// without it the first failure stops the run and removes that VM's partial files.
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exitCodeOf } from '@qubes-backup/core';
+import { extract } from '@qubes-backup/restore';
+import { OURS } from './_manifest.js';
+
+const source = join(OURS, 'v4-templates-root', 'backup.bin');
+const manifest = JSON.parse(readFileSync(join(OURS, 'v4-templates-root', 'manifest.json'), 'utf8')) as {
+  passphrase: string; vms: { name: string; included: boolean; backup_path?: string; class: string }[];
+};
+
+/** A copy of the backup with one ciphertext byte flipped in the given stored member. */
+function tampered(dir: string, member: string): string {
+  const data = readFileSync(source);
+  const at = data.indexOf(Buffer.from(member));
+  expect(at).toBeGreaterThan(0);
+  const magic = data.indexOf(Buffer.from('scrypt'), at);
+  data[magic + 300] ^= 0x40;
+  const out = join(dir, 'backup.bin');
+  writeFileSync(out, data);
+  return out;
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p); else out.push(p);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+describe('salvage', () => {
+  const victim = manifest.vms.find((v) => v.included && v.class !== 'AdminVM' && v.backup_path)!;
+  const member = `${victim.backup_path!.replace(/\/?$/, '/')}private.img.000.enc`;
+
+  test('--keep-going restores the other VMs, reports the failing member, keeps the .partial', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qbt-keep-'));
+    try {
+      const backup = tampered(dir, member);
+      const dest = join(dir, 'out');
+      const r = await extract(backup, { passphrase: manifest.passphrase, dest, keepGoing: true });
+      expect(r.ok).toBe(false);
+      const bad = r.vms.filter((v) => v.status === 'failed');
+      expect(bad.map((v) => [v.name, v.failingMember])).toEqual([[victim.name, member]]);
+      const others = manifest.vms.filter((v) => v.included && v.class !== 'AdminVM' && v.name !== victim.name);
+      expect(others.length).toBeGreaterThan(0);
+      for (const v of others) expect(r.vms.find((x) => x.name === v.name)?.status).toBe('ok');
+      for (const v of others) expect(existsSync(join(dest, v.name))).toBe(true);
+      // The failed image never appears complete-looking.
+      expect(existsSync(join(dest, victim.name, 'private.img'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('without it, the first failure stops the run, exit 2, no .partial left of that VM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qbt-keep-'));
+    try {
+      const backup = tampered(dir, member);
+      const dest = join(dir, 'out');
+      const err = await extract(backup, { passphrase: manifest.passphrase, dest }).then(() => undefined, (e: unknown) => e);
+      expect(exitCodeOf(err)).toBe(2);
+      expect((err as Error).message).toBe(`${member}: scrypt HMAC does not verify (tampered or truncated)`);
+      const left = files(dest).filter((p) => p.startsWith(`${victim.name}/`));
+      expect(left.filter((p) => p.endsWith('.partial'))).toEqual([]);
+      expect(left.filter((p) => p.endsWith('.img'))).toEqual([]);
+      expect(statSync(dest).isDirectory()).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
