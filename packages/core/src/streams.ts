@@ -1,4 +1,5 @@
 import type { ByteStream } from './bytes.js';
+import { CorruptBackupError } from './errors.js';
 
 /** Adapts a Node-style or WHATWG readable of bytes (anything async-iterable) to a ByteStream of Uint8Array. */
 export async function* asByteStream(source: AsyncIterable<unknown>): ByteStream {
@@ -67,4 +68,17 @@ export function shielded(source: ByteStream): { stream: ByteStream; rest(): Prom
       return n;
     },
   };
+}
+
+/**
+ * Fails with CorruptBackupError once more than `limit` bytes flowed: a decompression bomb (an
+ * authenticated backup can still be hostile) stops here instead of filling the disk or running forever.
+ */
+export async function* limitBytes(stream: ByteStream, limit: number, member: string, what: string): ByteStream {
+  let n = 0;
+  for await (const c of stream) {
+    n += c.length;
+    if (n > limit) throw new CorruptBackupError(`${what} (more than ${limit} bytes)`, { member });
+    yield c;
+  }
 }
