@@ -22,3 +22,5 @@ console.log(`Sample backup: ${backup} (passphrase "${manifest.passphrase}", give
 run(['info', backup]);
 run(['verify', backup]);
 run(['extract', backup, '--dest', dest]);
+// And look inside the restored disk image, without root or mount.
+run(['files', join(dest, 'work', 'private.img'), '/home/user/Documents', '--long']);
