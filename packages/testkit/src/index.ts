@@ -1,0 +1,25 @@
+/**
+ * @qubes-backup/testkit (private): the helpers the packages' tests share, so each is written once.
+ *
+ * - **Split**: the same bytes fed whole, 1 byte at a time or at seeded random cut points
+ *   (`pieces`), or cut at given sizes with every piece at a non-zero `byteOffset` (`split`).
+ * - **Fixture**: a small committed file under a package's `test/fixtures/`, read with the reader
+ *   `fixtureReader(new URL('./fixtures/', import.meta.url))` returns.
+ * - **Shared backup**: a real Qubes backup in ../shared/fixtures/qubes with its manifest;
+ *   `sharedBackups(filter)` is empty where that folder does not exist.
+ * - **Outer tar**: the tar holding a backup's chunks and .hmac files (`outerMembers`, `readOuter`,
+ *   `writeOuter` to tamper with it and write it back).
+ * - **Conformance suite**: the tests every implementation of one core interface must pass
+ *   (`describeCompressor`).
+ */
+export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
+export { prng, lcg, randomBytes } from './random.js';
+export { pieces, split, randomSplits, streamOf, type Split } from './split.js';
+export { drainHashed, consume, failure, streamError, type Collected } from './collect.js';
+export { caught, rejection, expectCode, type TypedError } from './errors.js';
+export { liveArrayBuffers } from './memory.js';
+export { fixtureReader, readSums, type Sum } from './fixtures.js';
+export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
+export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
+export { compareTree, loadExpected, type Expected } from './tree.js';
+export { describeCompressor, type CompressorCases } from './compressor-suite.js';
