@@ -1,20 +1,13 @@
-import { describe, expect, test } from '@jest/globals';
-import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
-import { lzmaPortable, parseLzmaHeader, unlzma } from '@qubes-backup/codec-lzma';
-import { drainHashed, fixture, flip, liveArrayBuffers, pieces, rng, sums, type Split } from './helpers.js';
+import { expect, test } from '@jest/globals';
+import { Registry, concatBytes } from '@qubes-backup/core';
+import { lzmaPortable, parseLzmaHeader } from '@qubes-backup/codec-lzma';
+import {
+  caught, describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, prng, readSums,
+} from '@qubes-backup/testkit';
 
-const expected = sums();
-
-async function failure(p: Promise<unknown>): Promise<(Error & { code?: string }) | undefined> {
-  return p.then(() => undefined, (err: unknown) => err as Error & { code?: string });
-}
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp = /./): Promise<void> {
-  const e = await failure(p);
-  expect(e).toBeInstanceOf(Error);
-  expect(e!.code).toBe(code);
-  expect(e!.message).toMatch(/^lzma: /);
-  expect(e!.message).toMatch(pattern);
-}
+const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
+const expected = readSums(fixture('sums.txt'));
+const expectError = (p: Promise<unknown>, code: string, pattern = /./) => expectCode(p, code, /^lzma: /, pattern);
 
 /** text.lzma with the header's "unknown" size replaced by `size` (the end marker stays). */
 function withSize(size: number): Uint8Array {
@@ -24,17 +17,12 @@ function withSize(size: number): Uint8Array {
   return d;
 }
 
-describe('unlzma', () => {
-  test.each([...expected.keys()])('%s decodes whole and at random splits', async (name) => {
-    const want = expected.get(name)!;
-    const splits: Split[] = name === 'small.lzma' || name === 'empty.lzma' ? ['whole', 'random', 'bytes'] : ['whole', 'random'];
-    for (const split of splits) {
-      const got = await drainHashed(unlzma(pieces(fixture(name), split, name.length)));
-      expect({ size: got.size, sha256: got.sha256 }).toEqual(want);
-      expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    }
-  });
-
+describeCompressor(lzmaPortable, {
+  prefix: /^lzma: /, fixture, expected, byteByByte: ['small.lzma', 'empty.lzma'],
+  truncate: { fixture: 'text.lzma', at: [1, 12, 13, 14, 18, 100, 20_000, -6, -5, -1] },
+  inputError: 'text.lzma', abort: 'zeros-128MiB.lzma',
+  bomb: { title: 'a 128 MiB bomb from ~19 kB streams in small pieces', input: () => fixture('zeros-128MiB.lzma') },
+}, (unlzma) => {
   test('the header is read as xz writes it', () => {
     expect(parseLzmaHeader(fixture('text.lzma'))).toEqual({ lc: 3, lp: 0, pb: 2, dictSize: 8 * 2 ** 20 });
     expect(parseLzmaHeader(fixture('text-lp2.lzma'))).toMatchObject({ lc: 0, lp: 2, pb: 0 });
@@ -49,19 +37,13 @@ describe('unlzma', () => {
     await expectError(drainHashed(unlzma(pieces(withSize(want.size + 1)))), 'E_CORRUPT', /declared size/);
   });
 
-  test.each([1, 12, 13, 14, 18, 100, 20_000, -6, -5, -1])('truncated to %i bytes (negative: from the end)', async (k) => {
-    const data = fixture('text.lzma');
-    const n = k < 0 ? data.length + k : k;
-    await expectError(drainHashed(unlzma(pieces(data.subarray(0, n), 'random', n))), 'E_CORRUPT');
-  });
-
   test('flipped bits never hang or escape as untyped errors (.lzma has no checksum)', async () => {
     const data = fixture('small.lzma');
-    const r = rng(9);
+    const r = prng(9);
     let rejected = 0;
     for (let i = 0; i < 40; i++) {
       const at = 13 + Math.floor(r() * (data.length - 13));
-      const e = await failure(drainHashed(unlzma(pieces(flip(data, at, 1 << Math.floor(r() * 8))))));
+      const e = await caught(drainHashed(unlzma(pieces(flip(data, at, 1 << Math.floor(r() * 8))))));
       if (e) { expect(e.code).toBe('E_CORRUPT'); rejected++; }
     }
     expect(rejected).toBeGreaterThan(20);
@@ -79,33 +61,6 @@ describe('unlzma', () => {
     new DataView(d.buffer).setUint32(1, 0xc0000000, true);
     await expectError(drainHashed(unlzma(pieces(d))), 'E_UNSUPPORTED', /dictionary of 3072 MiB/);
   });
-
-  test('errors of the input stream pass through unchanged', async () => {
-    const boom = new AuthenticationError('chunk 2: bad HMAC');
-    async function* input(): ByteStream { yield fixture('text.lzma').subarray(0, 1000); throw boom; }
-    await expect(drainHashed(unlzma(input()))).rejects.toBe(boom);
-  });
-
-  test('an aborted signal stops decoding', async () => {
-    const ac = new AbortController();
-    const it = unlzma(pieces(fixture('zeros-128MiB.lzma'), 'random'), { signal: ac.signal })[Symbol.asyncIterator]();
-    await it.next();
-    ac.abort(new Error('user stop'));
-    await expect((async () => { for (;;) { const r = await it.next(); if (r.done) break; } })()).rejects.toThrow('user stop');
-  });
-
-  test('a 128 MiB bomb from ~19 kB streams in small pieces', async () => {
-    let peak = 0, n = 0;
-    const got = await drainHashed((async function* () {
-      for await (const c of unlzma(pieces(fixture('zeros-128MiB.lzma')))) {
-        if (++n % 64 === 0) peak = Math.max(peak, liveArrayBuffers());
-        yield c;
-      }
-    })());
-    expect(got.size).toBe(128 * 2 ** 20);
-    expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    expect(peak).toBeLessThan(80 * 2 ** 20); // live memory after GC; the output is 128 MiB
-  }, 30_000);
 
   test('descriptor: lzma, portable', () => {
     const r = new Registry().use(lzmaPortable);

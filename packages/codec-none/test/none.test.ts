@@ -1,8 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, collect, concatBytes, equalBytes } from '@qubes-backup/core';
 import { nonePortable, passThrough } from '@qubes-backup/codec-none';
-
-async function* pieces(...p: Uint8Array[]): AsyncIterable<Uint8Array> { yield* p; }
+import { streamOf as pieces } from '@qubes-backup/testkit';
 
 describe('codec-none', () => {
   test('yields the input unchanged, in pieces of at most 1 MiB', async () => {

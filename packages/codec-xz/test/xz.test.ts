@@ -1,40 +1,18 @@
-import { describe, expect, test } from '@jest/globals';
-import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
-import { unxz, xzPortable } from '@qubes-backup/codec-xz';
-import { drainHashed, fixture, flip, liveArrayBuffers, pieces, sums, type Split } from './helpers.js';
+import { expect, test } from '@jest/globals';
+import { Registry, concatBytes } from '@qubes-backup/core';
+import { xzPortable } from '@qubes-backup/codec-xz';
+import { describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, readSums } from '@qubes-backup/testkit';
 
-const expected = sums();
+const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
+const expected = readSums(fixture('sums.txt'));
+const expectError = (p: Promise<unknown>, code: string, pattern: RegExp) => expectCode(p, code, /^xz: /, pattern);
 
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(Error);
-  return e as Error & { code?: string };
-}
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  const e = await failure(p);
-  expect(e.code).toBe(code);
-  expect(e.message).toMatch(/^xz: /);
-  expect(e.message).toMatch(pattern);
-}
-
-describe('unxz', () => {
-  test.each([...expected.keys()])('%s decodes whole, at random splits and byte by byte', async (name) => {
-    const want = expected.get(name)!;
-    const splits: Split[] = name === 'blocks.xz' || name === 'empty.xz' ? ['whole', 'random', 'bytes'] : ['whole', 'random'];
-    for (const split of splits) {
-      const got = await drainHashed(unxz(pieces(fixture(name), split, name.length)));
-      expect({ size: got.size, sha256: got.sha256 }).toEqual(want);
-      expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    }
-  });
-
-  test.each([1, 6, 12, 13, 100, 20_000, -13, -12, -1])('truncated to %i bytes (negative: from the end)', async (k) => {
-    const data = fixture('text.xz');
-    const n = k < 0 ? data.length + k : k;
-    await expectError(drainHashed(unxz(pieces(data.subarray(0, n), 'random', n))), 'E_CORRUPT', /./);
-  });
-
+describeCompressor(xzPortable, {
+  prefix: /^xz: /, fixture, expected, byteByByte: ['blocks.xz', 'empty.xz'],
+  truncate: { fixture: 'text.xz', at: [1, 6, 12, 13, 100, 20_000, -13, -12, -1] },
+  inputError: 'text.xz',
+  bomb: { title: 'a 128 MiB bomb from ~20 kB streams in small pieces', input: () => fixture('zeros-128MiB.xz') },
+}, (unxz) => {
   test('truncation in the middle of the data says so', async () => {
     await expectError(drainHashed(unxz(pieces(fixture('text.xz').subarray(0, 20_000)))), 'E_CORRUPT', /truncated/);
   });
@@ -70,12 +48,6 @@ describe('unxz', () => {
     await expectError(drainHashed(unxz(pieces(concatBytes([fixture('text.xz'), new Uint8Array(3)])))), 'E_CORRUPT', /./);
   });
 
-  test('errors of the input stream pass through unchanged', async () => {
-    const boom = new AuthenticationError('chunk 2: bad HMAC');
-    async function* input(): ByteStream { yield fixture('text.xz').subarray(0, 1000); throw boom; }
-    await expect(drainHashed(unxz(input()))).rejects.toBe(boom);
-  });
-
   test('stopping early (return or abort) releases the decoder for the next stream', async () => {
     for await (const piece of unxz(pieces(fixture('text.xz'), 'random'))) { expect(piece.length).toBeGreaterThan(0); break; }
     const ac = new AbortController();
@@ -87,19 +59,6 @@ describe('unxz', () => {
     const got = await drainHashed(unxz(pieces(fixture('text.xz'))));
     expect(got.sha256).toBe(expected.get('text.xz')!.sha256);
   });
-
-  test('a 128 MiB bomb from ~20 kB streams in small pieces', async () => {
-    let peak = 0, n = 0;
-    const got = await drainHashed((async function* () {
-      for await (const c of unxz(pieces(fixture('zeros-128MiB.xz')))) {
-        if (++n % 64 === 0) peak = Math.max(peak, liveArrayBuffers());
-        yield c;
-      }
-    })());
-    expect(got.size).toBe(128 * 2 ** 20);
-    expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    expect(peak).toBeLessThan(80 * 2 ** 20); // live memory after GC; the output is 128 MiB
-  }, 30_000);
 
   test('descriptor: xz, portable', () => {
     const r = new Registry().use(xzPortable);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Xxh64, xxh64 } from '@qubes-backup/codec-zstd';
-import { rng } from './helpers.js';
+import { prng as rng } from '@qubes-backup/testkit';
 
 /** A direct BigInt transcription of the XXH64 specification, as an independent reference. */
 function reference(data: Uint8Array, seed = 0n): bigint {

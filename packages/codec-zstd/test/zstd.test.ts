@@ -1,30 +1,21 @@
-import { describe, expect, test } from '@jest/globals';
-import { AuthenticationError, Registry, concatBytes, type ByteStream } from '@qubes-backup/core';
-import { MAX_WINDOW, parseFrameHeader, unzstd, zstdPortable } from '@qubes-backup/codec-zstd';
-import { drainHashed, fixture, flip, liveArrayBuffers, pieces, sha256, sums, type Split } from './helpers.js';
+import { expect, test } from '@jest/globals';
+import { Registry, concatBytes } from '@qubes-backup/core';
+import { MAX_WINDOW, parseFrameHeader, zstdPortable } from '@qubes-backup/codec-zstd';
+import {
+  describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, readSums, sha256hex as sha256,
+} from '@qubes-backup/testkit';
 
-const expected = sums();
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  const e = await p.then(() => undefined, (err: unknown) => err) as Error & { code?: string };
-  expect(e).toBeInstanceOf(Error);
-  expect(e.code).toBe(code);
-  expect(e.message).toMatch(/^zstd: /);
-  expect(e.message).toMatch(pattern);
-}
+const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
+const expectError = (p: Promise<unknown>, code: string, pattern: RegExp) => expectCode(p, code, /^zstd: /, pattern);
 const corrupt = (p: Promise<unknown>, pattern: RegExp = /./): Promise<void> => expectError(p, 'E_CORRUPT', pattern);
 const skippable = new Uint8Array([0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
 
-describe('unzstd', () => {
-  test.each([...expected.keys()])('%s decodes whole and at random splits', async (name) => {
-    const want = expected.get(name)!;
-    for (const split of ['whole', 'random'] as Split[]) {
-      const got = await drainHashed(unzstd(pieces(fixture(name), split, name.length)));
-      expect({ size: got.size, sha256: got.sha256 }).toEqual(want);
-      expect(got.maxPiece).toBeLessThanOrEqual(1 << 20);
-    }
-  });
-
+describeCompressor(zstdPortable, {
+  prefix: /^zstd: /, fixture, expected: readSums(fixture('sums.txt')),
+  truncate: { fixture: 'text.zst', at: [1, 4, 5, 6, 8, 12, 13, 1000, 30_000, -5, -4, -1], pattern: /truncated/ },
+  inputError: 'text.zst', abort: 'text.zst',
+  bomb: { title: 'a 128 MiB bomb from ~4 kB streams in pieces of at most 128 KiB', input: () => fixture('zeros-128MiB.zst'), maxPiece: 128 * 1024 },
+}, (unzstd) => {
   test('frames and skippable frames fed one byte at a time', async () => {
     const small = fixture('small.zst');
     const input = concatBytes([skippable, small, fixture('empty.zst'), skippable, small]);
@@ -45,13 +36,6 @@ describe('unzstd', () => {
     expect(parseFrameHeader(header((15 << 3) | 7)).windowSize).toBe(60 * 2 ** 20); // 2^25 × 1.875
     expect(() => parseFrameHeader(header(16 << 3))).toThrow(/64 MiB/);
     expect(MAX_WINDOW).toBeLessThan(64 * 2 ** 20);
-  });
-
-  const textLength = fixture('text.zst').length;
-  test.each([1, 4, 5, 6, 8, 12, 13, 1000, 30_000, -5, -4, -1])('truncated to %i bytes (negative: from the end)', async (k) => {
-    const data = fixture('text.zst');
-    const n = k < 0 ? textLength + k : k;
-    await corrupt(drainHashed(unzstd(pieces(data.subarray(0, n), 'random', n))), /truncated/);
   });
 
   test('a flipped bit in the data or in the checksum', async () => {
@@ -90,33 +74,6 @@ describe('unzstd', () => {
     await corrupt(drainHashed(unzstd(pieces(new TextEncoder().encode('hello, not zstd')))), /not zstd/);
     await corrupt(drainHashed(unzstd(pieces(new Uint8Array(0)))), /empty/);
   });
-
-  test('errors of the input stream pass through unchanged', async () => {
-    const boom = new AuthenticationError('chunk 2: bad HMAC');
-    async function* input(): ByteStream { yield fixture('text.zst').subarray(0, 1000); throw boom; }
-    await expect(drainHashed(unzstd(input()))).rejects.toBe(boom);
-  });
-
-  test('an aborted signal stops decoding', async () => {
-    const ac = new AbortController();
-    const it = unzstd(pieces(fixture('text.zst'), 'random'), { signal: ac.signal })[Symbol.asyncIterator]();
-    await it.next();
-    ac.abort(new Error('user stop'));
-    await expect((async () => { for (;;) { const r = await it.next(); if (r.done) break; } })()).rejects.toThrow('user stop');
-  });
-
-  test('a 128 MiB bomb from ~4 kB streams in pieces of at most 128 KiB', async () => {
-    let peak = 0, n = 0;
-    const got = await drainHashed((async function* () {
-      for await (const c of unzstd(pieces(fixture('zeros-128MiB.zst')))) {
-        if (++n % 64 === 0) peak = Math.max(peak, liveArrayBuffers());
-        yield c;
-      }
-    })());
-    expect(got.size).toBe(128 * 2 ** 20);
-    expect(got.maxPiece).toBeLessThanOrEqual(128 * 1024);
-    expect(peak).toBeLessThan(80 * 2 ** 20); // live memory after GC; the output is 128 MiB
-  }, 30_000);
 
   test('descriptor: zstd and zstdmt, portable', () => {
     const r = new Registry().use(zstdPortable);
