@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type PluginDescriptor } from '@qubes-backup/core';
 import { OPENSSL_CIPHER_NAMES, createOpensslCipher } from '../src/index.js';
-import { consume, enc, failure, fixture, hex, randomSplits, split } from './helpers.js';
+import { consume, enc, hex, randomSplits, split, streamError } from '@qubes-backup/testkit';
+import { fixture } from './helpers.js';
 
 const PLAIN = fixture('plain.bin');
 const QUBES = enc('qubes');
@@ -49,7 +50,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'cipher'>
       for (const name of OPENSSL_CIPHER_NAMES.filter((n) => n.endsWith('cbc'))) {
         for (const n of SIZES) {
           total++;
-          const e = await failure(cipher(name).decrypt(once(fixture(`${name}.md5.${n}.bin`)), enc('Qubes'))).catch(() => undefined);
+          const e = await streamError(cipher(name).decrypt(once(fixture(`${name}.md5.${n}.bin`)), enc('Qubes'))).catch(() => undefined);
           if (e !== undefined) {
             expect(e).toMatchObject({
               name: 'CorruptBackupError',
@@ -63,7 +64,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'cipher'>
     });
 
     test('CBC with the wrong digest (sha256 file read as md5) fails the padding check', async () => {
-      await expect(failure(cipher('aes-256-cbc').decrypt(once(fixture('aes-256-cbc.sha256.100003.bin')), QUBES)))
+      await expect(streamError(cipher('aes-256-cbc').decrypt(once(fixture('aes-256-cbc.sha256.100003.bin')), QUBES)))
         .resolves.toMatchObject({ code: 'E_CORRUPT' });
     });
 
@@ -89,14 +90,14 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'cipher'>
       ['short header', enc('Salted__1234')],
       ['no magic', enc('NotSalted_______and some ciphertext')],
     ])('%s → CorruptBackupError "no Salted__ header"', async (_what, data) => {
-      await expect(failure(cipher('aes-256-ctr').decrypt(once(data), QUBES)))
+      await expect(streamError(cipher('aes-256-ctr').decrypt(once(data), QUBES)))
         .resolves.toMatchObject({ name: 'CorruptBackupError', message: expect.stringContaining('no Salted__ header') });
     });
 
     test('CBC input not a multiple of 16 → CorruptBackupError', async () => {
       const ct = fixture('aes-128-cbc.md5.100003.bin');
       for (const n of [16, ct.length - 1, ct.length - 15, 17]) {
-        await expect(failure(cipher('aes-128-cbc').decrypt(once(ct.subarray(0, n)), QUBES)))
+        await expect(streamError(cipher('aes-128-cbc').decrypt(once(ct.subarray(0, n)), QUBES)))
           .resolves.toMatchObject({ name: 'CorruptBackupError' });
       }
     });
@@ -104,7 +105,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'cipher'>
     test('CBC flipped last byte → padding error; stream modes just decrypt a changed byte', async () => {
       const ct = fixture('aes-192-cbc.md5.17.bin').slice();
       ct[ct.length - 1]! ^= 0x01;
-      await expect(failure(cipher('aes-192-cbc').decrypt(once(ct), QUBES))).resolves.toMatchObject({ code: 'E_CORRUPT' });
+      await expect(streamError(cipher('aes-192-cbc').decrypt(once(ct), QUBES))).resolves.toMatchObject({ code: 'E_CORRUPT' });
       const ctr = fixture('aes-192-ctr.md5.17.bin').slice();
       ctr[ctr.length - 1]! ^= 0x01;
       const { bytes } = await consume(cipher('aes-192-ctr').decrypt(once(ctr), QUBES));
@@ -118,7 +119,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'cipher'>
       expect(n).toBe(ct.length);
       const ac = new AbortController();
       ac.abort();
-      await expect(failure(cipher('aes-256-ofb').decrypt(once(ct), QUBES, { signal: ac.signal })))
+      await expect(streamError(cipher('aes-256-ofb').decrypt(once(ct), QUBES, { signal: ac.signal })))
         .resolves.toMatchObject({ name: 'AbortError' });
     });
   });

@@ -6,7 +6,7 @@ import {
 } from '../src/index.js';
 import { opensslPrimitivesNode } from '../src/node.js';
 import { opensslPrimitivesPortable } from '../src/portable.js';
-import { consume, enc, fromHex, hex, prng, randomBytes, randomSplits } from './helpers.js';
+import { consume, enc, fromHex, hex, prng, randomBytes, randomSplits } from '@qubes-backup/testkit';
 
 test('EVP_BytesToKey matches `openssl enc -P` (deps.md §6, salt 0102030405060708, pass x)', () => {
   // `openssl enc -aes-256-cbc -pass pass:x -S 0102030405060708 -P [-md md5]`, OpenSSL 3.0.19.

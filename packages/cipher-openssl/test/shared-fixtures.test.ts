@@ -1,8 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once, type ByteStream } from '@qubes-backup/core';
 import { opensslCiphersNode, opensslCiphersPortable } from '../src/index.js';
-import { consume, enc } from './helpers.js';
-import { hasShared, sharedBackups } from './outer-tar.js';
+import { consume, enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.encrypted);
 const registry = new Registry().use(opensslCiphersNode, opensslCiphersPortable);

@@ -1,20 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type ByteStream, type PluginDescriptor } from '@qubes-backup/core';
 import { createScryptCipher, createScryptMac } from '../src/index.js';
-import {
-  PASS, consume, enc, encryptUnit, failure, fixture, manifest, randomBytes, randomSplits, sha256hex, split,
-} from './helpers.js';
+import { consume, enc, failure, flip as flipBits, randomBytes, sha256hex } from '@qubes-backup/testkit';
+import { PASS, encryptUnit, fixture, manifest, randomSplits, split } from './helpers.js';
 
 export interface ScryptBackend {
   readonly cipher: PluginDescriptor<'cipher'>;
   readonly mac: PluginDescriptor<'mac'>;
 }
 
-function flip(data: Uint8Array, at: number): Uint8Array {
-  const out = data.slice();
-  out[at < 0 ? out.length + at : at]! ^= 0x01;
-  return out;
-}
+const flip = (data: Uint8Array, at: number): Uint8Array => flipBits(data, at, 0x01);
 
 /** The scrypt conformance suite, run once per backend. */
 export function describeBackend({ cipher: cipherD, mac: macD }: ScryptBackend): void {

@@ -5,7 +5,8 @@ import { scryptPrimitivesPortable } from '../src/portable.js';
 import { makeScryptCipher } from '../src/cipher.js';
 import type { ScryptPrimitives } from '../src/_primitives.js';
 import { createScryptCipher } from '../src/index.js';
-import { PASS, consume, enc, encryptUnit, fixture, hex, prng, randomBytes, randomSplits } from './helpers.js';
+import { consume, enc, hex, prng, randomBytes } from '@qubes-backup/testkit';
+import { PASS, encryptUnit, fixture, randomSplits } from './helpers.js';
 
 const both: [string, ScryptPrimitives][] = [['node', scryptPrimitivesNode], ['portable', scryptPrimitivesPortable]];
 

@@ -1,74 +1,20 @@
+// This package's own test helpers; the shared ones come from @qubes-backup/testkit.
 import { createCipheriv, createHash, createHmac, scryptSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ByteStream } from '@qubes-backup/core';
+import { enc, fixtureReader, randomBytes, randomSplits as randomSplitsAt, split as splitAt } from '@qubes-backup/testkit';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
 
 export interface UnitFixture { file: string; logN: number; r: number; p: number; size: number; sha256: string }
-export const manifest = JSON.parse(readFileSync(FIXTURES + 'manifest.json', 'utf8')) as {
+export const manifest = JSON.parse(new TextDecoder().decode(fixture('manifest.json'))) as {
   passphrase: string;
   units: UnitFixture[];
 };
-export const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(FIXTURES + name));
-export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const PASS = enc(manifest.passphrase);
 
-export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-export const sha256hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-/** A small deterministic PRNG (xorshift32) for split points and test data. */
-export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
-
-export function randomBytes(n: number, seed: number): Uint8Array {
-  const rnd = prng(seed);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(rnd() * 256);
-  return out;
-}
-
-/** The same bytes as a stream cut at the given sizes (cycled), each piece at a non-zero byteOffset. */
-export async function* split(data: Uint8Array, sizes: readonly number[]): ByteStream {
-  let o = 0;
-  let i = 0;
-  while (o < data.length) {
-    const n = Math.min(sizes[i++ % sizes.length]!, data.length - o);
-    const buf = new Uint8Array(n + 3);
-    buf.set(data.subarray(o, o + n), 3);
-    yield buf.subarray(3);
-    o += n;
-  }
-}
-
-export function randomSplits(data: Uint8Array, seed: number, max = 4096): ByteStream {
-  const rnd = prng(seed);
-  return split(data, Array.from({ length: 64 }, () => 1 + Math.floor(rnd() * max)));
-}
-
-/** Drains a stream, returning its bytes, the largest piece, and how many bytes came before any error. */
-export async function consume(stream: ByteStream): Promise<{ bytes: Uint8Array; maxPiece: number }> {
-  const parts: Uint8Array[] = [];
-  let maxPiece = 0;
-  for await (const c of stream) { parts.push(c); maxPiece = Math.max(maxPiece, c.length); }
-  return { bytes: new Uint8Array(Buffer.concat(parts)), maxPiece };
-}
-
-/** Consumes until the stream fails; returns the error and the plaintext bytes released before it. */
-export async function failure(stream: ByteStream): Promise<{ error: unknown; released: number }> {
-  let released = 0;
-  try {
-    for await (const c of stream) released += c.length;
-  } catch (error) {
-    return { error, released };
-  }
-  throw new Error('expected the stream to fail');
-}
+// This package's splits put each piece at byteOffset 3 (unaligned for 2-, 4- and 8-byte views).
+export const split = (data: Uint8Array, sizes: readonly number[]): ByteStream => splitAt(data, sizes, 3);
+export const randomSplits = (data: Uint8Array, seed: number, max = 4096): ByteStream => randomSplitsAt(data, seed, max, 3);
 
 /**
  * A test-only `scrypt enc` writer (node:crypto) for inputs too large to commit; the committed

@@ -3,7 +3,8 @@ import { once } from '@qubes-backup/core';
 import {
   decryptScryptWithKeys, deriveScryptKeys, parseScryptHeader, SCRYPT_HEADER_SIZE,
 } from '../src/index.js';
-import { PASS, consume, enc, failure, fixture, manifest, sha256hex } from './helpers.js';
+import { consume, enc, failure, sha256hex } from '@qubes-backup/testkit';
+import { PASS, fixture, manifest } from './helpers.js';
 
 describe('parseScryptHeader', () => {
   test('reads the parameters of real files', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type PluginDescriptor } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS } from '../src/index.js';
-import { enc, fixture, fromHex, split } from './helpers.js';
+import { enc, fixtureReader, fromHex, split } from '@qubes-backup/testkit';
 
+const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
 const QUBES = enc('qubes');
 
 // RFC 2202 (MD5, SHA-1), RFC 4231 (SHA-2) and RFC 2286 (RIPEMD-160), cases 1, 2 and the long key.

@@ -3,7 +3,7 @@ import { Registry, once } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS, createHmacMac, hmacMacsNode, hmacMacsPortable, parseHmacTag } from '../src/index.js';
 import { nodeHmac } from '../src/node.js';
 import { portableHmac } from '../src/portable.js';
-import { enc, prng, randomBytes } from './helpers.js';
+import { enc, prng, randomBytes } from '@qubes-backup/testkit';
 
 describe('node and portable agree', () => {
   test.each(HMAC_ALGORITHMS.map((a) => [a]))('%s on random keys and data', async (alg) => {

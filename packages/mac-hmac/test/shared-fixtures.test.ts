@@ -1,8 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once } from '@qubes-backup/core';
 import { hmacMacsNode, hmacMacsPortable } from '../src/index.js';
-import { enc } from './helpers.js';
-import { hasShared, sharedBackups } from './outer-tar.js';
+import { enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.hmac_algorithm !== null);
 const registry = new Registry().use(hmacMacsNode, hmacMacsPortable);
