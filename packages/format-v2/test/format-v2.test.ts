@@ -1,51 +1,21 @@
 import { describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  MemberCursor, Registry, once, type ByteSource, type ByteStream, type Cipher, type PluginDescriptor,
-} from '@qubes-backup/core';
+import { MemberCursor, Registry, once, type ByteSource } from '@qubes-backup/core';
 import { formatV2 } from '@qubes-backup/format-v2';
-import { compareTree, loadExpected, type Expected } from '../../format-v3/test/_expect.js';
-import { lcg, memorySource, readOuter, writeOuter, type OuterMember } from '../../format-v3/test/_outer.js';
-import { directorySink, nullSink, openBackup, partDescriptors, registryWith, runArchives } from '../../format-v3/test/_setup.js';
+import {
+  compareTree, enc, flipMember as flip, lcg, loadExpected, memorySource, readOuter, rejection as failure, writeOuter,
+  type Expected, type OuterMember,
+} from '@qubes-backup/testkit';
+import { openBackup, partDescriptors, registryWith, registryWithCipherSpy, restoreTo, verifyBytes } from '../../format-v3/test/_setup.js';
 
 const FX = join(new URL('.', import.meta.url).pathname, 'fixtures');
 const registry = registryWith(formatV2);
 const bytesOf = (v: string) => new Uint8Array(readFileSync(join(FX, `${v}.bin`)));
-const enc = (s: string) => new TextEncoder().encode(s);
-
-async function restore(input: string | ByteSource, o: { reg?: Registry; legacy?: boolean; passphrase?: string } = {}) {
-  const dest = mkdtempSync(join(tmpdir(), 'qbt-v2-'));
-  try {
-    const reg = o.reg ?? registry;
-    const opened = await openBackup(input, { passphrase: o.passphrase ?? 'qubes', registry: reg, ...(o.legacy ? { legacy: true } : {}) });
-    await runArchives(opened, directorySink(dest), { registry: reg });
-    return { dest, model: opened.model, cleanup: () => rmSync(dest, { recursive: true, force: true }) };
-  } catch (e) {
-    rmSync(dest, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<{ name: string; code: string; member?: string; message: string }> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (e === undefined) throw new Error('expected a failure');
-  return e as { name: string; code: string; member?: string; message: string };
-}
-
-async function verifyOnly(bytes: Uint8Array, o: { reg?: Registry; passphrase?: string; legacy?: boolean } = {}): Promise<void> {
-  const reg = o.reg ?? registry;
-  const opened = await openBackup(memorySource(bytes), { passphrase: o.passphrase ?? 'qubes', registry: reg, ...(o.legacy ? { legacy: true } : {}) });
-  await runArchives(opened, nullSink(), { registry: reg });
-}
-
-const flip = (ms: OuterMember[], name: string, at: (d: Uint8Array) => number) => {
-  const m = ms.find((x) => x.name === name)!;
-  m.data = m.data.slice();
-  m.data[at(m.data)] ^= 0x01;
-};
+const restore = (input: string | ByteSource, o: { legacy?: boolean } = {}) => restoreTo(input, { registry, tmpPrefix: 'qbt-v2-', ...o });
+const verifyOnly = (bytes: Uint8Array, { reg = registry, ...o }: { reg?: Registry; passphrase?: string; legacy?: boolean } = {}) =>
+  verifyBytes(bytes, { registry: reg, ...o });
 
 describe('format 2 backups made with GNU tar -M, openssl enc and openssl dgst', () => {
   for (const [v, legacy] of [['v2-enc', false], ['v2-plain-gzip', false], ['v2-plain-none', false], ['v2-headerless-md5-enc', true]] as const) {
@@ -167,18 +137,10 @@ describe('authentication', () => {
 
   test('each chunk is verified before the cipher sees it', async () => {
     const fed: number[] = [];
-    const real = registry.get('cipher', 'aes-256-cbc');
-    const spy: PluginDescriptor<'cipher'> = {
-      kind: 'cipher', name: 'aes-256-cbc', backend: 'portable',
-      create: (): Cipher => ({
-        info: real.info,
-        decrypt: (data: ByteStream, pass, opts) => real.decrypt((async function* () {
-          const i = fed.push(0) - 1;
-          for await (const c of data) { fed[i]! += c.length; yield c; }
-        })(), pass, opts),
-      }),
-    };
-    const reg = new Registry().use(partDescriptors().filter((d) => !(d.kind === 'cipher' && d.name === 'aes-256-cbc')), spy, formatV2);
+    const reg = registryWithCipherSpy(formatV2, () => {
+      const i = fed.push(0) - 1;
+      return (c) => { fed[i]! += c.length; };
+    });
     const e = await failure(verifyOnly(await tampered('v2-enc', (ms) => flip(ms, 'vm5/private.img.001', () => 0)), { reg }));
     expect(e.member).toBe('vm5/private.img.001');
     // Two decryptions: qubes.xml.000 and private.img.000; private.img.001 never reached the cipher.

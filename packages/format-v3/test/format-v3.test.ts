@@ -1,43 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  Registry, type ByteSource, type ByteStream, type Cipher, type PluginDescriptor,
-} from '@qubes-backup/core';
+import { Registry, type ByteSource } from '@qubes-backup/core';
 import { formatV3 } from '@qubes-backup/format-v3';
-import { compareTree, loadExpected } from './_expect.js';
-import { lcg, memorySource, readOuter, writeOuter, type OuterMember } from './_outer.js';
-import { directorySink, nullSink, openBackup, partDescriptors, registryWith, runArchives } from './_setup.js';
+import {
+  compareTree, flipMember as flip, lcg, loadExpected, memorySource, readOuter, rejection as failure, writeOuter, type OuterMember,
+} from '@qubes-backup/testkit';
+import { openBackup, partDescriptors, registryWith, registryWithCipherSpy, restoreTo, verifyBytes } from './_setup.js';
 
 const FX = join(new URL('.', import.meta.url).pathname, 'fixtures');
 const VARIANTS = ['v3-enc-gzip', 'v3-enc-none-sha256-aes128', 'v3-plain-none', 'v3-plain-gzip-hidden'];
 const registry = registryWith(formatV3);
 const bytesOf = (v: string) => new Uint8Array(readFileSync(join(FX, `${v}.bin`)));
-
-async function restore(input: string | ByteSource, o: { passphrase?: string; reg?: Registry; vms?: string[] } = {}) {
-  const dest = mkdtempSync(join(tmpdir(), 'qbt-v3-'));
-  try {
-    const reg = o.reg ?? registry;
-    const opened = await openBackup(input, { passphrase: o.passphrase ?? 'qubes', registry: reg });
-    await runArchives(opened, directorySink(dest), { registry: reg, ...(o.vms ? { vms: o.vms } : {}) });
-    return { dest, model: opened.model, cleanup: () => rmSync(dest, { recursive: true, force: true }) };
-  } catch (e) {
-    rmSync(dest, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<{ name: string; code: string; member?: string; message: string }> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (e === undefined) throw new Error('expected a failure');
-  return e as { name: string; code: string; member?: string; message: string };
-}
-
-async function verifyOnly(bytes: Uint8Array, reg: Registry = registry, passphrase = 'qubes'): Promise<void> {
-  const opened = await openBackup(memorySource(bytes), { passphrase, registry: reg });
-  await runArchives(opened, nullSink(), { registry: reg });
-}
+const restore = (input: string | ByteSource, o: { vms?: string[] } = {}) => restoreTo(input, { registry, tmpPrefix: 'qbt-v3-', ...o });
+const verifyOnly = (bytes: Uint8Array, reg: Registry = registry, passphrase = 'qubes') => verifyBytes(bytes, { registry: reg, passphrase });
 
 describe('format 3 backups made with GNU tar, openssl enc and openssl dgst', () => {
   for (const v of VARIANTS) {
@@ -101,11 +77,6 @@ describe('authentication', () => {
     change(ms);
     return writeOuter(ms);
   }
-  const flip = (ms: OuterMember[], name: string, at: (d: Uint8Array) => number) => {
-    const m = ms.find((x) => x.name === name)!;
-    m.data = m.data.slice();
-    m.data[at(m.data)] ^= 0x01;
-  };
 
   test('the rewritten outer archive still restores (control)', async () => {
     await expect(verifyOnly(await tampered(() => undefined))).resolves.toBeUndefined();
@@ -134,17 +105,7 @@ describe('authentication', () => {
 
   test('a chunk is verified before any of its bytes reach the cipher', async () => {
     const seen: number[] = [];
-    const real = registry.get('cipher', 'aes-256-cbc');
-    const spy: PluginDescriptor<'cipher'> = {
-      kind: 'cipher', name: 'aes-256-cbc', backend: 'portable',
-      create: (): Cipher => ({
-        info: real.info,
-        decrypt: (data: ByteStream, pass, opts) => real.decrypt((async function* () {
-          for await (const c of data) { seen.push(c.length); yield c; }
-        })(), pass, opts),
-      }),
-    };
-    const reg = new Registry().use(partDescriptors().filter((d) => !(d.kind === 'cipher' && d.name === 'aes-256-cbc')), spy, formatV3);
+    const reg = registryWithCipherSpy(formatV3, () => (c) => { seen.push(c.length); });
     const bytes = await tampered((ms) => flip(ms, 'vm5/private.img.002', () => 0));
     const e = await failure(verifyOnly(bytes, reg));
     expect(e.member).toBe('vm5/private.img.002');
