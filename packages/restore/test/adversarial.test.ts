@@ -10,32 +10,40 @@ import { join, relative } from 'node:path';
 import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { formatV3 } from '@qubes-backup/format-v3';
 import { bzip2Portable } from '@qubes-backup/codec-bzip2';
-import { defaultRegistry, extract, verify } from '@qubes-backup/restore';
-// @ts-expect-error: plain .mjs tool shared with the corpus generator, typed by the shape used below.
-import { buildCorpus } from '../../../tools/make-adversarial/corpus.mjs';
+import { defaultRegistry, extract, verify, type RestoreEvent, type RunReport } from '@qubes-backup/restore';
+import { buildCorpus, sharedFixtures, type AdversarialCase } from '../../../tools/make-adversarial/corpus.mjs';
 
-interface Expect {
-  ok?: boolean;
-  codes?: string[];
-  member?: string[] | null;
-  okAllowed?: boolean;
-  lostVmData?: string[];
-  passphrase?: string;
-}
-interface Case {
-  id: string; klass: string; format: string; fixture: string; passphrase: string; crafted?: boolean;
-  reference?: string; bytes(): Uint8Array; expect: Expect;
-}
+type Case = AdversarialCase;
 
-const CASE_TIMEOUT = 60_000;
+// Generous: CI machines are shared, and a v3 case restores five VMs twice (verify and extract).
+const CASE_TIMEOUT = 120_000;
 /** Where a crafted symlink pointing at /tmp would write if it were followed. */
 const ABS_ESCAPE = '/tmp/qubes-adversarial-escaped.txt';
 
 /**
- * Bugs the corpus found in packages owned elsewhere (restore, format-v4, cli): left failing on
- * purpose until fixed there, each with its cause.
+ * Bugs the corpus found in packages this suite does not own (restore, format-v4, format-v3): left
+ * failing on purpose (test.failing) until they are fixed there. Each pattern says what is wrong.
  */
-const KNOWN_BUGS: Record<string, string> = {};
+const KNOWN_BUGS: [RegExp, string][] = [
+  // A: a VM (or dom0's home) that qubes.xml marks as backed up has no data left after a cut at a
+  // member boundary or a removed chunk, and verify/extract report success (restore: runArchives
+  // never checks that every selected VM got at least one archive).
+  [/-missing-(vm5\/private\.img\.000(\.enc)?|dom0-home\/user\.000)$/, 'silent loss of a whole VM'],
+  // B: an outer member named `../vm5/private.img.000.enc` is skipped as "not selected" instead of
+  // refused (spec §9.3.2: reject `..` in outer names), and the VM restores without its image.
+  [/^v4-sample-renamed-member-dotdot$/, 'outer `..` name skipped, not refused'],
+  // C: format-v4 does not name the stored file when the decompressor fails (v3 wraps it with
+  // `naming`): "bzip2: truncated input" with no member when the last chunk of a file is missing.
+  [/^v4-gnu-sparse-multichunk-chunk-(missing-last|moved-between-vms-renamed)$/, 'decompressor error without member'],
+  // D: restore's directory sink throws UnsafePathError / E_EXISTS without the member (it names the
+  // output path), and verify (nullSink) accepts links that extract refuses (symlink then a file
+  // through it, hard links to /etc/passwd or to a symlink).
+  [/^v[34]-(symlink-then-file-through-it|symlink-absolute-then-file|symlink-then-same-name-file|hardlink-absolute|hardlink-dotdot|hardlink-to-symlink)$/, 'sink errors without member; verify accepts what extract refuses'],
+  // E: no cap by qubes.xml backup-size (spec §9.3.5): a 1 PB sparse map ends in EFBIG as E_IO with
+  // no member, and a 16 MiB gzip bomb in a VM whose backup-size is 4 KiB restores.
+  [/^v[34]-(sparse-1pb|gzip-bomb)$/, 'no backup-size cap'],
+];
+const knownBug = (c: Case) => (c.expect.lostVmData?.length ? 'silent loss of a whole VM (truncated at a member boundary)' : KNOWN_BUGS.find(([re]) => re.test(c.id))?.[1]);
 
 function registry(): Registry {
   const r = defaultRegistry();
@@ -44,10 +52,10 @@ function registry(): Registry {
   return r;
 }
 
-const cases = (buildCorpus() as Case[]);
+const cases: Case[] = buildCorpus();
 const root = mkdtempSync(join(tmpdir(), 'qb-adversarial-'));
-const references = new Map<string, string>();
-const figures = { cases: 0, crashes: 0, escapes: 0, unauthenticatedBytes: 0, silentTruncations: 0 };
+const references = new Map<string, Promise<string>>();
+const figures = { cases: 0, crashes: 0, escapes: 0, unauthenticatedBytes: 0, silentLosses: 0, knownBugs: 0 };
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -61,15 +69,15 @@ function walk(dir: string): string[] {
 }
 
 /** The pristine restore of a fixture, made once, to compare every output file of a mutated one. */
-async function referenceOf(c: Case): Promise<string | undefined> {
-  if (!c.reference) return undefined;
-  let dir = references.get(c.reference);
-  if (!dir) {
-    dir = join(root, `ref-${references.size}`);
-    await extract(c.reference, { passphrase: 'qubes', dest: dir, registry: registry() });
-    references.set(c.reference, dir);
+function referenceOf(c: Case): Promise<string | undefined> {
+  if (!c.reference) return Promise.resolve(undefined);
+  let made = references.get(c.reference);
+  if (!made) {
+    const dir = join(root, `ref-${references.size}`);
+    made = extract(c.reference, { passphrase: 'qubes', dest: dir, registry: registry() }).then(() => dir);
+    references.set(c.reference, made);
   }
-  return dir;
+  return made;
 }
 
 interface Outcome { ok: boolean; error?: unknown }
@@ -81,10 +89,8 @@ async function attempt(f: () => Promise<unknown>): Promise<Outcome> {
 function judge(c: Case, what: string, o: Outcome): string[] {
   const x = c.expect;
   if (o.ok) {
-    if (x.ok || x.okAllowed) {
-      if (x.lostVmData?.length) figures.silentTruncations++;
-      return [];
-    }
+    if (x.ok || x.okAllowed) return [];
+    if (x.lostVmData?.length) figures.silentLosses++;
     return [`${what}: succeeded, expected ${x.codes?.join('|')}`];
   }
   const e = o.error;
@@ -107,7 +113,7 @@ function judge(c: Case, what: string, o: Outcome): string[] {
 }
 
 /** Files outside dest, and output bytes that differ from the pristine restore. */
-function inspectSandbox(c: Case, sandbox: string, dest: string, ref: string | undefined, failedMember: string | undefined): string[] {
+function inspectSandbox(c: Case, sandbox: string, dest: string, ref: string | undefined): string[] {
   const problems: string[] = [];
   for (const p of walk(sandbox)) {
     const rel = relative(sandbox, p);
@@ -116,19 +122,13 @@ function inspectSandbox(c: Case, sandbox: string, dest: string, ref: string | un
     problems.push(`escape: '${rel}' was created outside the destination`);
   }
   if (existsSync(ABS_ESCAPE)) { figures.escapes++; problems.push(`escape: ${ABS_ESCAPE} was written`); rmSync(ABS_ESCAPE, { force: true }); }
+  if (!ref || c.crafted) return problems;
   for (const p of walk(dest)) {
     const st = lstatSync(p);
     const rel = relative(dest, p);
     if (!st.isFile() || rel.endsWith('vm.json')) continue;
     const partial = rel.endsWith('.partial');
     const name = partial ? rel.slice(0, -'.partial'.length) : rel;
-    if (!partial && failedMember && (name === failedMember || name.endsWith(`/${failedMember.split('/').slice(1).join('/')}`)) && !c.expect.ok) {
-      // The failed member's own output must not look complete.
-      if (failedMember.includes('/') && name.endsWith(failedMember.split('/').slice(1).join('/')) && failedMember.split('/').length > 1 && c.crafted) {
-        problems.push(`complete-looking output '${rel}' of the failed member '${failedMember}'`);
-      }
-    }
-    if (!ref || c.crafted) continue;
     const refPath = join(ref, name);
     const got = readFileSync(p);
     const want = existsSync(refPath) && lstatSync(refPath).isFile() ? readFileSync(refPath) : undefined;
@@ -136,9 +136,8 @@ function inspectSandbox(c: Case, sandbox: string, dest: string, ref: string | un
     if (!partial) {
       if (!got.equals(want)) { figures.unauthenticatedBytes += countDiff(got, want); problems.push(`complete output '${rel}' differs from the pristine restore`); }
     } else {
-      let bad = 0;
-      for (let i = 0; i < got.length; i++) if (got[i] !== 0 && got[i] !== want[i]) bad++;
-      if (got.length > want.length) bad += got.length - want.length;
+      let bad = got.length > want.length ? got.length - want.length : 0;
+      for (let i = 0; i < Math.min(got.length, want.length); i++) if (got[i] !== 0 && got[i] !== want[i]) bad++;
       if (bad) { figures.unauthenticatedBytes += bad; problems.push(`'${rel}' holds ${bad} bytes the pristine restore does not have`); }
     }
   }
@@ -158,20 +157,30 @@ async function runCase(c: Case): Promise<string[]> {
   const file = join(sandbox, 'backup.bin');
   writeFileSync(file, c.bytes());
   const passphrase = c.expect.passphrase ?? c.passphrase;
-  const reg = registry();
+  // Inner members the sink reported as written in full: a failed member must not be among them.
+  const completed = new Set<string>();
+  const onEvent = (e: RestoreEvent) => { if (e.type === 'member' && e.result.output !== undefined) completed.add(`${e.vm}:${e.result.member}`); };
   try {
-    const v = await attempt(() => verify(file, { passphrase, registry: reg }));
-    const x = await attempt(() => extract(file, { passphrase, dest, registry: registry() }));
-    const failed = x.ok ? undefined : isQubesBackupError(x.error) ? x.error.member : undefined;
-    const ref = await referenceOf(c);
-    return [...judge(c, 'verify', v), ...judge(c, 'extract', x), ...inspectSandbox(c, sandbox, dest, ref, failed)];
+    const [v, x] = await Promise.all([
+      attempt(() => verify(file, { passphrase, registry: registry() })),
+      attempt(() => extract(file, { passphrase, dest, registry: registry(), onEvent })),
+    ]);
+    const problems = [...judge(c, 'verify', v), ...judge(c, 'extract', x)];
+    const failedVm = (x.error as { report?: RunReport } | undefined)?.report?.vms.find((r) => r.status === 'failed')?.name;
+    const failed = !x.ok && isQubesBackupError(x.error) && x.error.member !== undefined ? `${failedVm}:${x.error.member}` : undefined;
+    if (failed !== undefined && completed.has(failed)) problems.push(`extract: the failed member '${failed}' was reported written in full`);
+    return [...problems, ...inspectSandbox(c, sandbox, dest, await referenceOf(c))];
   } finally {
     rmSync(sandbox, { recursive: true, force: true });
   }
 }
 
 describe('adversarial corpus', () => {
-  beforeAll(() => { rmSync(ABS_ESCAPE, { force: true }); });
+  beforeAll(async () => {
+    rmSync(ABS_ESCAPE, { force: true });
+    // The pristine restores first, so their time is not charged to the first case of each fixture.
+    for (const c of cases) await referenceOf(c);
+  }, 600_000);
   afterAll(() => {
     rmSync(root, { recursive: true, force: true });
     const byClass: Record<string, number> = {};
@@ -181,14 +190,16 @@ describe('adversarial corpus', () => {
   });
 
   test('has at least 150 cases across v3 and v4 (v3 only with shared/fixtures)', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(existsSync('/work/shared/fixtures') || cases.some((c) => c.format === 'v3') ? 150 : 60);
+    expect(cases.length).toBeGreaterThanOrEqual(sharedFixtures() ? 150 : 60);
+    if (sharedFixtures()) expect(cases.filter((c) => c.format === 'v3').length).toBeGreaterThanOrEqual(50);
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
   });
 
   for (const c of cases) {
-    const run = KNOWN_BUGS[c.id] ? test.failing : test;
+    const run = knownBug(c) ? test.concurrent.failing : test.concurrent;
     run(`${c.klass}: ${c.id}`, async () => {
       figures.cases++;
+      if (knownBug(c)) figures.knownBugs++;
       const problems = await runCase(c);
       expect(problems).toEqual([]);
     }, CASE_TIMEOUT);
