@@ -185,7 +185,9 @@ function truncationExpect(fx, members, at) {
   // A v3 chunk whose `.hmac` was cut off fails anyway; otherwise an emptied VM is a silent loss.
   const dangling = members.some((x) => whole(x) && !kept.includes(x.name));
   const silent = !structural && !dangling ? emptied : [];
-  return { codes: ['E_CORRUPT', 'E_AUTH'], member: lost.flatMap(names).concat(H), okAllowed: !structural && emptied.length === 0, lostVmData: silent };
+  // A VM left without any data is named by its folder (`vm5/`): which of its files are gone is unknowable.
+  const vmNames = emptied.flatMap((d) => [d, `${d}/`]);
+  return { codes: ['E_CORRUPT', 'E_AUTH'], member: lost.flatMap(names).concat(H, vmNames), okAllowed: !structural && emptied.length === 0, lostVmData: silent };
 }
 
 /** Chunks moved between VMs or spliced from another backup with the same passphrase (v4, no tools needed). */

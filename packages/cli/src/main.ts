@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   const common = (c: Command) => c
     .option('--passphrase-file <file>', 'read the passphrase from FILE ("-" for standard input)')
     .option('--compression-filter <name>', 'decode with this built-in decoder whatever the header says (none, gzip, bzip2, xz, zstd, lzma)')
+    .option('--ignore-size-limit', "restore data even when it far exceeds qubes.xml's backup-size (refused by default as a decompression bomb)")
     .option('--legacy', 'accept header-less format 2 backups (Qubes R2 beta 3), whose header cannot be authenticated')
     .addOption(new Option('--no-progress', 'no progress bar on stderr'))
     .addHelpText('after', EXIT_HELP);

@@ -126,3 +126,14 @@ export function withMember(e: unknown, member: string): unknown {
   Object.setPrototypeOf(copy, Object.getPrototypeOf(e));
   return copy;
 }
+
+/**
+ * Refuses a stored (outer) member name that could address anything outside the backup's own
+ * namespace: absolute, `..` or empty components, NUL, backslash (spec §8.5: validate outer names).
+ */
+export function assertSafeStoredName(name: string): void {
+  const parts = name.replace(/\/$/, '').split('/');
+  if (name.startsWith('/') || /[\0\\]/.test(name) || parts.some((p) => p === '..' || p === '') ) {
+    throw new UnsafePathError('unsafe member name in the backup (absolute, .., empty component, NUL or backslash)', { member: name });
+  }
+}

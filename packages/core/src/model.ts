@@ -23,6 +23,15 @@ export interface VmInfo {
   readonly features: Readonly<Record<string, string | boolean>>;
   readonly tags: readonly string[];
   readonly devices: readonly DeviceInfo[];
+  /** R4 `volume-config`: the VM's volumes; those with `saveOnStop` are what a format-4 backup stores as `<name>.img`. */
+  readonly volumes?: readonly VolumeInfo[];
+}
+
+export interface VolumeInfo {
+  readonly name: string;
+  /** Apparent size in bytes, when qubes.xml says. */
+  readonly size?: number;
+  readonly saveOnStop: boolean;
 }
 
 export interface DeviceInfo {

@@ -150,6 +150,8 @@ export interface FormatContext extends ReadOptions {
   readonly forceCompressionFilter?: string;
   /** Largest logical size any restored file may claim. */
   readonly maxFileSize?: number;
+  /** Do not refuse data far beyond qubes.xml's backup-size (`--ignore-size-limit`). */
+  readonly ignoreSizeLimit?: boolean;
   /** The user accepted legacy risks (`--legacy`): header-less format 2, whose header cannot be authenticated. */
   readonly legacy?: boolean;
 }

@@ -82,3 +82,12 @@ export async function* limitBytes(stream: ByteStream, limit: number, member: str
     yield c;
   }
 }
+
+/**
+ * How many decompressed bytes a VM whose qubes.xml backup-size (disk usage) is `size` may produce
+ * before it counts as a decompression bomb: tar headers and maps add little, so 4x plus 8 MiB is
+ * far above any real backup and far below a bomb.
+ */
+export function backupSizeLimit(size: number): number {
+  return 4 * size + (8 << 20);
+}

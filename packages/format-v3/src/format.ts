@@ -4,6 +4,7 @@ import {
   type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
   type ReadOptions, type Registry,
   ChunkSequence, chunkOf, naming, skipChunks, ownersOf, scanDom0Home, readInnerFile, singleVolume, skipRestOf,
+  limitBytes, backupSizeLimit,
   type HmacChunkContext,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -76,7 +77,7 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
         continue;
       }
       const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
-      const plain = shielded(plaintext(file, pipeline, opts ?? ctx));
+      const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, cn.path, ctx.ignoreSizeLimit));
       yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
       // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
@@ -96,6 +97,14 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
  * openssl stream (only `.000` starts with `Salted__`; chunk boundaries fall anywhere), which is
  * decrypted as a whole and then decompressed.
  */
+/** Decompressed data far beyond the VM's backup_size (its disk usage, `du`) is a decompression bomb. */
+function capped(stream: ByteStream, model: BackupModel, vm: string, path: string, ignore: boolean | undefined): ByteStream {
+  const size = vm === 'dom0' ? model.dom0Home?.backupSize : model.vms.find((v) => v.name === vm)?.backupSize;
+  if (ignore || size === undefined || !Number.isFinite(size) || size <= 0) return stream;
+  return limitBytes(stream, backupSizeLimit(size), path, `decompressed data far exceeds the VM's backup_size of ${size} bytes ` +
+    '(a decompression bomb? --ignore-size-limit restores it anyway)');
+}
+
 function plaintext(file: ChunkSequence, p: Pipeline, opts: ReadOptions): ByteStream {
   let s = file.stream();
   if (p.cipher) s = p.cipher.decrypt(s, p.passphrase, opts);

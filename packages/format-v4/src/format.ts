@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, ownersOf, limitBytes, readInnerFile, singleVolume, skipRestOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
+  CorruptBackupError, MemberCursor, UsageError, ownersOf, limitBytes, naming, backupSizeLimit, readInnerFile, singleVolume, skipRestOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
   type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
   type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -13,12 +13,14 @@ const info: PluginInfo<'format'> = { kind: 'format', name: 'v4', backend: 'porta
 /** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
 /**
  * qubes.xml's backup-size is what the VM's files use on disk (volume usage, not apparent size); its
- * inner tars decompress to about that much. Far more is a decompression bomb.
+ * inner tars decompress to about that much. Far more is a decompression bomb. (The reference
+ * restore limits the extracted bytes to the backup-size sum, with the same `--ignore-size-limit`.)
  */
-function capped(stream: ByteStream, model: BackupModel, vm: string, path: string): ByteStream {
+function capped(stream: ByteStream, model: BackupModel, vm: string, path: string, ignore: boolean | undefined): ByteStream {
   const size = vm === 'dom0' ? model.dom0Home?.backupSize : model.vms.find((v) => v.name === vm)?.backupSize;
-  if (size === undefined || !Number.isFinite(size) || size <= 0) return stream;
-  return limitBytes(stream, 4 * size + (256 << 20), `${path}.000.enc`, `decompressed data far exceeds the VM's backup-size of ${size} bytes`);
+  if (ignore || size === undefined || !Number.isFinite(size) || size <= 0) return stream;
+  return limitBytes(stream, backupSizeLimit(size), path, `decompressed data far exceeds the VM's backup-size of ${size} bytes ` +
+    '(a decompression bomb? --ignore-size-limit restores it anyway)');
 }
 
 export const formatV4: PluginDescriptor<'format'> = {
@@ -92,7 +94,10 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
         await skipStoredFile(cursor, cn.path);
         continue;
       }
-      const plain = shielded(capped(compressor.decompress(storedFile(files, cn.path), opts), model, owner.vm, cn.path));
+      // Errors past the chunk layer (decompressor, size cap) name the stored file: a missing last chunk
+      // shows up as a truncated stream after the chunk before it.
+      const chunks = storedFile(files, cn.path);
+      const plain = shielded(capped(naming(compressor.decompress(chunks, opts), () => cn.path), model, owner.vm, cn.path, ctx.ignoreSizeLimit));
       yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
       // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.

@@ -1,4 +1,4 @@
-import type { Dom0HomeInfo, VmInfo } from '@qubes-backup/core';
+import type { Dom0HomeInfo, VmInfo, VolumeInfo } from '@qubes-backup/core';
 import { CorruptBackupError, UnsafePathError } from '@qubes-backup/core';
 import { checkBackupPath } from './backup-path.js';
 import { hasOwn } from './_record.js';
@@ -20,6 +20,7 @@ export interface VmDraft {
   features: Record<string, string | boolean>;
   tags: string[];
   devices: QubesDeviceInfo[];
+  volumes?: VolumeInfo[];
   /** Made up by the parser (R2's dom0, R3's DispVM templates): has no archive of its own. */
   synthesized?: boolean;
 }
@@ -72,6 +73,7 @@ function finishVm(d: VmDraft): VmInfo {
     features: d.features,
     tags: d.tags,
     devices: d.devices,
+    ...(d.volumes !== undefined && { volumes: d.volumes }),
   };
 }
 

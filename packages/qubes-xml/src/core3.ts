@@ -3,6 +3,7 @@ import { attr, childrenNamed, findAll, firstChild, MEMBER, parseXmlTree, type Xm
 import { popOwn, setOwn } from './_record.js';
 import { corrupt, finish, newDraft, parseCount, type VmDraft } from './_vm.js';
 import type { QubesDeviceInfo, QubesXml } from './model.js';
+import type { VolumeInfo } from '@qubes-backup/core';
 
 /** Qubes' `qbool`: the words a boolean attribute may hold. */
 function qbool(value: string, what: string): boolean {
@@ -68,6 +69,17 @@ function readDomain(domain: XmlElement, labels: Map<string, string | null>, inde
     if (!tags.includes(tag)) tags.push(tag);
   }
   const devices = readDevices(domain, where);
+  const volumes: VolumeInfo[] = [];
+  for (const node of findAll(domain, 'volume-config', 'volume')) {
+    const vname = requiredAttr(node, 'name', where);
+    const size = attr(node, 'size');
+    const sos = attr(node, 'save_on_stop');
+    volumes.push({
+      name: vname,
+      ...(size !== undefined && /^[0-9]{1,16}$/.test(size) ? { size: Number(size) } : {}),
+      saveOnStop: sos !== undefined && qbool(sos, `${where}: volume ${vname} save_on_stop`),
+    });
+  }
 
   let name: string;
   if (klass === 'AdminVM') {
@@ -83,6 +95,7 @@ function readDomain(domain: XmlElement, labels: Map<string, string | null>, inde
   d.features = features;
   d.tags = tags;
   d.devices = devices;
+  if (volumes.length > 0) d.volumes = volumes;
 
   const labelKey = popOwn(properties, 'label', undefined);
   if (labelKey !== undefined && labelKey !== null) {

@@ -14,6 +14,8 @@ export interface BackupOptions extends ReadOptions {
   forceCompressionFilter?: string;
   /** Accept header-less format 2 backups (their header cannot be authenticated). */
   legacy?: boolean;
+  /** Do not refuse data far beyond qubes.xml's backup-size. */
+  ignoreSizeLimit?: boolean;
 }
 
 export interface ExtractOptions extends BackupOptions, Selection {

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import {
-  CorruptBackupError, UnsupportedError, WrongPassphraseError, collect, concatBytes, headerVersion, isQubesBackupError,
+  CorruptBackupError, UnsupportedError, assertSafeStoredName, WrongPassphraseError, collect, concatBytes, headerVersion, isQubesBackupError,
   counted, once, parseBackupHeader, utf8,
   type ByteSource, type FormatContext, type Member, type OpenedBackup, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -14,6 +14,8 @@ export interface OpenOptions extends ReadOptions {
   forceCompressionFilter?: string;
   /** Accept header-less format 2 (R2 beta 3), whose header cannot be authenticated (`--legacy`). */
   legacy?: boolean;
+  /** Do not refuse data far beyond qubes.xml's backup-size (`--ignore-size-limit`). */
+  ignoreSizeLimit?: boolean;
 }
 
 /** An opened backup: which format read it, and the single pass over its archives. */
@@ -40,6 +42,7 @@ export async function openBackup(input: string | ByteSource, options: OpenOption
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.forceCompressionFilter !== undefined ? { forceCompressionFilter: options.forceCompressionFilter } : {}),
     ...(options.legacy ? { legacy: true } : {}),
+    ...(options.ignoreSizeLimit ? { ignoreSizeLimit: true } : {}),
   };
 
   if (typeof input === 'string' && input !== '-' && (await isDirectory(input))) {
@@ -51,7 +54,7 @@ export async function openBackup(input: string | ByteSource, options: OpenOption
   const raw = typeof input === 'string' ? (input === '-' ? pipeSource(process.stdin) : await fileSource(input)) : input;
   const source = options.onProgress ? withProgress(raw, options.onProgress) : raw;
   const tar = registry.get('container', 'tar');
-  const members = tar.entries(source, { ignoreZeros: true, ...(options.signal ? { signal: options.signal } : {}) })[Symbol.asyncIterator]();
+  const members = safeNames(tar.entries(source, { ignoreZeros: true, ...(options.signal ? { signal: options.signal } : {}) })[Symbol.asyncIterator]());
 
   const first = await nextFile(members);
   if (!first) throw new CorruptBackupError(`${source.name} is empty or not a tar archive`);
@@ -124,6 +127,17 @@ function withProgress(source: ByteSource, onProgress: (n: number) => void): Byte
   return {
     ...source,
     stream: (offset?: number, opts?: ReadOptions) => counted(source.stream(offset, opts), onProgress),
+  };
+}
+
+/** Every outer member name is checked once, here, for every format. */
+function safeNames(it: AsyncIterator<Member>): AsyncIterator<Member> {
+  return {
+    async next() {
+      const r = await it.next();
+      if (!r.done) assertSafeStoredName(r.value.path);
+      return r;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { join, sep } from 'node:path';
-import { IoError, UnsafePathError, type Member, type ReadOptions } from '@qubes-backup/core';
+import { IoError, UnsafePathError, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
 import { linkComponents, memberComponents } from './safe-path.js';
 
 /** What happened to one inner member. */
@@ -31,11 +31,40 @@ export interface Sink {
   discard?(outBase: string): Promise<void>;
 }
 
+/**
+ * The link rules, on names alone, so `verify` refuses exactly what `extract` would: nothing is
+ * written through (or in place of) a symlink restored earlier, and a hard link must point at a
+ * regular file restored earlier from the same archive.
+ */
+class LinkGuard {
+  private readonly symlinks = new Set<string>();
+  private readonly files = new Set<string>();
+
+  check(m: Member, rel: string[], target: ArchiveTarget): void {
+    for (let i = 1; i <= rel.length; i++) {
+      const p = rel.slice(0, i).join('/');
+      if (this.symlinks.has(p)) {
+        throw new UnsafePathError(i < rel.length ? `would write through the symlink '${p}'` : 'would replace a symlink restored before it', { member: m.path });
+      }
+    }
+    if (m.type === 'hardlink') {
+      const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
+      if (!to || to.length === 0 || !this.files.has([target.outBase, ...to].join('/'))) {
+        throw new UnsafePathError(`hard link to '${m.linkTarget}' is not a file restored before it from the same archive`, { member: m.path });
+      }
+    }
+    const key = rel.join('/');
+    if (m.type === 'symlink') this.symlinks.add(key);
+    if (m.type === 'file' || m.type === 'hardlink') this.files.add(key);
+  }
+}
+
 /** Reads every member to the end and writes nothing: `verify`. */
 export function nullSink(): Sink {
+  const guard = new LinkGuard();
   return {
     async member(m, target, opts) {
-      memberComponents(m.path, target.path, target.prefix);
+      guard.check(m, [target.outBase, ...memberComponents(m.path, target.path, target.prefix)], target);
       for await (const _ of m.extents(opts)) { /* read to the end: the tar reader checks lengths */ }
       return { member: m.path, type: m.type, size: m.size };
     },
@@ -84,46 +113,13 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     await io(() => fsp.unlink(path), path);
   }
 
+  const guard = new LinkGuard();
   return {
     async member(m, target, opts) {
-      const parts = memberComponents(m.path, target.path, target.prefix);
-      const rel = [target.outBase, ...parts];
-      const output = rel.join('/');
-      if (m.type === 'dir') {
-        const dir = await ensureDir(rel);
-        dirTimes.push({ path: dir, mtime: m.mtime });
-        return { member: m.path, output, type: m.type, size: 0 };
-      }
-      if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
-      const parent = await ensureDir(rel.slice(0, -1));
-      const path = join(parent, rel[rel.length - 1]!);
-      switch (m.type) {
-        case 'file':
-          await prepareTarget(path);
-          note(target.outBase, `${path}.partial`);
-          await writeFile(path, m, opts);
-          note(target.outBase, path);
-          return { member: m.path, output, type: m.type, size: m.size };
-        case 'symlink':
-          await prepareTarget(path);
-          await io(() => fsp.symlink(m.linkTarget ?? '', path), path);
-          note(target.outBase, path);
-          await fsp.lutimes(path, m.mtime, m.mtime).catch(() => undefined);
-          return { member: m.path, output, type: m.type, size: 0 };
-        case 'hardlink': {
-          const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
-          if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
-          const from = join(dest, target.outBase, ...to);
-          const st = await fsp.lstat(from).catch(() => undefined);
-          if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
-          await prepareTarget(path);
-          await io(() => fsp.link(from, path), path);
-          note(target.outBase, path);
-          return { member: m.path, output, type: m.type, size: st.size };
-        }
-        default:
-          for await (const _ of m.extents(opts)) { /* devices, fifos: never created */ }
-          return { member: m.path, type: m.type, size: 0, skipped: `${m.type} entries are not restored` };
+      try {
+        return await writeMember(m, target, opts);
+      } catch (e) {
+        throw withMember(e, m.path);
       }
     },
     async discard(outBase) {
@@ -137,6 +133,49 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       }
     },
   };
+
+  async function writeMember(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult> {
+    const parts = memberComponents(m.path, target.path, target.prefix);
+    const rel = [target.outBase, ...parts];
+    guard.check(m, rel, target);
+    const output = rel.join('/');
+    if (m.type === 'dir') {
+      const dir = await ensureDir(rel);
+      dirTimes.push({ path: dir, mtime: m.mtime });
+      return { member: m.path, output, type: m.type, size: 0 };
+    }
+    if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
+    const parent = await ensureDir(rel.slice(0, -1));
+    const path = join(parent, rel[rel.length - 1]!);
+    switch (m.type) {
+      case 'file':
+        await prepareTarget(path);
+        note(target.outBase, `${path}.partial`);
+        await writeFile(path, m, opts);
+        note(target.outBase, path);
+        return { member: m.path, output, type: m.type, size: m.size };
+      case 'symlink':
+        await prepareTarget(path);
+        await io(() => fsp.symlink(m.linkTarget ?? '', path), path);
+        note(target.outBase, path);
+        await fsp.lutimes(path, m.mtime, m.mtime).catch(() => undefined);
+        return { member: m.path, output, type: m.type, size: 0 };
+      case 'hardlink': {
+        const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
+        if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
+        const from = join(dest, target.outBase, ...to);
+        const st = await fsp.lstat(from).catch(() => undefined);
+        if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
+        await prepareTarget(path);
+        await io(() => fsp.link(from, path), path);
+        note(target.outBase, path);
+        return { member: m.path, output, type: m.type, size: st.size };
+      }
+      default:
+        for await (const _ of m.extents(opts)) { /* devices, fifos: never created */ }
+        return { member: m.path, type: m.type, size: 0, skipped: `${m.type} entries are not restored` };
+    }
+  }
 }
 
 async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {

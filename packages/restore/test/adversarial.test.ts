@@ -20,31 +20,6 @@ const CASE_TIMEOUT = 120_000;
 /** Where a crafted symlink pointing at /tmp would write if it were followed. */
 const ABS_ESCAPE = '/tmp/qubes-adversarial-escaped.txt';
 
-/**
- * Bugs the corpus found in packages this suite does not own (restore, format-v4, format-v3): left
- * failing on purpose (test.failing) until they are fixed there. Each pattern says what is wrong.
- */
-const KNOWN_BUGS: [RegExp, string][] = [
-  // A: a VM (or dom0's home) that qubes.xml marks as backed up has no data left after a cut at a
-  // member boundary or a removed chunk, and verify/extract report success (restore: runArchives
-  // never checks that every selected VM got at least one archive).
-  [/-missing-(vm5\/private\.img\.000(\.enc)?|dom0-home\/user\.000)$/, 'silent loss of a whole VM'],
-  // B: an outer member named `../vm5/private.img.000.enc` is skipped as "not selected" instead of
-  // refused (spec §9.3.2: reject `..` in outer names), and the VM restores without its image.
-  [/^v4-sample-renamed-member-dotdot$/, 'outer `..` name skipped, not refused'],
-  // C: format-v4 does not name the stored file when the decompressor fails (v3 wraps it with
-  // `naming`): "bzip2: truncated input" with no member when the last chunk of a file is missing.
-  [/^v4-gnu-sparse-multichunk-chunk-(missing-last|moved-between-vms-renamed)$/, 'decompressor error without member'],
-  // D: restore's directory sink throws UnsafePathError / E_EXISTS without the member (it names the
-  // output path), and verify (nullSink) accepts links that extract refuses (symlink then a file
-  // through it, hard links to /etc/passwd or to a symlink).
-  [/^v[34]-(symlink-then-file-through-it|symlink-absolute-then-file|symlink-then-same-name-file|hardlink-absolute|hardlink-dotdot|hardlink-to-symlink)$/, 'sink errors without member; verify accepts what extract refuses'],
-  // E: no cap by qubes.xml backup-size (spec §9.3.5): a 1 PB sparse map ends in EFBIG as E_IO with
-  // no member, and a 16 MiB gzip bomb in a VM whose backup-size is 4 KiB restores.
-  [/^v[34]-(sparse-1pb|gzip-bomb)$/, 'no backup-size cap'],
-];
-const knownBug = (c: Case) => (c.expect.lostVmData?.length ? 'silent loss of a whole VM (truncated at a member boundary)' : KNOWN_BUGS.find(([re]) => re.test(c.id))?.[1]);
-
 function registry(): Registry {
   const r = defaultRegistry();
   if (!r.has('format', 'v3')) r.use(formatV3);
@@ -55,7 +30,7 @@ function registry(): Registry {
 const cases: Case[] = buildCorpus();
 const root = mkdtempSync(join(tmpdir(), 'qb-adversarial-'));
 const references = new Map<string, Promise<string>>();
-const figures = { cases: 0, crashes: 0, escapes: 0, unauthenticatedBytes: 0, silentLosses: 0, knownBugs: 0 };
+const figures = { cases: 0, crashes: 0, escapes: 0, unauthenticatedBytes: 0, silentLosses: 0 };
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -157,9 +132,10 @@ async function runCase(c: Case): Promise<string[]> {
   const file = join(sandbox, 'backup.bin');
   writeFileSync(file, c.bytes());
   const passphrase = c.expect.passphrase ?? c.passphrase;
-  // Inner members the sink reported as written in full: a failed member must not be among them.
+  // Files the sink reported as written in full: a failed member must not be among them (a symlink of
+  // the same name before it is another member).
   const completed = new Set<string>();
-  const onEvent = (e: RestoreEvent) => { if (e.type === 'member' && e.result.output !== undefined) completed.add(`${e.vm}:${e.result.member}`); };
+  const onEvent = (e: RestoreEvent) => { if (e.type === 'member' && e.result.output !== undefined && e.result.type === 'file') completed.add(`${e.vm}:${e.result.member}`); };
   try {
     const [v, x] = await Promise.all([
       attempt(() => verify(file, { passphrase, registry: registry() })),
@@ -196,10 +172,8 @@ describe('adversarial corpus', () => {
   });
 
   for (const c of cases) {
-    const run = knownBug(c) ? test.concurrent.failing : test.concurrent;
-    run(`${c.klass}: ${c.id}`, async () => {
+    test.concurrent(`${c.klass}: ${c.id}`, async () => {
       figures.cases++;
-      if (knownBug(c)) figures.knownBugs++;
       const problems = await runCase(c);
       expect(problems).toEqual([]);
     }, CASE_TIMEOUT);

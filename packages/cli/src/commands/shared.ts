@@ -7,6 +7,7 @@ export interface CommonFlags {
   passphraseFile?: string;
   compressionFilter?: string;
   legacy?: boolean;
+  ignoreSizeLimit?: boolean;
   progress: boolean;
   json?: boolean;
 }
@@ -26,6 +27,7 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
     onProgress: (n) => progress.add(n),
     ...(f.compressionFilter !== undefined ? { forceCompressionFilter: f.compressionFilter } : {}),
     ...(f.legacy ? { legacy: true } : {}),
+    ...(f.ignoreSizeLimit ? { ignoreSizeLimit: true } : {}),
   };
   return { options, progress };
 }
