@@ -111,6 +111,22 @@ describe('files and get (issue 6)', () => {
     expect(listed).toEqual(expected);
   }, 60_000);
 
+  test('files lists every image of every fixture as its manifest (GPT root.img: partition 3)', async () => {
+    for (const fx of ['v4-templates-root', 'v4-files', 'v4-sample']) {
+      const fm = JSON.parse(readFileSync(join(FIX, fx, 'manifest.json'), 'utf8')) as { files: { path: string; image?: { contents: ImageEntry[] } }[] };
+      for (const img of fm.files.filter((f) => f.image)) {
+        const [vm, file] = img.path.split('/') as [string, string];
+        out = '';
+        const args = ['files', join(FIX, fx, 'backup.bin'), '--vm', vm, '--volume', file.replace('.img', ''), '/', '-r', '--json', '--work-dir', work];
+        expect(await main(args)).toBe(0);
+        const listed = (JSON.parse(out) as { path: string; type: string; size: number }[])
+          .map((e) => `${e.path.replace(/^\//, '')} ${e.type} ${e.type === 'file' ? e.size : ''}`).filter((p) => !p.startsWith(' ')).sort();
+        const expected = img.image!.contents.map((e) => `${e.path} ${e.type} ${e.type === 'file' ? e.size : ''}`).sort();
+        expect({ image: `${fx}/${img.path}`, listed }).toEqual({ image: `${fx}/${img.path}`, listed: expected });
+      }
+    }
+  }, 120_000);
+
   test('an image that is not ext exits 3', async () => {
     const bad = join(work, 'bad.img');
     writeFileSync(bad, Buffer.alloc(8192, 7));
