@@ -91,6 +91,13 @@ function neededBytes(b, meta, vm) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   checkTools();
+  let cases = caseList(o.scale).filter((c) => !(o.quick && c.large));
+  if (o.only.length) {
+    const unknown = o.only.filter((n) => !caseList().some((c) => c.name === n));
+    if (unknown.length) usage(`unknown case(s): ${unknown.join(', ')}`);
+    cases = cases.filter((c) => o.only.includes(c.name));
+  }
+
   const generator = findGenerator(o.generator);
   const cacheRoot = o.cache ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qubes-backup-bench');
   const scratch = join(cacheRoot, 'scratch', `run-${process.pid}`);
@@ -114,13 +121,6 @@ async function main() {
     node: process.version, cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, runs: o.runs, quick: o.quick, scale: o.scale,
     cacheRoot, generator, buildFailed,
   };
-
-  let cases = caseList(o.scale).filter((c) => !(o.quick && c.large));
-  if (o.only.length) {
-    const unknown = o.only.filter((n) => !caseList().some((c) => c.name === n));
-    if (unknown.length) usage(`unknown case(s): ${unknown.join(', ')}`);
-    cases = cases.filter((c) => o.only.includes(c.name));
-  }
 
   const results = [];
   for (const c of cases) {
