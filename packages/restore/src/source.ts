@@ -1,7 +1,28 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { IoError, asByteStream, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 
-const HIGH_WATER_MARK = 1 << 20;
+/** Reads start small and grow: a reader that seeks after a header (the key look-ahead, `--vm`) wastes little. */
+const FIRST_READ = 64 << 10;
+const MAX_READ = 1 << 20;
+
+async function* readFrom(path: string, offset: number, signal?: AbortSignal): ByteStream {
+  const fh = await fsp.open(path, 'r');
+  try {
+    let size = FIRST_READ;
+    let pos = offset;
+    for (;;) {
+      signal?.throwIfAborted();
+      const buf = Buffer.allocUnsafe(size);
+      const { bytesRead } = await fh.read(buf, 0, size, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+      size = Math.min(size * 2, MAX_READ);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** A backup file on disk: seekable, so unselected members can be skipped without reading them. */
 export async function fileSource(path: string): Promise<ByteSource> {
@@ -18,7 +39,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
     size,
     seekable: true,
     stream(offset = 0, opts?: ReadOptions): ByteStream {
-      return counting(createReadStream(path, { start: offset, highWaterMark: HIGH_WATER_MARK, signal: opts?.signal }), path, opts);
+      return counting(readFrom(path, offset, opts?.signal), path, opts);
     },
   };
 }
