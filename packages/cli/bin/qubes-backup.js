@@ -1,8 +1,27 @@
 #!/usr/bin/env node
 // Committed wrapper (executable in git) so `npx qubes-backup` works right after `npm ci && npm run build`.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+// glibc raises its mmap threshold each time a large block is freed: after the first scrypt
+// derivation (16 MiB to 1 GiB) those blocks come from the heap arenas of the pool threads, and
+// freed memory stays with the process. A fixed 4 MiB threshold keeps scrypt's blocks mmapped (given
+// back at once) and the 1 MiB stream buffers on the heap (fast). Measured on a 1 GiB backup:
+// peak RSS 297 -> 213 MiB, same time (128 KiB would give 210 MiB but 80 % slower: every buffer
+// mmapped). glibc reads the setting only at process start, so run once more with it set.
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
+  });
+  if (r.error) throw r.error;
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exit(r.status ?? 1);
+}
+
 // libuv's pool (4 threads by default) runs scrypt derivations, zlib and file I/O: give parallel key
 // derivation its cores without starving I/O. It must be set before the pool first starts.
-import { availableParallelism } from 'node:os';
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
 const { main } = await import('../dist/index.js');
 process.exitCode = await main(process.argv.slice(2));
