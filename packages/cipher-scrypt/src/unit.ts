@@ -26,6 +26,8 @@ export function checkMaxUnitSize(n: number): void {
 /** Produces the keys for a parsed header; called as soon as the header is in. */
 export type KeySource = (header: ScryptHeader) => Promise<ScryptKeys>;
 
+const EMPTY = new Uint8Array(0);
+
 /** The buffered body (everything after the header) as a list of parts, with a cursor for the MAC. */
 class Body {
   readonly parts: Uint8Array[] = [];
@@ -51,13 +53,21 @@ class Body {
     }
   }
 
-  /** Body bytes [start, end) as pieces of at most `size` bytes; views where possible, copies across parts. */
-  *pieces(start: number, end: number, size: number): Generator<Uint8Array> {
+  /**
+   * Body bytes [start, end) as pieces of at most `size` bytes; views where possible, copies across
+   * parts. With `release`, parts already passed are dropped, so a 100 MiB chunk's ciphertext is freed
+   * as its plaintext is consumed instead of all at the end.
+   */
+  *pieces(start: number, end: number, size: number, release = false): Generator<Uint8Array> {
     let i = 0;
     let partStart = 0;
     let pos = start;
     while (pos < end) {
-      while (partStart + this.parts[i]!.length <= pos) { partStart += this.parts[i]!.length; i++; }
+      while (partStart + this.parts[i]!.length <= pos) {
+        partStart += this.parts[i]!.length;
+        if (release) this.parts[i] = EMPTY;
+        i++;
+      }
       const want = Math.min(size, end - pos);
       const part = this.parts[i]!;
       const off = pos - partStart;
@@ -162,7 +172,7 @@ export async function* decryptUnit(
 
     const m = keyMaterial(keys);
     const ctr = m.prims.aes256Ctr(m.dk.subarray(0, 32));
-    for (const piece of body.pieces(0, end, PIECE_SIZE)) {
+    for (const piece of body.pieces(0, end, PIECE_SIZE, true)) {
       signal?.throwIfAborted();
       yield ctr.update(piece);
     }
