@@ -4,6 +4,7 @@
 // what openssl's own key derivation encrypts decrypts back, at any piece size.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
+import { mutate, mutationOps } from '@qubes-backup/testkit';
 import { createCipheriv, createHash } from 'node:crypto';
 import { isQubesBackupError, type ByteStream, type Cipher } from '@qubes-backup/core';
 import { createOpensslCipher, evpBytesToKey } from '@qubes-backup/cipher-openssl';
@@ -12,19 +13,7 @@ import { fixture } from './helpers.js';
 const RUNS = { numRuns: 2000 };
 const PASS = new TextEncoder().encode('qubes');
 
-function mutate(base: Uint8Array, ops: [number, number, number][]): Uint8Array {
-  let b = Uint8Array.from(base);
-  for (const [op, pos, v] of ops) {
-    const at = b.length ? pos % b.length : 0;
-    if (op === 0 && b.length) b[at]! ^= 1 << (v % 8);
-    else if (op === 1 && b.length) b[at] = v;
-    else if (op === 2) b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1 + (v % 32))]);
-    else if (op === 3) b = Uint8Array.from([...b.subarray(0, at), v, ...b.subarray(at)]);
-    else b = b.subarray(0, at);
-  }
-  return b;
-}
-const mutations = fc.array(fc.tuple(fc.nat(4), fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 });
+const mutations = mutationOps(4);
 
 async function* pieces(bytes: Uint8Array, size: number): ByteStream {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -58,7 +47,7 @@ describe('openssl enc decrypt under fuzzing', () => {
     await fc.assert(fc.asyncProperty(fc.nat(REAL.length - 1), mutations, fc.constantFrom(1, 5, 16, 4096), fc.constantFrom('node', 'portable'), async (i, ops, piece, backend) => {
       const name = NAMES[i % NAMES.length]!;
       const c = CIPHERS.find((x) => x.name === name && x.backend === backend)!.c;
-      await decrypt(c, mutate(REAL[i]!, ops), piece);
+      await decrypt(c, mutate(REAL[i]!, ops, 32), piece);
     }), RUNS);
   });
 

@@ -3,6 +3,7 @@
 // or RangeError), a damaged unit never releases plaintext, and an intact unit round-trips.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
+import { mutate, mutationOps } from '@qubes-backup/testkit';
 import { isQubesBackupError, type ByteStream } from '@qubes-backup/core';
 import { createScryptCipher, parseScryptHeader, SCRYPT_HEADER_SIZE } from '@qubes-backup/cipher-scrypt';
 import { encryptUnit, fixture, PASS } from './helpers.js';
@@ -14,19 +15,7 @@ function typed(e: unknown): void {
   expect(e.message).not.toMatch(/[\r\n]/);
 }
 
-function mutate(base: Uint8Array, ops: [number, number, number][]): Uint8Array {
-  let b = Uint8Array.from(base);
-  for (const [op, pos, v] of ops) {
-    const at = b.length ? pos % b.length : 0;
-    if (op === 0 && b.length) b[at]! ^= 1 << (v % 8);
-    else if (op === 1 && b.length) b[at] = v;
-    else if (op === 2) b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1 + (v % 64))]);
-    else if (op === 3) b = Uint8Array.from([...b.subarray(0, at), v, ...b.subarray(at)]);
-    else b = b.subarray(0, at);
-  }
-  return b;
-}
-const mutations = fc.array(fc.tuple(fc.nat(4), fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 });
+const mutations = mutationOps(4);
 
 async function* pieces(bytes: Uint8Array, size: number): ByteStream {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -66,7 +55,7 @@ describe('parseScryptHeader under fuzzing', () => {
   test('mutated real headers (scrypt 1.3.1 files)', () => {
     const heads = ['short.scrypt', 'short-r4-p2.scrypt', 'backup-header.hmac'].map((n) => fixture(n).subarray(0, SCRYPT_HEADER_SIZE));
     fc.assert(fc.property(fc.nat(heads.length - 1), mutations, (i, ops) => {
-      try { parseScryptHeader(mutate(heads[i]!, ops)); } catch (e) { typed(e); }
+      try { parseScryptHeader(mutate(heads[i]!, ops, 64)); } catch (e) { typed(e); }
     }), RUNS);
   });
 
@@ -90,7 +79,7 @@ describe('scrypt decrypt under fuzzing', () => {
 
   test('mutated units fail typed and release nothing', async () => {
     await fc.assert(fc.asyncProperty(mutations, fc.constantFrom(1, 17, 96, 4096), async (ops, piece) => {
-      const m = mutate(UNIT, ops);
+      const m = mutate(UNIT, ops, 64);
       const got = await decrypt(m, piece);
       // A mutation that decrypts must have changed nothing that matters: same plaintext.
       if (got) expect(Buffer.from(got).equals(Buffer.from(PLAIN))).toBe(true);

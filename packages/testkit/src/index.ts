@@ -23,3 +23,4 @@ export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } fro
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
+export * from './mutate.js';
