@@ -6,21 +6,23 @@ const FIRST_READ = 64 << 10;
 const MAX_READ = 1 << 20;
 
 async function* readFrom(path: string, offset: number, signal?: AbortSignal): ByteStream {
-  const fh = await fsp.open(path, 'r');
-  try {
-    let size = FIRST_READ;
-    let pos = offset;
-    for (;;) {
-      signal?.throwIfAborted();
-      const buf = Buffer.allocUnsafe(size);
-      const { bytesRead } = await fh.read(buf, 0, size, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield buf.subarray(0, bytesRead);
-      size = Math.min(size * 2, MAX_READ);
+  let size = FIRST_READ;
+  let pos = offset;
+  for (;;) {
+    signal?.throwIfAborted();
+    // Opened per read: a reader that stops early (info, a skip) must not leave a descriptor behind.
+    const fh = await fsp.open(path, 'r');
+    let bytesRead: number;
+    const buf = Buffer.allocUnsafe(size);
+    try {
+      ({ bytesRead } = await fh.read(buf, 0, size, pos));
+    } finally {
+      await fh.close();
     }
-  } finally {
-    await fh.close();
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield buf.subarray(0, bytesRead);
+    size = Math.min(size * 2, MAX_READ);
   }
 }
 
