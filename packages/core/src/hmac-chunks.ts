@@ -8,6 +8,7 @@ export const MAX_CHUNK_SIZE = 128 << 20;
 /** The reference refuses bigger `.hmac` files (spec §2.2). */
 export const MAX_HMAC_SIZE = 4096;
 const PIECE = 1 << 20;
+const EMPTY = new Uint8Array(0);
 
 export interface HmacChunkContext {
   readonly cursor: MemberCursor;
@@ -146,7 +147,18 @@ export class ChunkSequence {
 
   /** The verified stored bytes, chunk after chunk. Closing it early does not end the sequence. */
   async *stream(): ByteStream {
-    for (let c = await this.next(); c; c = await this.next()) yield* fromParts(c.parts);
+    for (;;) {
+      const c = await this.next();
+      if (!c) return;
+      // Each part is dropped once handed on, so the next 100 MiB chunk is read while at most the
+      // parts still downstream of this one are alive (not the whole previous chunk).
+      const parts = c.parts as Uint8Array[];
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        parts[i] = EMPTY;
+        yield* fromParts([p]);
+      }
+    }
   }
 
   /** Reads and authenticates whatever chunks the consumer left. */
