@@ -1,7 +1,7 @@
 import { cbc, cfb, ctr } from '@noble/ciphers/aes.js';
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CorruptBackupError, type Cipher, type PluginDescriptor } from '@qubes-backup/core';
+import { CorruptBackupError, addToCounter128, type Cipher, type PluginDescriptor } from '@qubes-backup/core';
 import {
   OPENSSL_CIPHER_ALIASES, OPENSSL_CIPHER_NAMES, opensslCipherSpec, type OpensslCipherName, type OpensslCipherSpec,
 } from './ciphers.js';
@@ -9,16 +9,6 @@ import { makeOpensslCipher } from './decrypt.js';
 import { BAD_DECRYPT, type Decryptor, type OpensslPrimitives } from './_primitives.js';
 
 const EMPTY = new Uint8Array(0);
-
-/** Adds `n` to a 128-bit big-endian counter in place (OpenSSL's CTR carries across all 16 bytes). */
-function addToCounter(counter: Uint8Array, n: number): void {
-  let carry = n;
-  for (let i = 15; i >= 0 && carry > 0; i--) {
-    const s = counter[i]! + (carry % 256);
-    counter[i] = s & 0xff;
-    carry = Math.floor(carry / 256) + (s >> 8);
-  }
-}
 
 /** Decrypts a run of bytes (whole blocks, except possibly the very last run) and advances the chaining state. */
 type Step = (key: Uint8Array, state: Uint8Array, input: Uint8Array) => Uint8Array;
@@ -32,7 +22,7 @@ const STEPS: Record<OpensslCipherSpec['mode'], Step> = {
   },
   ctr(key, state, input) {
     const out = ctr(key, state.slice()).decrypt(input);
-    addToCounter(state, Math.ceil(input.length / 16));
+    addToCounter128(state, Math.ceil(input.length / 16));
     return out;
   },
   cfb(key, state, input) {

@@ -2,20 +2,10 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ctr } from '@noble/ciphers/aes.js';
-import type { Cipher, Mac, PluginDescriptor } from '@qubes-backup/core';
+import { addToCounter128, type Cipher, type Mac, type PluginDescriptor } from '@qubes-backup/core';
 import { makeScryptCipher } from './cipher.js';
 import { makeScryptMac } from './mac.js';
 import type { ScryptPrimitives } from './_primitives.js';
-
-/** Adds `n` to a 128-bit big-endian counter in place. */
-function addToCounter(counter: Uint8Array, n: number): void {
-  let carry = n;
-  for (let i = 15; i >= 0 && carry > 0; i--) {
-    const s = counter[i]! + (carry % 256);
-    counter[i] = s & 0xff;
-    carry = Math.floor(carry / 256) + (s >> 8);
-  }
-}
 
 /**
  * Pure-JS primitives (@noble). The KDF is noble's scryptAsync, which yields to the event loop every
@@ -39,7 +29,7 @@ export const scryptPrimitivesPortable: ScryptPrimitives = {
     return {
       update(piece) {
         const out = ctr(key, counter.slice()).decrypt(piece);
-        addToCounter(counter, Math.ceil(piece.length / 16));
+        addToCounter128(counter, Math.ceil(piece.length / 16));
         return out;
       },
     };

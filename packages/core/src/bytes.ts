@@ -68,3 +68,13 @@ export async function drain(stream: ByteStream): Promise<number> {
   for await (const c of stream) n += c.length;
   return n;
 }
+
+/** Adds `n` to a 128-bit big-endian counter block in place (AES-CTR as OpenSSL and scrypt use it: the carry runs through all 16 bytes). */
+export function addToCounter128(counter: Uint8Array, n: number): void {
+  let carry = n;
+  for (let i = 15; i >= 0 && carry > 0; i--) {
+    const s = counter[i]! + (carry % 256);
+    counter[i] = s & 0xff;
+    carry = Math.floor(carry / 256) + (s >> 8);
+  }
+}
