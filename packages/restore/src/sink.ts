@@ -87,7 +87,10 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   const safeDirs = new Set<string>();
   /** What this run wrote, by output folder: a failed VM's output is removed unless salvaging. */
   const written = new Map<string, string[]>();
-  const note = (outBase: string, path: string) => written.set(outBase, [...(written.get(outBase) ?? []), path]);
+  const note = (outBase: string, path: string) => {
+    const list = written.get(outBase);
+    if (list) list.push(path); else written.set(outBase, [path]);
+  };
   const dirTimes: { path: string; mtime: number }[] = [];
 
   async function ensureDir(rel: string[]): Promise<string> {
