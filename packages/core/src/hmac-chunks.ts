@@ -1,7 +1,8 @@
 import { AuthenticationError, CorruptBackupError, withMember } from './errors.js';
 import { concatBytes, type ByteStream, type ReadOptions } from './bytes.js';
 import { MemberCursor, parseChunkName } from './member-cursor.js';
-import type { Mac, Member } from './plugin.js';
+import type { InnerArchiveInfo, Mac, Member } from './plugin.js';
+import type { Owner } from './stored-path-owners.js';
 
 /** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk is buffered until its HMAC verifies. */
 export const MAX_CHUNK_SIZE = 128 << 20;
@@ -198,5 +199,34 @@ export async function* naming(stream: ByteStream, member: () => string): ByteStr
       throw new CorruptBackupError('decryption failed although the HMAC verified', { member: member(), cause: e });
     }
     throw withMember(e, member());
+  }
+}
+
+/** The next stored file of a format-2/3 backup that the consumer selected, its chunks still unread. */
+export interface SelectedFile {
+  readonly info: InnerArchiveInfo;
+  readonly owner: Owner;
+}
+
+/**
+ * Advances to the next stored file the consumer selected: every member must be a chunk
+ * `<path>.NNN` (its `.hmac` follows it), a file may appear only once, and files of no VM or not
+ * selected are skipped without reading their bodies. Undefined at the end of the backup.
+ */
+export async function nextSelectedFile(
+  cursor: MemberCursor, seen: Set<string>, owners: (path: string) => Owner | undefined,
+  select: (a: InnerArchiveInfo) => boolean,
+): Promise<SelectedFile | undefined> {
+  for (;;) {
+    const m = await cursor.peek();
+    if (!m) return undefined;
+    const cn = chunkOf(m.path);
+    if (!cn) throw new CorruptBackupError("unexpected member (expected a chunk '<name>.NNN')", { member: m.path });
+    if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
+    seen.add(cn.path);
+    const owner = owners(cn.path);
+    const info: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
+    if (owner && select(info)) return { info, owner };
+    await skipChunks(cursor, cn.path);
   }
 }

@@ -1,10 +1,10 @@
 import {
   CorruptBackupError, MemberCursor, UnsupportedError, UsageError, WrongPassphraseError, collect, parseBackupHeader,
-  resolveCompressor, shielded,
+  resolveCompressor,
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type Mac, type Member, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
-  skipRestOf, ChunkSequence, chunkOf, fromParts, naming, readChunkPair, skipChunks, verifyChunk, ownersOf, scanDom0Home,
+  skipRestOf, ChunkSequence, nextSelectedFile, chunkOf, fromParts, naming, readChunkPair, verifyChunk, ownersOf, scanDom0Home,
   type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -74,19 +74,10 @@ async function openV2(ctx: FormatContext): Promise<OpenedBackup> {
   async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
     const seen = new Set<string>(['qubes.xml']);
     for (;;) {
-      const m = await cursor.peek();
-      if (!m) return;
-      const cn = chunkOf(m.path);
-      if (!cn) throw new CorruptBackupError("unexpected member (expected a chunk '<name>.NNN')", { member: m.path });
-      if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
-      seen.add(cn.path);
-      const owner = owners(cn.path);
-      const infoOf: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
-      if (!owner || !select(infoOf)) {
-        await skipChunks(cursor, cn.path);
-        continue;
-      }
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
+      const next = await nextSelectedFile(cursor, seen, owners, select);
+      if (!next) return;
+      const { info: infoOf, owner } = next;
+      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, infoOf.path);
       let used = false;
       let failed = false;
       yield {
@@ -94,14 +85,14 @@ async function openV2(ctx: FormatContext): Promise<OpenedBackup> {
         prefix: owner.prefix,
         multiVolume: true,
         volumes: () => {
-          if (used) throw new UsageError(`the volumes of ${cn.path} can be read only once`);
+          if (used) throw new UsageError(`the volumes of ${infoOf.path} can be read only once`);
           used = true;
           return failures(volumesOf(file, settings.decoder, opts ?? ctx), () => { failed = true; });
         },
       };
       // Volumes the consumer did not read (it stopped at the end marker) are still authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
-      if (failed) await skipRestOf(cursor, cn.path);
+      if (failed) await skipRestOf(cursor, infoOf.path);
       else await file.finish();
     }
   }

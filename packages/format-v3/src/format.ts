@@ -1,9 +1,9 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, collect, parseBackupHeader, resolveCompressor, shielded,
+  CorruptBackupError, MemberCursor, UsageError, parseBackupHeader, resolveCompressor, shielded,
   type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
   type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
-  type ReadOptions, type Registry,
-  ChunkSequence, chunkOf, naming, skipChunks, ownersOf, scanDom0Home, readInnerFile, singleVolume, skipRestOf,
+  type ReadOptions,
+  ChunkSequence, nextSelectedFile, chunkOf, naming, ownersOf, scanDom0Home, readInnerFile, singleVolume, skipRestOf,
   limitBytes, backupSizeLimit,
   type HmacChunkContext,
 } from '@qubes-backup/core';
@@ -64,25 +64,16 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
   async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
     const seen = new Set<string>(['qubes.xml']);
     for (;;) {
-      const m = await cursor.peek();
-      if (!m) return;
-      const cn = chunkOf(m.path);
-      if (!cn) throw new CorruptBackupError("unexpected member (expected a chunk '<name>.NNN')", { member: m.path });
-      if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
-      seen.add(cn.path);
-      const owner = owners(cn.path);
-      const infoOf: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
-      if (!owner || !select(infoOf)) {
-        await skipChunks(cursor, cn.path);
-        continue;
-      }
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, cn.path);
-      const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, cn.path, ctx.ignoreSizeLimit));
+      const next = await nextSelectedFile(cursor, seen, owners, select);
+      if (!next) return;
+      const { info: infoOf, owner } = next;
+      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, infoOf.path);
+      const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, infoOf.path, ctx.ignoreSizeLimit));
       yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
       // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
       if (plain.failed) {
-        await skipRestOf(cursor, cn.path);
+        await skipRestOf(cursor, infoOf.path);
       } else {
         await plain.rest();
         await file.finish();

@@ -1,7 +1,8 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, ownersOf, limitBytes, naming, backupSizeLimit, readInnerFile, singleVolume, skipRestOf, collect, parseBackupHeader, parseChunkName, resolveCompressor, shielded,
+  CorruptBackupError, MemberCursor, UsageError, backupSizeLimit, limitBytes, naming, ownersOf, parseBackupHeader,
+  parseChunkName, readInnerFile, resolveCompressor, shielded, singleVolume, skipRestOf,
   type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
-  type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
+  type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions,
 } from '@qubes-backup/core';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV4Header } from './header.js';

@@ -12,7 +12,6 @@ import type { Superblock } from './superblock.js';
 /** Bytes per read from libext2fs: its heap is a fixed 16 MiB, and larger reads were slower when measured. */
 export const READ_CHUNK = 256 * 1024;
 const O_RDONLY = 0;
-const O_NOFOLLOW = 0o400000;
 /** Without it every read dirties the inode (atime); the overlay would absorb it, but at a cost. */
 const O_NOATIME = 0o1000000;
 
