@@ -20,6 +20,13 @@ if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undef
   process.exit(r.status ?? 1);
 }
 
+// A reader that quit early (`qubes-backup info B | head`) closes the pipe: nothing is left to tell,
+// so end quietly as other Unix tools do, instead of an unhandled EPIPE stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 // libuv's pool (4 threads by default) runs scrypt derivations, zlib and file I/O: give parallel key
 // derivation its cores without starving I/O. It must be set before the pool first starts.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
