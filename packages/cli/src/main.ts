@@ -1,10 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, exitCodeOf, isQubesBackupError, UsageError } from '@qubes-backup/core';
-import { infoCommand } from './commands/info.js';
-import { verifyCommand } from './commands/verify.js';
-import { extractCommand } from './commands/extract.js';
-import { filesCommand } from './commands/files.js';
-import { getCommand } from './commands/get.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -37,11 +32,13 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--no-progress', 'no progress bar on stderr'))
     .addHelpText('after', EXIT_HELP);
 
+  // Each command module is imported when its command runs: `extract` never loads the ext4 reader
+  // (its WASM and glue), which would stay resident next to a restore's 100 MiB chunk buffer.
   common(program.command('info')
     .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
     .description('show the format, the header and the VMs of a backup (class, template, netvm, label, size)')
     .option('--json', 'machine-readable output'))
-    .action(async (backup: string, o) => { await infoCommand(backup, o); });
+    .action(async (backup: string, o) => { const { infoCommand } = await import('./commands/info.js'); await infoCommand(backup, o); });
 
   common(program.command('verify')
     .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
@@ -51,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dom0-home', "with --vm, also verify dom0's home")
     .option('--keep-going', 'check every VM even when one fails; a summary table says which (exit 3)')
     .option('--json', 'machine-readable output'))
-    .action(async (backup: string, o) => { await verifyCommand(backup, o); });
+    .action(async (backup: string, o) => { const { verifyCommand } = await import('./commands/verify.js'); await verifyCommand(backup, o); });
 
   common(program.command('extract')
     .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
@@ -65,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'end with a summary table and exit 3 if anything was skipped; without it the first failure stops the run ' +
       "and removes that VM's partial files")
     .option('--json', 'print the result as JSON'))
-    .action(async (backup: string, o) => { await extractCommand(backup, o); });
+    .action(async (backup: string, o) => { const { extractCommand } = await import('./commands/extract.js'); await extractCommand(backup, o); });
 
   const imageOptions = (c: Command) => common(c)
     .option('--vm <name>', 'with a backup: the VM whose image to open')
@@ -80,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-l, --long', 'type, mode, size, mtime and link targets')
     .option('-r, --recursive', 'the whole tree below PATH')
     .option('--json', 'machine-readable output'))
-    .action(async (input: string, path: string, o) => { await filesCommand(input, path, o); });
+    .action(async (input: string, path: string, o) => { const { filesCommand } = await import('./commands/files.js'); await filesCommand(input, path, o); });
 
   imageOptions(program.command('get')
     .argument('<image-or-backup>', 'a VM disk image (private.img, root.img) or a backup with --vm')
@@ -90,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--dest <dir>', 'destination folder')
     .option('--force', 'replace existing files')
     .option('--json', 'print the result as JSON'))
-    .action(async (input: string, paths: string[], o) => { await getCommand(input, paths, o); });
+    .action(async (input: string, paths: string[], o) => { const { getCommand } = await import('./commands/get.js'); await getCommand(input, paths, o); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
