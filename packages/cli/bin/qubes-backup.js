@@ -10,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 // back at once) and the 1 MiB stream buffers on the heap (fast). Measured on a 1 GiB backup:
 // peak RSS 297 -> 213 MiB, same time (128 KiB would give 210 MiB but 80 % slower: every buffer
 // mmapped). glibc reads the setting only at process start, so run once more with it set.
+// The same run caps V8's young generation at 1 MiB semi-spaces (default 16 MiB): a restore's JS
+// objects are small and short-lived (its bytes live outside the JS heap), so the larger nursery only
+// held garbage. Measured: peak RSS -20 to -30 MiB on 1-2 GiB backups, no slower (v3 faster).
 if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, [...process.execArgv, '--max-semi-space-size=1', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
   });
