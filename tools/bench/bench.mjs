@@ -13,6 +13,9 @@ import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
 import { manualV3, manualV4 } from './lib/manual.mjs';
 import { combine, duBytes, measureReads, median, setTimeScratch, timed, uptime, watchDirs } from './lib/run.mjs';
 import { renderMarkdown } from './lib/report.mjs';
+import { sampleMemory } from './lib/memory.mjs';
+
+const mibs = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
   --quick          skip the large memory cases (e, e2)
@@ -133,13 +136,18 @@ async function main() {
     log(`case ${c.name}: ${c.title}, ${(meta.size / 2 ** 30).toFixed(2)} GiB, ${meta.kdfs} KDFs; ${res.load[0]}`);
     const oursEnv = { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase };
 
-    const oursExtract = async (extra = []) => {
+    // With `sample`, /proc is polled during the run to split its peak RSS into scrypt's and the rest.
+    const oursExtract = async (extra = [], { sample = false } = {}) => {
       const base = mkdtempSync(join(scratch, 'ours-'));
       const tmpdir = mkdtempSync(join(scratch, 'tmpdir-'));
       const dest = join(base, 'out');
       const watch = watchDirs({ extra: [base, tmpdir], keep: new Set([dest]), dest });
-      const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra],
-        { cwd: base, env: { ...oursEnv, TMPDIR: tmpdir } });
+      let sampler;
+      const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra], {
+        cwd: base, env: { ...oursEnv, TMPDIR: tmpdir },
+        ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, meta.kdfBytes); } } : {}),
+      });
+      if (sampler) r.memory = sampler.stop();
       const w = watch.stop();
       const out = existsSync(dest) ? duBytes(dest) : { allocated: 0, apparent: 0 };
       rmSync(base, { recursive: true, force: true });
@@ -188,6 +196,16 @@ async function main() {
           }
         }
       }
+    }
+
+    if (c.compare || c.memory) {
+      // A separate run: sampling /proc costs CPU that the timed runs should not pay.
+      const r = await oursExtract([], { sample: true });
+      if (r.code !== 0) noteFail('ours extract (memory sampling)', r);
+      res.profile = r;
+      const m = r.memory;
+      log(`  ours   sampled run: peak RSS ${mibs(r.rss)} (sampled ${mibs(m.total)}), beyond scrypt ${mibs(m.beyondScrypt)}` +
+        ` (+${mibs(m.scryptAtPeak)} scrypt then), up to ${m.maxKdfs} derivation(s) resident, ${m.samples} samples`);
     }
 
     if (c.info) {

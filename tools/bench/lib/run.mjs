@@ -16,12 +16,13 @@ function collect(stream, limit = 64 * 1024) {
   return () => Buffer.concat(parts).toString('utf8');
 }
 
-function exec(cmd, args, { env, cwd, input, stdout = false } = {}) {
+function exec(cmd, args, { env, cwd, input, stdout = false, onSpawn } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: env ?? process.env, cwd,
       stdio: [input === undefined ? 'ignore' : 'pipe', stdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    onSpawn?.(child);
     const out = collect(child.stdout, 1 << 20);
     const err = collect(child.stderr);
     if (input !== undefined) child.stdin.end(input);
@@ -33,6 +34,7 @@ function exec(cmd, args, { env, cwd, input, stdout = false } = {}) {
 /**
  * Runs one command under `/usr/bin/time -v`: wall seconds, peak RSS in bytes ("Maximum resident set size";
  * for `bash -c 'a | b | c'` it is the largest of the pipeline's processes, as wait4 folds reaped children in).
+ * `onSpawn(child)` gets the time process (to sample its descendants).
  */
 export async function timed(cmd, args, opts = {}) {
   const dir = mkdtempSync(join(scratchForTime, 'time-'));
