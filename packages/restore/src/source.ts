@@ -1,8 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import { IoError, asByteStream, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 
-/** Reads start small and grow: a reader that seeks after a header (the key look-ahead, `--vm`) wastes little. */
-const FIRST_READ = 64 << 10;
+/**
+ * Reads start at one page and double: a reader that takes a header and seeks on (the key look-ahead,
+ * `--vm`) reads about 4 KiB per skipped chunk (tar + PAX headers 1.5 KiB, scrypt header 96 B). At
+ * 64 KiB, `--vm` of a 5 MiB VM behind a 1 GiB one read 14 % more than the VM's own members. A long
+ * read reaches 1 MiB pieces after 8 reads.
+ */
+const FIRST_READ = 4 << 10;
 const MAX_READ = 1 << 20;
 
 async function* readFrom(path: string, offset: number, signal?: AbortSignal): ByteStream {
