@@ -74,9 +74,10 @@ function inspect(b) {
   const v4 = b.manifest.format_version === 4;
   const params = v4 ? enc.map((m) => scryptParamsAt(b.backup, m.dataOffset)).filter(Boolean) : [];
   const logNs = [...new Set(params.map((p) => p.logN))].sort((x, y) => x - y);
-  const kdfBytes = params.length ? Math.max(...params.map(scryptBytes)) : 0;
+  const kdfSizes = [...new Set(params.map(scryptBytes))];
+  const kdfBytes = params.length ? Math.max(...kdfSizes) : 0;
   const byName = new Map(members.map((m) => [m.name, m]));
-  return { size, members, byName, kdfs: v4 ? params.length : 0, logNs, kdfBytes, r: params[0]?.r, p: params[0]?.p };
+  return { size, members, byName, kdfs: v4 ? params.length : 0, logNs, kdfBytes, kdfSizes, r: params[0]?.r, p: params[0]?.p };
 }
 
 /** Members one qube's restore must read: its chunks plus the header, its MAC and qubes.xml (with .hmac in v3). */
@@ -145,7 +146,7 @@ async function main() {
       let sampler;
       const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra], {
         cwd: base, env: { ...oursEnv, TMPDIR: tmpdir },
-        ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, meta.kdfBytes); } } : {}),
+        ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, meta.kdfSizes); } } : {}),
       });
       if (sampler) r.memory = sampler.stop();
       const w = watch.stop();

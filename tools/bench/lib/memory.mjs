@@ -3,7 +3,7 @@
 // GNU time gives the exact peak RSS but not what it is made of; ours derives keys in parallel (up to one per
 // core), so "RSS − one KDF" over-counts when two derive at the peak and "− two" may under-count. Here the
 // largest process of the tree is sampled every few ms through /proc/<pid>/smaps: an scrypt derivation is
-// one anonymous mapping of 128·N·r·p bytes plus a few KiB (OpenSSL allocates B, X·Y and V in one block, and
+// one anonymous mapping of 128·N·r·p bytes (N may differ per chunk) plus a few KiB (OpenSSL allocates B, X·Y and V in one block, and
 // glibc mmaps every block above its threshold), so its resident pages can be told apart from the rest.
 import { readFileSync } from 'node:fs';
 
@@ -28,8 +28,8 @@ function descendants(pid) {
   return out;
 }
 
-/** Resident bytes of one process: in all, and in anonymous mappings the size of one scrypt derivation. */
-export function residentSplit(pid, kdfBytes) {
+/** Resident bytes of one process: in all, and in anonymous mappings the size of an scrypt derivation (`kdfSizes`: 128·N·r·p of each). */
+export function residentSplit(pid, kdfSizes) {
   let text;
   try { text = readFileSync(`/proc/${pid}/smaps`, 'utf8'); } catch { return null; }
   let total = 0;
@@ -40,7 +40,7 @@ export function residentSplit(pid, kdfBytes) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const size = parseInt(head[2], 16) - parseInt(head[1], 16);
-      isKdf = kdfBytes > 0 && head[3] === '' && size >= kdfBytes && size <= kdfBytes + SLACK;
+      isKdf = head[3] === '' && kdfSizes.some((k) => size >= k && size <= k + SLACK);
       if (isKdf) kdfs++;
       continue;
     }
@@ -57,12 +57,12 @@ export function residentSplit(pid, kdfBytes) {
  * Samples the process tree under `rootPid` until stop(): the largest process's RSS, and the same minus
  * its scrypt mappings. Returns the peaks of both and how many derivations were resident at most.
  */
-export function sampleMemory(rootPid, kdfBytes, intervalMs = 5) {
+export function sampleMemory(rootPid, kdfSizes, intervalMs = 5) {
   const peak = { total: 0, beyondScrypt: 0, scryptAtPeak: 0, maxKdfs: 0, samples: 0 };
   const tick = () => {
     let best = null;
     for (const pid of descendants(rootPid)) {
-      const s = residentSplit(pid, kdfBytes);
+      const s = residentSplit(pid, kdfSizes);
       if (s && (!best || s.total > best.total)) best = s;
     }
     if (!best) return;
