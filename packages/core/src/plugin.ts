@@ -154,6 +154,28 @@ export interface FormatContext extends ReadOptions {
   readonly ignoreSizeLimit?: boolean;
   /** The user accepted legacy risks (`--legacy`): header-less format 2, whose header cannot be authenticated. */
   readonly legacy?: boolean;
+  /** What this plugin's `prefetch` returned while the header was being authenticated. */
+  readonly prefetched?: Prefetched;
+}
+
+/**
+ * What a format may start before its header is authenticated (`FormatPlugin.prefetch`): the header
+ * bytes as read, NOT yet authenticated, and where the outer member after the header pair begins.
+ */
+export interface PrefetchContext extends ReadOptions {
+  readonly registry: Registry;
+  readonly passphrase: Uint8Array;
+  /** Unauthenticated: only work whose result is itself authenticated later may depend on it. */
+  readonly header: Uint8Array;
+  /** A seekable source (prefetch is offered for nothing else). */
+  readonly source: ByteSource;
+  /** Offset of `backup-header.hmac`'s first header byte; the format's own members follow it. */
+  readonly offset: number;
+}
+
+/** Work a format started early; disposed by the opener if the header does not authenticate. */
+export interface Prefetched {
+  dispose(): void;
 }
 
 /** A format version as a plugin: composes containers, macs, ciphers and compressors from the registry. */
@@ -162,6 +184,13 @@ export interface FormatPlugin {
   /** The `version` header value this plugin reads (1–4). */
   readonly version: number;
   open(ctx: FormatContext): Promise<OpenedBackup>;
+  /**
+   * Optional: start work that hides latency while the header's MAC is checked (format 4 derives
+   * `qubes.xml`'s scrypt key: the header's own derivation would otherwise run alone on one core).
+   * Nothing it produces may be used unless it authenticates by itself; the opener hands the result to
+   * `open` only after the header authenticated, and disposes it otherwise.
+   */
+  prefetch?(ctx: PrefetchContext): Prefetched | undefined;
 }
 
 /** An opened backup: its metadata, then its archives one after another (a single pass). */

@@ -1,7 +1,7 @@
 import { availableParallelism, freemem } from 'node:os';
 import {
   parseChunkName,
-  type ByteSource, type Cipher, type Container, type Member, type PreparedDecryption,
+  type ByteSource, type Cipher, type Container, type Member, type Prefetched, type PreparedDecryption,
 } from '@qubes-backup/core';
 
 export interface KeyAheadOptions {
@@ -19,6 +19,13 @@ export interface KeyAheadOptions {
   readonly parallel?: number;
   /** Memory all derivations in flight may use; default: half of the free memory (at least one always runs). */
   readonly memoryBudget?: number;
+  /** Stop scanning after this many derivations were started (default: no limit). */
+  readonly maxKeys?: number;
+  /**
+   * Another derivation of about the same size runs outside this look-ahead (the backup header's):
+   * a derivation starts only if two fit the memory budget, and is skipped, not delayed, otherwise.
+   */
+  readonly alongside?: boolean;
 }
 
 /**
@@ -29,7 +36,7 @@ export interface KeyAheadOptions {
  * derivations within a core and memory budget. Output order never changes: the main pass takes
  * keys by member name in backup order and falls back to deriving itself when none is ready.
  */
-export class KeyAhead {
+export class KeyAhead implements Prefetched {
   private readonly ready = new Map<string, Promise<PreparedDecryption>>();
   private readonly claimed = new Set<string>();
   private readonly parallel: number;
@@ -54,6 +61,11 @@ export class KeyAhead {
     const p = this.ready.get(memberPath);
     if (p) { this.ready.delete(memberPath); this.poke(); }
     return p;
+  }
+
+  /** Prefetched: the same as stop(). */
+  dispose(): void {
+    this.stop();
   }
 
   stop(): void {
@@ -87,6 +99,7 @@ export class KeyAhead {
       ...(source.size !== undefined ? { size: source.size - start } : {}),
       stream: (offset = 0, opts) => source.stream(start + offset, opts),
     };
+    let started = 0;
     for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ...(this.o.signal ? { signal: this.o.signal } : {}) })) {
       if (this.stopped) return;
       const cn = parseChunkName(m.path, '.enc');
@@ -95,14 +108,17 @@ export class KeyAhead {
       if (head.length < need) continue;
       let mem: number;
       try { mem = cipher.prepareMemory?.(head) ?? 0; } catch { continue; }
+      if (this.o.alongside && 2 * mem > this.budget) continue;
       await this.room(mem);
       if (this.stopped) return;
       if (this.claimed.has(m.path)) continue;
       this.inFlight++;
+      started++;
       this.memory += mem;
       const p = cipher.prepare(head, this.o.keyFor(cn.stem), this.o.signal ? { signal: this.o.signal } : {});
       p.catch(() => undefined).finally(() => { this.inFlight--; this.memory -= mem; this.poke(); });
       this.ready.set(m.path, p);
+      if (started >= (this.o.maxKeys ?? Infinity)) return;
     }
   }
 }

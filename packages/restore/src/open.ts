@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import {
   CorruptBackupError, UnsupportedError, assertSafeStoredName, WrongPassphraseError, collect, concatBytes, headerVersion, isQubesBackupError,
   counted, once, parseBackupHeader, utf8,
-  type ByteSource, type FormatContext, type Member, type OpenedBackup, type ReadOptions, type Registry,
+  type ByteSource, type FormatContext, type Member, type OpenedBackup, type PrefetchContext, type Prefetched,
+  type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { fileSource, pipeSource } from './source.js';
 
@@ -75,12 +76,36 @@ export async function openBackup(input: string | ByteSource, options: OpenOption
     throw new CorruptBackupError("'backup-header.hmac' must follow 'backup-header'", { member: second?.path ?? 'backup-header.hmac' });
   }
   const tag = await collect(second.body(), HEADER_LIMIT, 'backup-header.hmac');
-  const headerMac = await authenticateHeader(registry, header, tag, passphrase, options);
+  const prefetched = prefetch(registry, { ...base, header, source, offset: second.headerOffset });
+  let headerMac: string;
+  try {
+    headerMac = await authenticateHeader(registry, header, tag, passphrase, options);
+  } catch (e) {
+    prefetched?.dispose();
+    throw e;
+  }
   const version = headerVersion(parseBackupHeader(header)) ?? 2;
   const plugin = formatPlugin(registry, version);
-  const ctx: FormatContext = { ...base, header, headerMac, members, source };
+  const ctx: FormatContext = { ...base, header, headerMac, members, source, ...(prefetched ? { prefetched } : {}) };
   const opened = await plugin.open(ctx);
   return { ...opened, source };
+}
+
+/**
+ * Lets the format the header claims start early work while the header's MAC is checked (seekable
+ * sources only: the work reads ahead on its own stream). The header is not authenticated yet, so
+ * nothing here may fail the open: a header that does not even parse gets no prefetch, and its real
+ * error comes from authentication as before.
+ */
+function prefetch(registry: Registry, ctx: PrefetchContext): Prefetched | undefined {
+  if (!ctx.source.seekable) return undefined;
+  try {
+    const version = headerVersion(parseBackupHeader(ctx.header));
+    if (version === undefined || !registry.has('format', `v${version}`)) return undefined;
+    return registry.get('format', `v${version}`).prefetch?.(ctx);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Returns the name of the MAC that verified the header; WrongPassphraseError when none does. */
