@@ -3,7 +3,7 @@
 // GNU time gives the exact peak RSS but not what it is made of; ours derives keys in parallel (up to one per
 // core), so "RSS − one KDF" over-counts when two derive at the peak and "− two" may under-count. Here the
 // largest process of the tree is sampled every few ms through /proc/<pid>/smaps: an scrypt derivation is
-// one anonymous mapping of 128·N·r·p bytes (N may differ per chunk) plus a few KiB (OpenSSL allocates B, X·Y and V in one block, and
+// one anonymous mapping of 128·N·r·p bytes (N may differ per chunk) plus a few KiB, or a part of a merged one (OpenSSL allocates B, X·Y and V in one block, and
 // glibc mmaps every block above its threshold), so its resident pages can be told apart from the rest.
 import { readFileSync } from 'node:fs';
 
@@ -28,6 +28,20 @@ function descendants(pid) {
   return out;
 }
 
+/**
+ * How many derivations an anonymous mapping of `size` bytes holds: the kernel merges adjacent anonymous
+ * mappings, so two derivations allocated side by side show as one mapping of twice the size.
+ */
+function kdfCount(size, kdfSizes, max = 4) {
+  const fits = (left, n) => {
+    if (n > 0 && left >= 0 && left <= n * SLACK) return n;
+    if (n === max) return 0;
+    for (const k of kdfSizes) { const r = fits(left - k, n + 1); if (r) return r; }
+    return 0;
+  };
+  return kdfSizes.length ? fits(size, 0) : 0;
+}
+
 /** Resident bytes of one process: in all, and in anonymous mappings the size of an scrypt derivation (`kdfSizes`: 128·N·r·p of each). */
 export function residentSplit(pid, kdfSizes) {
   let text;
@@ -40,8 +54,9 @@ export function residentSplit(pid, kdfSizes) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const size = parseInt(head[2], 16) - parseInt(head[1], 16);
-      isKdf = head[3] === '' && kdfSizes.some((k) => size >= k && size <= k + SLACK);
-      if (isKdf) kdfs++;
+      const n = head[3] === '' ? kdfCount(size, kdfSizes) : 0;
+      isKdf = n > 0;
+      kdfs += n;
       continue;
     }
     if (line.startsWith('Rss:')) {
