@@ -48,6 +48,16 @@ function prefetchV4(ctx: PrefetchContext): KeyAhead {
 }
 
 async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
+  // Whatever happens past this point, a key derived early for qubes.xml is used or wiped here.
+  const prefetched = ctx.prefetched instanceof KeyAhead ? ctx.prefetched : undefined;
+  try {
+    return await openWith(ctx, prefetched);
+  } finally {
+    prefetched?.dispose();
+  }
+}
+
+async function openWith(ctx: FormatContext, prefetched: KeyAhead | undefined): Promise<OpenedBackup> {
   if (!ctx.header) throw new UsageError('format 4 needs the authenticated backup header');
   const header = validateV4Header(parseBackupHeader(ctx.header));
   const registry = ctx.registry;
@@ -63,14 +73,8 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
   if (!first || parseChunkName(first.path, '.enc')?.path !== 'qubes.xml') {
     throw new CorruptBackupError('qubes.xml.000.enc is missing after the backup header', { member: first?.path ?? 'qubes.xml.000.enc' });
   }
-  const prefetched = ctx.prefetched instanceof KeyAhead ? ctx.prefetched : undefined;
-  let xml: Uint8Array;
-  try {
-    const chunks = storedFile({ ...files, ...(prefetched ? { ahead: prefetched } : {}) }, 'qubes.xml');
-    xml = await readInnerFile(registry, compressor.decompress(chunks, ctx), 'qubes.xml', 'qubes.xml.000.enc');
-  } finally {
-    prefetched?.dispose();
-  }
+  const chunks = storedFile({ ...files, ...(prefetched ? { ahead: prefetched } : {}) }, 'qubes.xml');
+  const xml = await readInnerFile(registry, compressor.decompress(chunks, ctx), 'qubes.xml', 'qubes.xml.000.enc');
   const parsed = parseQubesXml(xml);
 
   const model: BackupModel = {
@@ -101,7 +105,7 @@ async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
     try {
       yield* decodeArchives(select, { ...files, ...(ahead ? { ahead } : {}), opts: opts ?? ctx }, seen);
     } finally {
-      ahead?.stop();
+      ahead?.dispose();
     }
   }
 

@@ -63,12 +63,8 @@ export class KeyAhead implements Prefetched {
     return p;
   }
 
-  /** Prefetched: the same as stop(). */
+  /** Stops the scan and wipes every key not taken (it is the format's `Prefetched` too). */
   dispose(): void {
-    this.stop();
-  }
-
-  stop(): void {
     this.stopped = true;
     for (const p of this.ready.values()) p.then((k) => k.dispose(), () => undefined);
     this.ready.clear();
