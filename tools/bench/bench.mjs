@@ -12,10 +12,8 @@ import { caseList, checkTools, ensureBackup } from './lib/cases.mjs';
 import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
 import { manualV3, manualV4 } from './lib/manual.mjs';
 import { combine, duBytes, measureReads, median, setTimeScratch, timed, uptime, watchDirs } from './lib/run.mjs';
-import { renderMarkdown } from './lib/report.mjs';
+import { mib, renderMarkdown } from './lib/report.mjs';
 import { sampleMemory } from './lib/memory.mjs';
-
-const mibs = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
   --quick          skip the large memory cases (e, e2)
@@ -205,8 +203,8 @@ async function main() {
       if (r.code !== 0) noteFail('ours extract (memory sampling)', r);
       res.profile = r;
       const m = r.memory;
-      log(`  ours   sampled run: peak RSS ${mibs(r.rss)} (sampled ${mibs(m.total)}), beyond scrypt ${mibs(m.beyondScrypt)}` +
-        ` (+${mibs(m.scryptAtPeak)} scrypt then), up to ${m.maxKdfs} derivation(s) resident, ${m.samples} samples`);
+      log(`  ours   sampled run: peak RSS ${mib(r.rss)} (sampled ${mib(m.total)}), beyond scrypt ${mib(m.beyondScrypt)}` +
+        ` (+${mib(m.scryptAtPeak)} scrypt then), up to ${m.maxKdfs} derivation(s) resident, ${m.samples} samples`);
     }
 
     if (c.info) {

@@ -2,7 +2,7 @@
 import { median } from './run.mjs';
 
 const MiB = 2 ** 20;
-const mib = (b) => (b == null || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(b < 10 * MiB ? 1 : 0)} MiB`);
+export const mib = (b) => (b == null || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(b < 10 * MiB ? 1 : 0)} MiB`);
 const bytes = (b) => (b == null || Number.isNaN(b) ? '–' : b < 10 * 1024 ? `${b} B` : b < 10 * MiB ? `${(b / 1024).toFixed(b < 100 * 1024 ? 1 : 0)} KiB` : mib(b));
 const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 const sec = (s) => (s == null || Number.isNaN(s) ? '–' : `${s.toFixed(s < 10 ? 2 : 1)}`);
