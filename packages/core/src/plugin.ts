@@ -2,8 +2,12 @@ import type { ByteStream, ReadOptions } from './bytes.js';
 import type { Registry } from './registry.js';
 import type { BackupModel, InnerArchive } from './model.js';
 
-/** The kinds of plugin the registry holds. */
-export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor';
+/**
+ * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
+ * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf` and `stream-cipher` are
+ * the primitives formats such as Borg compose themselves (HMAC-SHA256 ids, PBKDF2, AES-CTR).
+ */
+export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher';
 
 /** Which runtime a plugin needs: `node` uses node:* modules, `portable` runs anywhere (browsers too). */
 export type Backend = 'node' | 'portable';
@@ -129,6 +133,43 @@ export interface Mac {
 export interface Compressor {
   readonly info: PluginInfo<'compressor'>;
   decompress(data: ByteStream, opts?: ReadOptions): ByteStream;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primitives
+
+/**
+ * A hash function (`sha256`, `sha512`, `blake2b-256`); `hmac(key)` keys it as HMAC (RFC 2104).
+ * Each `create`/`hmac` call returns a fresh incremental state: `update` any number of times, then
+ * `digest` once.
+ */
+export interface Hash {
+  readonly info: PluginInfo<'hash'>;
+  /** Digest length in bytes. */
+  readonly outputLength: number;
+  create(): { update(data: Uint8Array): void; digest(): Uint8Array };
+  hmac(key: Uint8Array): { update(data: Uint8Array): void; digest(): Uint8Array };
+}
+
+/**
+ * A key derivation function (`pbkdf2-sha256`, `hkdf-sha512`, ...). Each reads the parameters it
+ * needs: PBKDF2 `salt` + `iterations`, HKDF `salt` + `info`; every one `length`.
+ */
+export interface Kdf {
+  readonly info: PluginInfo<'kdf'>;
+  derive(secret: Uint8Array, params: { salt: Uint8Array; length: number; iterations?: number; info?: Uint8Array }, opts?: ReadOptions): Promise<Uint8Array>;
+}
+
+/**
+ * A stream cipher applied to one whole message (`aes-256-ctr`: a 16-byte initial counter block,
+ * incremented big-endian over all 128 bits as OpenSSL does). Encryption and decryption are the
+ * same operation; it carries no tag, so give it only bytes a Hash-based check already verified.
+ */
+export interface StreamCipher {
+  readonly info: PluginInfo<'stream-cipher'>;
+  readonly keyLength: number;
+  readonly ivLength: number;
+  decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { UnsupportedError } from './errors.js';
-import type { Backend, Cipher, Compressor, Container, FormatPlugin, Mac, PluginInfo, PluginKind } from './plugin.js';
+import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher } from './plugin.js';
 
 /** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
 export type PluginDescriptor<K extends PluginKind = PluginKind> = PluginInfo<K> & { create(): PluginOf<K> };
@@ -9,6 +9,9 @@ export type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'cipher' ? Cipher
   : K extends 'mac' ? Mac
   : K extends 'compressor' ? Compressor
+  : K extends 'hash' ? Hash
+  : K extends 'kdf' ? Kdf
+  : K extends 'stream-cipher' ? StreamCipher
   : never;
 
 export interface GetOptions {
@@ -22,6 +25,9 @@ const KIND_LABEL: Record<PluginKind, string> = {
   cipher: 'cipher',
   mac: 'MAC algorithm',
   compressor: 'compression filter',
+  hash: 'hash function',
+  kdf: 'key derivation function',
+  'stream-cipher': 'stream cipher',
 };
 
 const hasNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
