@@ -1,4 +1,4 @@
-import { AuthenticationError, assertBytes, equalBytes, type Cipher, type ByteStream, type PreparedDecryption, type ReadOptions } from '@qubes-backup/core';
+import { AuthenticationError, assertBytes, equalBytes, type Cipher, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { SCRYPT_HEADER_SIZE, parseScryptHeader } from './header.js';
 import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith } from './keys.js';
 import { DEFAULT_MAX_UNIT_SIZE, checkMaxUnitSize, decryptUnit } from './unit.js';
@@ -37,7 +37,7 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
     prepareMemory(head: Uint8Array): number {
       return parseScryptHeader(head).memory;
     },
-    async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): Promise<PreparedDecryption> {
+    async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): ReturnType<NonNullable<Cipher['prepare']>> {
       assertBytes(passphrase, 'passphrase');
       const header = parseScryptHeader(head);
       const keys = await deriveKeysWith(prims, header, passphrase, opts.signal ? { maxmem, signal: opts.signal } : { maxmem });

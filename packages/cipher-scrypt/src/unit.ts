@@ -1,7 +1,8 @@
 import {
-  AuthenticationError, ByteReader, CorruptBackupError, assertSafeInteger, equalBytes, once,
+  AuthenticationError, ByteReader, CorruptBackupError, equalBytes, once,
   type ByteStream, type ReadOptions,
 } from '@qubes-backup/core';
+import { assertSafeInteger } from './_assert.js';
 import {
   SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, looksLikeScrypt, parseScryptHeader,
   type ScryptHeader,

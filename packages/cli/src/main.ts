@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT_CODES, exitCodeOf, isQubesBackupError, UsageError } from '@qubes-backup/core';
+import { isQubesBackupError, UsageError, type Registry } from '@qubes-backup/core';
+import { defaultRegistry } from '@qubes-backup/all/node';
+import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -9,11 +11,18 @@ Exit status:
   3  corrupt, truncated or unsupported backup, or an unsafe member name
   4  I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
 
-Passphrase: --passphrase-file FILE (one trailing newline is stripped), else the environment
-variable QUBES_BACKUP_PASSPHRASE, else a prompt on the terminal (no echo).`;
+Passphrase (asked only when the backup needs one): --passphrase-file FILE (one trailing newline
+is stripped), else the environment variable QUBES_BACKUP_PASSPHRASE (or BORG_PASSPHRASE), else a
+prompt on the terminal (no echo).`;
 
-/** Runs the CLI; returns the exit status instead of exiting, so tests can call it. */
-export async function main(argv: string[]): Promise<number> {
+const BACKUP_ARG = 'backup file, folder (a Borg repository, a format-1 backup), REPO::ARCHIVE, or - for standard input';
+
+/**
+ * Runs the CLI; returns the exit status instead of exiting, so tests can call it. `registry`
+ * defaults to every shipped plugin; the options each plugin declares are offered on every command.
+ */
+export async function main(argv: string[], registry: () => Registry = defaultRegistry): Promise<number> {
+  const pluginOptions = declaredOptions(registry());
   const program = new Command()
     .name('qubes-backup')
     .description('Open Qubes OS backups (formats 1-4) on any machine, without Qubes: list, verify and extract VMs.\n' +
@@ -24,38 +33,45 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .addHelpText('after', EXIT_HELP);
 
-  const common = (c: Command) => c
-    .option('--passphrase-file <file>', 'read the passphrase from FILE ("-" for standard input)')
-    .option('--compression-filter <name>', 'decode with this built-in decoder whatever the header says (none, gzip, bzip2, xz, zstd, lzma)')
-    .option('--ignore-size-limit', "restore data even when it far exceeds qubes.xml's backup-size (refused by default as a decompression bomb)")
-    .option('--legacy', 'accept header-less format 2 backups (Qubes R2 beta 3), whose header cannot be authenticated')
-    .addOption(new Option('--no-progress', 'no progress bar on stderr'))
-    .addHelpText('after', EXIT_HELP);
+  const common = (c: Command) => {
+    c.option('--passphrase-file <file>', 'read the passphrase from FILE ("-" for standard input)')
+      .addOption(new Option('--no-progress', 'no progress bar on stderr'))
+      .addHelpText('after', EXIT_HELP);
+    for (const o of pluginOptions) c.option(o.value ? `--${o.name} <${o.value.toLowerCase()}>` : `--${o.name}`, o.description);
+    // Plugin option values reach the formats by their declared names.
+    c.hook('preAction', (_, action) => {
+      const flags = action.opts();
+      flags['settings'] = Object.fromEntries(pluginOptions.map((o) => [o.name, flags[camel(o.name)] as string | boolean | undefined]));
+      flags['registry'] = registry;
+    });
+    return c;
+  };
 
   // Each command module is imported when its command runs: `extract` never loads the ext4 reader
   // (its WASM and glue), which would stay resident next to a restore's 100 MiB chunk buffer.
   common(program.command('info')
-    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
-    .description('show the format, the header and the VMs of a backup (class, template, netvm, label, size)')
+    .argument('<backup>', BACKUP_ARG)
+    .description('show what a backup holds: its format and header, its VMs (class, template, netvm, label, size) or archives')
     .option('--json', 'machine-readable output'))
     .action(async (backup: string, o) => { const { infoCommand } = await import('./commands/info.js'); await infoCommand(backup, o); });
 
   common(program.command('verify')
-    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
+    .argument('<backup>', BACKUP_ARG)
     .description('authenticate, decrypt, decompress and parse every selected member; write nothing')
-    .option('--vm <name>', 'verify only this VM (repeatable)', collectList, [])
-    .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
+    .option('--vm <name>', 'verify only this VM, or this archive of a repository (repeatable)', collectList, [])
+    .option('--exclude <name>', 'skip this VM or archive (repeatable)', collectList, [])
     .option('--dom0-home', "with --vm, also verify dom0's home")
     .option('--keep-going', 'check every VM even when one fails; a summary table says which (exit 3)')
     .option('--json', 'machine-readable output'))
     .action(async (backup: string, o) => { const { verifyCommand } = await import('./commands/verify.js'); await verifyCommand(backup, o); });
 
   common(program.command('extract')
-    .argument('<backup>', 'backup file, directory (format 1) or - for standard input')
-    .description('restore VMs into DIR/<vm>/ (private.img, root.img, firewall.xml, ..., vm.json) and dom0 home into DIR/dom0-home/<user>/')
+    .argument('<backup>', BACKUP_ARG)
+    .description('restore VMs into DIR/<vm>/ (private.img, root.img, firewall.xml, ..., vm.json) and dom0 home into DIR/dom0-home/<user>/; ' +
+      'a repository archive REPO::ARCHIVE into DIR/ with its paths kept (home/user/a.txt -> DIR/home/user/a.txt)')
     .requiredOption('--dest <dir>', 'destination folder')
-    .option('--vm <name>', 'restore only this VM (repeatable); default: everything', collectList, [])
-    .option('--exclude <name>', 'skip this VM (repeatable)', collectList, [])
+    .option('--vm <name>', 'restore only this VM, or this archive of a repository (repeatable); default: everything', collectList, [])
+    .option('--exclude <name>', 'skip this VM or archive (repeatable)', collectList, [])
     .option('--dom0-home', "with --vm, also restore dom0's home")
     .option('--force', 'replace existing files in the destination')
     .option('--keep-going', 'restore every VM whose members verify, skip the others (their .partial files stay), ' +
@@ -65,24 +81,24 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (backup: string, o) => { const { extractCommand } = await import('./commands/extract.js'); await extractCommand(backup, o); });
 
   const imageOptions = (c: Command) => common(c)
-    .option('--vm <name>', 'with a backup: the VM whose image to open')
+    .option('--vm <name>', 'with a backup of VM disk images: the VM whose image to open')
     .addOption(new Option('--volume <name>', 'which image of the VM').choices(['private', 'root']).default('private'))
     .option('--work-dir <dir>', 'with a backup: where to restore the image first (default: the OS temp folder)')
     .option('--keep-image', 'with a backup: keep the restored image instead of removing it at the end');
 
   imageOptions(program.command('files')
-    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img) or a backup with --vm')
-    .argument('[path]', 'directory or file inside the filesystem', '/')
-    .description('list files inside a VM disk image (ext2/3/4; bare, GPT or MBR), without root or mount')
+    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img), a backup with --vm, or a repository archive REPO::ARCHIVE')
+    .argument('[path]', 'directory or file inside the filesystem or archive', '/')
+    .description('list files inside a VM disk image (ext2/3/4; bare, GPT or MBR) without root or mount, or inside a repository archive')
     .option('-l, --long', 'type, mode, size, mtime and link targets')
     .option('-r, --recursive', 'the whole tree below PATH')
     .option('--json', 'machine-readable output'))
     .action(async (input: string, path: string, o) => { const { filesCommand } = await import('./commands/files.js'); await filesCommand(input, path, o); });
 
   imageOptions(program.command('get')
-    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img) or a backup with --vm')
-    .argument('<path...>', 'files or directories inside the filesystem')
-    .description('copy files or directories out of a VM disk image into DIR, keeping their path from the filesystem root ' +
+    .argument('<image-or-backup>', 'a VM disk image (private.img, root.img), a backup with --vm, or a repository archive REPO::ARCHIVE')
+    .argument('<path...>', 'files or directories inside the filesystem or archive')
+    .description('copy files or directories out of a VM disk image or a repository archive into DIR, keeping their path from the root ' +
       '(/home/user/a.txt -> DIR/home/user/a.txt), mtimes and modes; symlinks stay symlinks')
     .requiredOption('--dest <dir>', 'destination folder')
     .option('--force', 'replace existing files')
@@ -99,6 +115,19 @@ export async function main(argv: string[]): Promise<number> {
     reportError(e);
     return exitCodeOf(e);
   }
+}
+
+/** Every option the registry's plugins declare, once per name. */
+function declaredOptions(registry: Registry): NonNullable<ReturnType<Registry['list']>[number]['options']> {
+  const seen = new Map<string, NonNullable<ReturnType<Registry['list']>[number]['options']>[number]>();
+  for (const kind of ['format', 'container', 'cipher', 'mac', 'compressor', 'hash', 'kdf', 'stream-cipher'] as const) {
+    for (const d of registry.list(kind)) for (const o of d.options ?? []) if (!seen.has(o.name)) seen.set(o.name, o);
+  }
+  return [...seen.values()];
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 function collectList(value: string, previous: string[]): string[] {

@@ -9,7 +9,8 @@ export interface PassphraseOptions {
 
 /**
  * The passphrase, from (in order) `--passphrase-file` (one trailing newline stripped, nothing else:
- * spaces are part of passphrases), `QUBES_BACKUP_PASSPHRASE`, or a prompt without echo on a terminal.
+ * spaces are part of passphrases), `QUBES_BACKUP_PASSPHRASE`, `BORG_PASSPHRASE`, or a prompt without
+ * echo on a terminal.
  */
 export async function readPassphrase(o: PassphraseOptions): Promise<string> {
   if (o.passphraseFile !== undefined) {
@@ -21,7 +22,8 @@ export async function readPassphrase(o: PassphraseOptions): Promise<string> {
     }
     return text.replace(/\r?\n$/, '');
   }
-  const env = process.env['QUBES_BACKUP_PASSPHRASE'];
+  // BORG_PASSPHRASE too: Borg users already keep their passphrase there (borgmatic, cron jobs).
+  const env = process.env['QUBES_BACKUP_PASSPHRASE'] ?? process.env['BORG_PASSPHRASE'];
   if (env !== undefined) return env;
   if (!process.stdin.isTTY || o.stdinBusy) {
     throw new UsageError('no passphrase: use --passphrase-file FILE, set QUBES_BACKUP_PASSPHRASE, or run on a terminal to be asked');

@@ -1,31 +1,39 @@
+import { formatBytes } from '@qubes-backup/core';
+
 /** A one-line progress display on stderr (only on a terminal): bytes read, rate, ETA when the size is known. */
 export interface Progress {
   add(bytes: number): void;
   note(text: string): void;
+  /** Clears the line and draws nothing until `resume` (while a passphrase is asked). */
+  pause(): void;
+  resume(): void;
   stop(): void;
 }
 
 export function progressBar(total: number | undefined, enabled = Boolean(process.stderr.isTTY)): Progress {
-  if (!enabled) return { add() {}, note() {}, stop() {} };
+  if (!enabled) return { add() {}, note() {}, pause() {}, resume() {}, stop() {} };
   const start = Date.now();
   let done = 0;
   let label = '';
   let last = 0;
+  let paused = false;
+  const clear = () => process.stderr.write(`\r${' '.repeat((process.stderr.columns || 100) - 1)}\r`);
   const draw = (force = false) => {
+    if (paused) return;
     const now = Date.now();
     if (!force && now - last < 200) return;
     last = now;
     const secs = Math.max((now - start) / 1000, 0.001);
     const rate = done / secs;
-    let line = `${fmtBytes(done)}`;
+    let line = `${formatBytes(done)}`;
     if (total) {
       const pct = Math.min(100, (done / total) * 100);
       const width = 24;
       const fill = Math.round((pct / 100) * width);
       const eta = rate > 0 ? (total - done) / rate : 0;
-      line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}% ${fmtBytes(done)}/${fmtBytes(total)} ${fmtBytes(rate)}/s ETA ${fmtTime(eta)}`;
+      line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${fmtTime(eta)}`;
     } else {
-      line += ` ${fmtBytes(rate)}/s`;
+      line += ` ${formatBytes(rate)}/s`;
     }
     const cols = process.stderr.columns || 100;
     process.stderr.write(`\r${`${line} ${label}`.slice(0, cols - 1).padEnd(cols - 1)}`);
@@ -33,15 +41,10 @@ export function progressBar(total: number | undefined, enabled = Boolean(process
   return {
     add(n) { done += n; draw(); },
     note(text) { label = text; draw(true); },
-    stop() { process.stderr.write(`\r${' '.repeat((process.stderr.columns || 100) - 1)}\r`); },
+    pause() { paused = true; clear(); },
+    resume() { paused = false; },
+    stop() { clear(); },
   };
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 function fmtTime(s: number): string {

@@ -15,11 +15,6 @@ export function assertBytes(value: unknown, name: string, length?: number): asse
   }
 }
 
-export function assertSafeInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError(`${name} must be an integer`);
-  if (value < min || value > max) throw new RangeError(`${name} must be in [${min}, ${max}], got ${value}`);
-}
-
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -62,13 +57,6 @@ export async function collect(stream: ByteStream, limit: number, what = 'stream'
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
-/** Drains a stream, discarding it. */
-export async function drain(stream: ByteStream): Promise<number> {
-  let n = 0;
-  for await (const c of stream) n += c.length;
-  return n;
-}
-
 /** Adds `n` to a 128-bit big-endian counter block in place (AES-CTR as OpenSSL and scrypt use it: the carry runs through all 16 bytes). */
 export function addToCounter128(counter: Uint8Array, n: number): void {
   let carry = n;
@@ -77,4 +65,12 @@ export function addToCounter128(counter: Uint8Array, n: number): void {
     counter[i] = s & 0xff;
     carry = Math.floor(carry / 256) + (s >> 8);
   }
+}
+
+/** A byte count for people: `512 B`, `1.5 MiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }

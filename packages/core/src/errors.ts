@@ -14,7 +14,7 @@ export type ErrorCode =
   | 'E_DISK_FULL'
   | 'E_EXISTS';
 
-export interface ErrorDetails {
+interface ErrorDetails {
   /** The archive member (outer or inner name) the error is about, when there is one. */
   member?: string;
   cause?: unknown;
@@ -101,23 +101,6 @@ export function isQubesBackupError(e: unknown): e is QubesBackupError {
     && String((e as { code: string }).code).startsWith('E_') && e instanceof Error;
 }
 
-/** The documented exit statuses: 0 ok, 1 usage, 2 passphrase/authentication, 3 corrupt/unsupported/unsafe, 4 I/O. */
-export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
-  E_USAGE: 1,
-  E_PASSPHRASE: 2,
-  E_AUTH: 2,
-  E_CORRUPT: 3,
-  E_UNSUPPORTED: 3,
-  E_UNSAFE_PATH: 3,
-  E_IO: 4,
-  E_DISK_FULL: 4,
-  E_EXISTS: 4,
-};
-
-export function exitCodeOf(e: unknown): number {
-  return isQubesBackupError(e) ? EXIT_CODES[e.code] : 4;
-}
-
 /** The same error naming `member`, unless it already names one; non-library errors become IoError or stay as they are. */
 export function withMember(e: unknown, member: string): unknown {
   if (!isQubesBackupError(e) || e.member !== undefined) return e;
@@ -125,15 +108,4 @@ export function withMember(e: unknown, member: string): unknown {
   copy.name = e.name;
   Object.setPrototypeOf(copy, Object.getPrototypeOf(e));
   return copy;
-}
-
-/**
- * Refuses a stored (outer) member name that could address anything outside the backup's own
- * namespace: absolute, `..` or empty components, NUL, backslash (spec §8.5: validate outer names).
- */
-export function assertSafeStoredName(name: string): void {
-  const parts = name.replace(/\/$/, '').split('/');
-  if (name.startsWith('/') || /[\0\\]/.test(name) || parts.some((p) => p === '..' || p === '') ) {
-    throw new UnsafePathError('unsafe member name in the backup (absolute, .., empty component, NUL or backslash)', { member: name });
-  }
 }

@@ -1,24 +1,18 @@
 /**
- * @qubes-backup/core: the vocabulary every other package shares.
+ * @qubes-backup/core: the vocabulary every other package shares, and nothing about any one format.
  *
- * - **Source**: where backup bytes come from (a file, seekable; or a pipe).
- * - **Container**: an archive of named members (the outer tar of a backup, each inner tar).
+ * - **Source**: where backup bytes come from (a file, seekable; a pipe; a folder of files).
+ * - **Container**: an archive of named members (tar). **Member**: one file, folder or link in it.
  * - **Mac**: verifies bytes against a stored tag. **Cipher**: turns ciphertext into plaintext.
- * - **Compressor**: a streaming decoder named by the header's `compression-filter`.
- * - **FormatPlugin**: one backup format version; composes the above, found in the **Registry**.
+ *   **Hash**, **Kdf**, **StreamCipher**: primitives formats compose (HMAC ids, PBKDF2, AES-CTR).
+ * - **Compressor**: a streaming decoder, named by the backup (`gzip`, `lz4`, ...).
+ * - **FormatPlugin**: one backup format; recognizes its inputs and composes the above, all found in
+ *   the **Registry**. An opened backup holds **units** (VMs, archives), each a tree of **members**.
  *
- * Data flows one way: source → container → mac/cipher → compressor → inner tar → sink.
+ * Data flows one way: source → container → mac/cipher → compressor → members → sink.
  */
 export * from './errors.js';
 export * from './bytes.js';
 export * from './byte-reader.js';
-export * from './streams.js';
 export * from './plugin.js';
-export * from './model.js';
 export * from './registry.js';
-export * from './backup-header.js';
-export * from './member-cursor.js';
-export * from './compression-filter.js';
-export * from './stored-path-owners.js';
-export * from './hmac-chunks.js';
-export * from './inner-file.js';

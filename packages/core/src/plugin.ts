@@ -1,6 +1,5 @@
 import type { ByteStream, ReadOptions } from './bytes.js';
 import type { Registry } from './registry.js';
-import type { BackupModel, InnerArchive } from './model.js';
 
 /**
  * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
@@ -20,6 +19,17 @@ export interface PluginInfo<K extends PluginKind = PluginKind> {
   /** Other names that mean the same decoder (`pigz` for gzip). Matched case-insensitively like `name`. */
   readonly aliases?: readonly string[];
   readonly backend: Backend;
+  /** Command-line options the plugin reads from `FormatContext.settings` (`--as-of N`, `--keyfile FILE`). */
+  readonly options?: readonly PluginOption[];
+}
+
+/** An option a plugin declares; the CLI offers it on every command and passes its value by name. */
+interface PluginOption {
+  /** The long name without dashes (`keyfile`). */
+  readonly name: string;
+  /** A placeholder for its value (`FILE`); absent for a flag. */
+  readonly value?: string;
+  readonly description: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -31,16 +41,18 @@ export interface ByteSource {
   readonly name: string;
   /** Total length when known. */
   readonly size?: number;
-  /** True when `stream(offset)` may be called more than once and with any offset. */
+  /** True when `stream(offset)` may be called more than once and with any offset, and `read` exists. */
   readonly seekable: boolean;
   /** The bytes from `offset` (default 0) to the end. A non-seekable source allows one call, offset 0. */
   stream(offset?: number, opts?: ReadOptions): ByteStream;
+  /** Seekable sources: exactly `length` bytes at `offset`, fewer only at the end. */
+  read?(offset: number, length: number, opts?: ReadOptions): Promise<Uint8Array>;
 }
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
+type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
 
 /** A run of stored bytes at a logical offset. For a sparse file, the gaps between extents are holes (zeros). */
-export interface Extent {
+interface Extent {
   readonly offset: number;
   readonly bytes: Uint8Array;
 }
@@ -70,7 +82,7 @@ export interface Member {
   body(opts?: ReadOptions): ByteStream;
 }
 
-export interface ContainerOptions extends ReadOptions {
+interface ContainerOptions extends ReadOptions {
   /** Keep reading past zero blocks, as `tar -i` does (the outer archive is many tars appended). */
   ignoreZeros?: boolean;
   /** Upper bound for any logical size (sparse realsize), against sparse bombs. */
@@ -114,7 +126,7 @@ export interface Cipher {
 }
 
 /** A unit's key, derived ahead of time. Use once; `dispose` wipes it when the unit is never read. */
-export interface PreparedDecryption {
+interface PreparedDecryption {
   /** Same contract as `Cipher.decrypt`; the unit must start with the same head bytes. */
   decrypt(data: ByteStream, opts?: ReadOptions): ByteStream;
   dispose(): void;
@@ -175,79 +187,124 @@ export interface StreamCipher {
 // ---------------------------------------------------------------------------------------------
 // Formats
 
-/** What a format plugin gets to open a backup: the authenticated header and the rest of the outer archive. */
+/**
+ * A folder a backup lives in (a Borg repository, a format-1 backup directory). Paths are relative,
+ * with `/` separators; `''` is the folder itself.
+ */
+export interface DirectorySource {
+  /** A label for messages (a path). */
+  readonly name: string;
+  /** The folder on this machine, for formats that read the file system itself (format 1). */
+  readonly localPath?: string;
+  /** The entries directly in `path`, sorted by name; IoError when it is not a folder. */
+  list(path: string): Promise<readonly { readonly name: string; readonly type: 'file' | 'dir' | 'other' }[]>;
+  /** A file in the folder as a seekable source; IoError when it is missing. */
+  file(path: string): Promise<ByteSource>;
+}
+
+/** What a backup is read from: one file (or a pipe), or a folder. */
+export type BackupInput =
+  | { readonly kind: 'file'; readonly source: ByteSource }
+  | { readonly kind: 'directory'; readonly dir: DirectorySource };
+
+
+/** What a format gets to open a backup. */
 export interface FormatContext extends ReadOptions {
   readonly registry: Registry;
-  readonly passphrase: Uint8Array;
-  /** The `backup-header` bytes, already authenticated by `headerMac` (absent for header-less v2 and v1). */
-  readonly header?: Uint8Array;
-  /** Name of the Mac that verified the header (`scrypt`, `sha512`, ...). */
-  readonly headerMac?: string;
-  /** Outer members after the header pair, in archive order. */
-  readonly members: AsyncIterator<Member>;
-  /** The source, for formats that read it directly (v1 directories). */
-  readonly source?: ByteSource;
-  /** Use this decoder whatever the header names (`--compression-filter`). */
-  readonly forceCompressionFilter?: string;
-  /** Largest logical size any restored file may claim. */
-  readonly maxFileSize?: number;
-  /** Do not refuse data far beyond qubes.xml's backup-size (`--ignore-size-limit`). */
-  readonly ignoreSizeLimit?: boolean;
-  /** The user accepted legacy risks (`--legacy`): header-less format 2, whose header cannot be authenticated. */
-  readonly legacy?: boolean;
-  /** What this plugin's `prefetch` returned while the header was being authenticated. */
-  readonly prefetched?: Prefetched;
+  /** The passphrase, asked for only when the format needs one (a plaintext Borg repository does not). */
+  passphrase(): Promise<Uint8Array>;
+  /** The values of the options plugins declare (`PluginInfo.options`), by option name. */
+  readonly settings: Readonly<Record<string, string | boolean | undefined>>;
+  /** Names the user selected in the input itself (`REPO::ARCHIVE`): the format reads only those. */
+  readonly unit?: string;
+  /**
+   * What the machine offers parallel work (key derivations ahead of use): cores, and bytes of
+   * memory all of it together may take. Absent: no work ahead.
+   */
+  readonly resources?: { readonly cores: number; readonly memory: number };
+}
+
+/** A backup format as a plugin: recognizes its inputs and composes containers, ciphers and codecs from the registry. */
+export interface FormatPlugin {
+  readonly info: PluginInfo<'format'>;
+  /**
+   * Whether this format reads `input`: from a file's first bytes (`head`: 64 KiB, fewer when the
+   * file is shorter) or from a folder's listing. Cheap, reads nothing else, needs no passphrase.
+   */
+  detect(input: BackupInput, probe: { readonly head?: Uint8Array; readonly registry: Registry }): Promise<boolean>;
+  open(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup>;
 }
 
 /**
- * What a format may start before its header is authenticated (`FormatPlugin.prefetch`): the header
- * bytes as read, NOT yet authenticated, and where the outer member after the header pair begins.
+ * A named thing a backup holds and a user selects: a VM, a Borg archive, a Wyng volume. It is
+ * restored into its own folder under the destination.
  */
-export interface PrefetchContext extends ReadOptions {
-  readonly registry: Registry;
-  readonly passphrase: Uint8Array;
-  /** Unauthenticated: only work whose result is itself authenticated later may depend on it. */
-  readonly header: Uint8Array;
-  /** A seekable source (prefetch is offered for nothing else). */
-  readonly source: ByteSource;
-  /** Offset of `backup-header.hmac`'s first header byte; the format's own members follow it. */
-  readonly offset: number;
+export interface UnitInfo {
+  readonly name: string;
+  /** The folder under the destination (`work`, `dom0-home`); `''` for the destination itself. */
+  readonly output: string;
+  /** Whether the backup holds its data (qubes.xml also lists VMs that were not backed up). */
+  readonly present: boolean;
+  /** Bytes of data it holds, when the backup says. */
+  readonly size?: number;
+  /** A file written into its output folder once it restored completely (a VM's settings: `vm.json`). */
+  readonly metadata?: { readonly file: string; readonly json: unknown };
 }
 
-/** Work a format started early; disposed by the opener if the header does not authenticate. */
-export interface Prefetched {
-  dispose(): void;
+/** What `info` shows. Formats extend it with their own fields, all JSON data. */
+export interface BackupInfo {
+  /** The format plugin's name (`v4`, `borg`). */
+  readonly format: string;
+  /** For people: `Qubes backup format 4`, `Borg 1.x repository`. */
+  readonly title: string;
+  /** What one unit is called in messages: `VM`, `archive`. */
+  readonly unitNoun: string;
+  readonly encrypted: boolean;
+  /** False when nothing read from the backup can be verified (format 1). */
+  readonly authenticated: boolean;
+  /** In backup order. */
+  readonly units: readonly UnitInfo[];
 }
 
-/** A format version as a plugin: composes containers, macs, ciphers and compressors from the registry. */
-export interface FormatPlugin {
-  readonly info: PluginInfo<'format'>;
-  /** The `version` header value this plugin reads (1–4). */
-  readonly version: number;
-  open(ctx: FormatContext): Promise<OpenedBackup>;
-  /**
-   * Optional: start work that hides latency while the header's MAC is checked (format 4 derives
-   * `qubes.xml`'s scrypt key: the header's own derivation would otherwise run alone on one core).
-   * Nothing it produces may be used unless it authenticates by itself; the opener hands the result to
-   * `open` only after the header authenticated, and disposes it otherwise.
-   */
-  prefetch?(ctx: PrefetchContext): Prefetched | undefined;
+/** `info` for people: labelled values, then tables. */
+interface Display {
+  readonly fields: readonly (readonly [label: string, value: string])[];
+  readonly tables: readonly { readonly title?: string; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[] }[];
 }
 
-/** An opened backup: its metadata, then its archives one after another (a single pass). */
-export interface OpenedBackup {
-  readonly model: BackupModel;
-  /**
-   * The inner archives in backup order. `select` says which to decode; the others are skipped
-   * (their chunks are still read from a pipe, but not decrypted). Each yielded archive must be
-   * consumed (or skipped) before the next is produced.
-   */
-  archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive>;
-}
-
-export interface InnerArchiveInfo {
-  /** The VM it belongs to (`dom0` for dom0 home). */
-  readonly vm: string;
-  /** The stored path without chunk suffix: `vm5/private.img`, `dom0-home/user`, `vm4/.`. */
+/** One tree of members the backup stores for a unit (one inner tar of a VM, a whole Borg archive). */
+export interface Archive {
+  readonly unit: string;
+  /** The stored path the tree comes from (`vm5/private.img`, `dom0-home/user`); `''` for a whole archive. */
   readonly path: string;
+  /** What member names start with (`vm5/`, `dom0-home/`): stripped to place them under the unit's folder. */
+  readonly prefix: string;
+  /** The members, each read (or skipped) before the next; callable once, before the next archive is produced. */
+  members(opts?: ReadOptions): AsyncIterable<Member>;
+}
+
+/** What a run saw of a unit, for `OpenedBackup.missing`. */
+interface UnitSeen {
+  /** Stored paths of its archives. */
+  readonly archives: ReadonlySet<string>;
+  /** Its regular files, relative to the unit's folder (`private.img`). */
+  readonly files: ReadonlySet<string>;
+}
+
+/** An opened backup: what it holds, then its archives one after another (a single pass on a pipe). */
+export interface OpenedBackup {
+  readonly info: BackupInfo;
+  readonly display: Display;
+  /**
+   * The archives in backup order; `select` says which to decode, the others are skipped (a pipe is
+   * still read through them, without decrypting). Each yielded archive must be consumed (or
+   * skipped) before the next is produced.
+   */
+  archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive>;
+  /** After a unit's archives were read: what it should have had but the backup did not hold. */
+  missing?(unit: string, seen: UnitSeen): Error | undefined;
+  /** For backups of disk images: which archives hold the image `volume` (`private`, `root`) of a unit, and which member it is. */
+  image?(unit: string, volume: string): { archive(a: Pick<Archive, 'unit' | 'path'>): boolean; member(m: Member): boolean } | undefined;
+  /** Releases what the format holds open (keys, look-ahead work). */
+  close?(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, M
 /** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
 export type PluginDescriptor<K extends PluginKind = PluginKind> = PluginInfo<K> & { create(): PluginOf<K> };
 
-export type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
+type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'container' ? Container
   : K extends 'cipher' ? Cipher
   : K extends 'mac' ? Mac
@@ -14,7 +14,7 @@ export type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'stream-cipher' ? StreamCipher
   : never;
 
-export interface GetOptions {
+interface GetOptions {
   /** Ask for one backend; by default `node` is preferred where the runtime has node:* modules. */
   backend?: Backend;
 }

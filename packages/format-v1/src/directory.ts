@@ -2,8 +2,11 @@ import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import {
   CorruptBackupError, IoError,
-  type ByteStream, type EntryType, type Extent, type Member, type ReadOptions,
+  type ByteStream, type Member, type ReadOptions,
 } from '@qubes-backup/core';
+
+type EntryType = Member['type'];
+type Extent = { readonly offset: number; readonly bytes: Uint8Array };
 
 /** Holes are found at the filesystem's block size, as GNU tar does. */
 export const BLOCK = 4096;

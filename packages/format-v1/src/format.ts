@@ -1,10 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CorruptBackupError, IoError, UsageError,
-  type BackupModel, type ByteStream, type Dom0HomeInfo, type FormatContext, type FormatPlugin, type InnerArchive,
-  type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type VmInfo,
+  CorruptBackupError, IoError, UnsupportedError,
+  type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
+  type PluginInfo, type ReadOptions,
 } from '@qubes-backup/core';
+import {
+  MAX_FILE_SIZE, imageLocation, qubesDisplay, qubesModel, type Dom0HomeInfo, type VmInfo,
+} from '@qubes-backup/qubes-common';
 import { MAX_XML_BYTES, parseQubesXml } from '@qubes-backup/qubes-xml';
 import { treeMembers, lstat } from './directory.js';
 import { CATEGORIES, categoriesFor, isRealDir, safeName, subdirs, type Category } from './layout.js';
@@ -14,14 +17,24 @@ const info: PluginInfo<'format'> = { kind: 'format', name: 'v1', backend: 'node'
 /** Format 1 (Qubes R1 – R2 beta2): a plain directory, read file by file; nothing is authenticated. */
 export const formatV1: PluginDescriptor<'format'> = {
   ...info,
-  create: (): FormatPlugin => ({ info, version: 1, open: openV1 }),
+  create: (): FormatPlugin => ({ info, detect: detectV1, open: openV1 }),
 };
+
+/** A folder on this machine with a `qubes.xml` file in it. */
+async function detectV1(input: BackupInput): Promise<boolean> {
+  if (input.kind !== 'directory' || input.dir.localPath === undefined) return false;
+  try {
+    return (await input.dir.list('')).some((e) => e.name === 'qubes.xml' && e.type === 'file');
+  } catch {
+    return false;
+  }
+}
 
 const KLASS: Record<Category, string> = { appvms: 'AppVM', 'vm-templates': 'TemplateVM', servicevms: 'AppVM' };
 
-async function openV1(ctx: FormatContext): Promise<OpenedBackup> {
-  const root = ctx.source?.name;
-  if (root === undefined) throw new UsageError('format 1 needs the backup directory as its source');
+async function openV1(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
+  const root = input.kind === 'directory' ? input.dir.localPath : undefined;
+  if (root === undefined) throw new UnsupportedError('format 1 reads a backup folder on this machine');
   const xmlStat = await lstat(join(root, 'qubes.xml'), 'qubes.xml');
   if (!xmlStat.isFile()) throw new CorruptBackupError('qubes.xml is not a regular file', { member: 'qubes.xml' });
   if (xmlStat.size > MAX_XML_BYTES) throw new CorruptBackupError(`qubes.xml is larger than ${MAX_XML_BYTES >> 20} MiB`, { member: 'qubes.xml' });
@@ -63,7 +76,7 @@ async function openV1(ctx: FormatContext): Promise<OpenedBackup> {
   const user = (await subdirs(root, 'dom0-home'))[0];
   const dom0Home: Dom0HomeInfo | undefined = user !== undefined ? { user, backupPath: `dom0-home/${user}` } : undefined;
 
-  const model: BackupModel = {
+  const model = qubesModel('v1', {
     version: 1,
     header: {},
     encrypted: false,
@@ -72,20 +85,17 @@ async function openV1(ctx: FormatContext): Promise<OpenedBackup> {
     vms,
     ...(dom0Home ? { dom0Home } : {}),
     globals: parsed.globals,
-  };
+  });
 
-  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
+  async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     const list: { vm: string; path: string; prefix: string }[] = vms
       .filter((v) => v.included && v.backupPath)
       .map((v) => ({ vm: v.name, path: v.backupPath!, prefix: `${v.backupPath!}/` }));
     if (dom0Home) list.push({ vm: 'dom0', path: dom0Home.backupPath, prefix: 'dom0-home/' });
-    const tree = { ...(opts ?? ctx), ...(ctx.maxFileSize !== undefined ? { maxFileSize: ctx.maxFileSize } : {}) };
     for (const a of list) {
-      if (!select({ vm: a.vm, path: a.path })) continue;
-      yield { ...a, volumes: noVolumes, members: () => treeMembers(root!, a.path, tree) };
+      if (!select({ unit: a.vm, path: a.path })) continue;
+      yield { unit: a.vm, path: a.path, prefix: a.prefix, members: (o) => treeMembers(root!, a.path, { ...(o ?? opts ?? ctx), maxFileSize: MAX_FILE_SIZE }) };
     }
   }
-  return { model, archives };
+  return { info: model, display: qubesDisplay(model), archives, image: (unit, volume) => imageLocation(model, unit, volume) };
 }
-
-async function* noVolumes(): AsyncIterable<ByteStream> { /* a directory has members, not tar volumes */ }

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { VmInfo } from '@qubes-backup/core';
+import type { VmInfo } from '@qubes-backup/qubes-common';
 
 /** The folders a format-1 backup keeps VMs in (spec §2.5), as under /var/lib/qubes. */
 export const CATEGORIES = ['appvms', 'vm-templates', 'servicevms'] as const;

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, ftruncateSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from '@qubes-backup/core';
 import { dataExtents, formatV1, treeMembers } from '@qubes-backup/format-v1';
-import { directorySink, openBackup, partDescriptors, registryWith, runArchives } from '../../format-v3/test/_setup.js';
+import type { QubesBackupModel } from '@qubes-backup/qubes-common';
+import { directorySink, openBackup, runArchives } from '@qubes-backup/restore';
+import { registryWith } from '@qubes-backup/testkit';
 
 const registry = registryWith(formatV1);
 
@@ -82,7 +83,7 @@ describe('format 1: a backup directory', () => {
       const dest = join(work, 'out');
       mkdirSync(dest);
       const opened = await openBackup(src, { passphrase: '', registry });
-      const m = opened.model;
+      const m = opened.info as QubesBackupModel;
       expect(m.version).toBe(1);
       expect(m.authenticated).toBe(false);
       expect(m.encrypted).toBe(false);
@@ -94,7 +95,7 @@ describe('format 1: a backup directory', () => {
       expect(m.vms.find((v) => v.name === 'evil')?.included).toBe(false);
       expect(m.dom0Home).toEqual({ user: 'user', backupPath: 'dom0-home/user' });
 
-      const report = await runArchives(opened, directorySink(dest), { registry });
+      const report = await runArchives(opened, directorySink(dest), {});
       expect(report.ok).toBe(true);
       for (const rel of ['appvms/work/private.img', 'appvms/work/firewall.xml', 'appvms/work/kernels/vmlinuz']) {
         expect(sha(join(dest, 'work', rel.slice('appvms/work/'.length)))).toBe(sha(join(src, rel)));
@@ -168,12 +169,12 @@ describe('format 1: a backup directory', () => {
     }
   });
 
-  test('a registry without the v1 plugin says so', async () => {
+  test('a registry without the v1 plugin does not recognize the folder', async () => {
     const work = mkdtempSync(join(tmpdir(), 'qbt-v1-'));
     try {
       writeFileSync(join(work, 'qubes.xml'), QUBES_XML);
-      const e = await openBackup(work, { passphrase: '', registry: new Registry().use(partDescriptors()) }).then(() => undefined, (x: unknown) => x as Error);
-      expect(e?.message).toContain('no plugin for backup format v1');
+      const e = await openBackup(work, { passphrase: '', registry: registryWith() }).then(() => undefined, (x: unknown) => x as Error);
+      expect(e?.message).toContain('holds no backup this tool reads');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ByteStream, Registry } from '@qubes-backup/core';
 import { formatV1 } from '@qubes-backup/format-v1';
-import { compareWithManifest, expectedFiles, sharedCases } from '../../restore/test/_manifest.js';
-import { directorySink, openBackup, registryWith, runArchives } from '../../format-v3/test/_setup.js';
+import type { QubesBackupModel } from '@qubes-backup/qubes-common';
+import { directorySink, openBackup, runArchives } from '@qubes-backup/restore';
+import { compareWithManifest, expectedFiles, registryWith, sharedCases } from '@qubes-backup/testkit';
 
 const registry = registryWith(formatV1);
 const cases = sharedCases().filter((c) => c.v1);
@@ -47,9 +48,9 @@ describe('shared format-1 fixture restores byte-identical', () => {
         const dest = join(work, 'out');
         mkdirSync(dest);
         const opened = await openBackup(src, { passphrase: c.manifest.passphrase, registry });
-        expect(opened.model.version).toBe(1);
-        expect(opened.model.authenticated).toBe(false);
-        await runArchives(opened, directorySink(dest), { registry });
+        expect((opened.info as QubesBackupModel).version).toBe(1);
+        expect(opened.info.authenticated).toBe(false);
+        await runArchives(opened, directorySink(dest), {});
         const files = expectedFiles(c.manifest);
         expect(files.length).toBeGreaterThan(0);
         expect(await compareWithManifest(dest, files)).toEqual([]);

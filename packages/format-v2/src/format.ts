@@ -1,17 +1,24 @@
 import {
-  CorruptBackupError, MemberCursor, UnsupportedError, UsageError, WrongPassphraseError, collect, parseBackupHeader,
-  resolveCompressor,
-  type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
-  type InnerArchive, type InnerArchiveInfo, type Mac, type Member, type OpenedBackup, type PluginDescriptor,
-  type PluginInfo, type ReadOptions, type Registry,
-  skipRestOf, ChunkSequence, nextSelectedFile, chunkOf, fromParts, naming, readChunkPair, verifyChunk, ownersOf, scanDom0Home,
-  type HmacChunkContext, type VerifiedChunk,
+  CorruptBackupError, UnsupportedError, WrongPassphraseError,
+  type Archive, type BackupInput, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
+  type Mac, type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
+import {
+  COMPRESSION_FILTER_OPTION, ChunkSequence, MAX_FILE_SIZE, MemberCursor, chunkOf, dom0HomeOf, fromParts, imageLocation,
+  innerFile, missingData, naming, nextSelectedFile, openQubesTar, ownersOf, parseBackupHeader, qubesDisplay, qubesHead,
+  qubesModel, qubesSettings, readChunkPair, resolveCompressor, scanDom0Home, skipRestOf, verifyChunk,
+  type HmacChunkContext, type VerifiedChunk,
+} from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV2Header } from './header.js';
 
-const info: PluginInfo<'format'> = { kind: 'format', name: 'v2', backend: 'portable' };
-const QUBES_XML_LIMIT = 64 << 20;
+/** `--legacy`: the one risk a user must accept by name. */
+const LEGACY_OPTION = {
+  name: 'legacy',
+  description: 'Qubes backups: accept header-less format 2 backups (Qubes R2 beta 3), whose header cannot be authenticated',
+} as const;
+
+const info: PluginInfo<'format'> = { kind: 'format', name: 'v2', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, LEGACY_OPTION] };
 /** Header-less backups used `openssl dgst -hmac` without a digest: its default of the time (spec §4.1). */
 const HEADERLESS_DIGESTS = ['md5', 'sha1', 'sha256', 'sha512'];
 /** What header-less backups were encrypted with (the only cipher R2 beta3 wrote). */
@@ -21,8 +28,14 @@ const SALTED = [0x53, 0x61, 0x6c, 0x74, 0x65, 0x64, 0x5f, 0x5f];
 /** Format 2 (Qubes R2 beta3 – rc): HMAC per chunk, each chunk one GNU tar volume encrypted or gzipped on its own. */
 export const formatV2: PluginDescriptor<'format'> = {
   ...info,
-  create: (): FormatPlugin => ({ info, version: 2, open: openV2 }),
+  create: (): FormatPlugin => ({ info, detect: detectV2, open: openV2 }),
 };
+
+/** A backup header without a `version` line (A32's rule), or a backup that starts with qubes.xml (no header). */
+async function detectV2(input: BackupInput, probe: Parameters<FormatPlugin['detect']>[1]): Promise<boolean> {
+  const head = await qubesHead(input, probe);
+  return head?.kind === 'headerless' || (head?.kind === 'header' && (head.version === undefined || head.version === '2'));
+}
 
 /** How one stored chunk becomes one plaintext tar volume. */
 interface VolumeDecoder {
@@ -42,61 +55,71 @@ interface Settings {
   readonly firstChunk?: VerifiedChunk;
 }
 
-async function openV2(ctx: FormatContext): Promise<OpenedBackup> {
+async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
   const registry = ctx.registry;
-  const cursor = new MemberCursor(ctx.members);
+  const outer = await openQubesTar(input, ctx);
+  const cursor = new MemberCursor(outer.members);
   const first = await cursor.peek();
   if (!first || chunkOf(first.path)?.path !== 'qubes.xml') {
     throw new CorruptBackupError('qubes.xml.000 is missing after the backup header', { member: first?.path ?? 'qubes.xml.000' });
   }
-  const settings = ctx.header ? fromHeader(ctx, ctx.header) : await headerless(ctx, cursor);
-  const chunks: HmacChunkContext = { cursor, mac: settings.mac, passphrase: ctx.passphrase, opts: ctx };
+  const settings = outer.header ? fromHeader(ctx, outer.header, outer.passphrase) : await headerless(ctx, cursor, outer.passphrase);
+  const chunks: HmacChunkContext = { cursor, mac: settings.mac, passphrase: outer.passphrase, opts: ctx };
+  const tar = registry.get('container', 'tar');
+  const volumeMembers = (volumes: AsyncIterable<ByteStream>, opts?: ReadOptions) => {
+    const o = { maxSize: MAX_FILE_SIZE, ...(opts?.signal ? { signal: opts.signal } : {}) };
+    return tar.volumeEntries ? tar.volumeEntries(volumes, o) : tar.entries(firstOf(volumes), o);
+  };
 
   const xmlFile = new ChunkSequence(chunks, 'qubes.xml', settings.firstChunk);
-  const xml = await readInnerFile(registry, volumesOf(xmlFile, settings.decoder, ctx), 'qubes.xml');
+  const xml = await innerFile(volumeMembers(volumesOf(xmlFile, settings.decoder, ctx), ctx), 'qubes.xml', 'qubes.xml.000');
   await xmlFile.finish();
   const parsed = parseQubesXml(xml);
-  const dom0User = parsed.dom0Home ? undefined : await scanDom0Home(registry, ctx.source);
+  const dom0Home = parsed.dom0Home ?? dom0HomeOf(await scanDom0Home(registry, outer.source));
 
-  const model: BackupModel = {
+  const model = qubesModel('v2', {
     version: 2,
     header: settings.header,
     encrypted: settings.encrypted,
     compressed: settings.compressed,
     authenticated: true,
     vms: parsed.vms,
-    ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home }
-      : dom0User !== undefined ? { dom0Home: { user: dom0User, backupPath: `dom0-home/${dom0User}` } } : {}),
+    ...(dom0Home ? { dom0Home } : {}),
     globals: parsed.globals,
-  };
+  });
   const owners = ownersOf(model);
 
-  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
+  async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     const seen = new Set<string>(['qubes.xml']);
     for (;;) {
       const next = await nextSelectedFile(cursor, seen, owners, select);
       if (!next) return;
-      const { info: infoOf, owner } = next;
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, infoOf.path);
+      const { info: ref, owner } = next;
+      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, ref.path);
       let used = false;
       let failed = false;
       yield {
-        ...infoOf,
+        ...ref,
         prefix: owner.prefix,
-        multiVolume: true,
-        volumes: () => {
-          if (used) throw new UsageError(`the volumes of ${infoOf.path} can be read only once`);
+        members: (o) => {
+          if (used) throw new CorruptBackupError('the volumes of a stored file can be read only once', { member: ref.path });
           used = true;
-          return failures(volumesOf(file, settings.decoder, opts ?? ctx), () => { failed = true; });
+          return volumeMembers(failures(volumesOf(file, settings.decoder, opts ?? ctx), () => { failed = true; }), o);
         },
       };
       // Volumes the consumer did not read (it stopped at the end marker) are still authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
-      if (failed) await skipRestOf(cursor, infoOf.path);
+      if (failed) await skipRestOf(cursor, ref.path);
       else await file.finish();
     }
   }
-  return { model, archives };
+  return {
+    info: model,
+    display: qubesDisplay(model),
+    archives,
+    missing: (unit, seen) => missingData(model, unit, seen),
+    image: (unit, volume) => imageLocation(model, unit, volume),
+  };
 }
 
 /** Notes when any volume's stream throws (to its consumer). */
@@ -118,7 +141,7 @@ async function* noting(stream: ByteStream, onFail: () => void): ByteStream {
   }
 }
 
-function fromHeader(ctx: FormatContext, bytes: Uint8Array): Settings {
+function fromHeader(ctx: FormatContext, bytes: Uint8Array, passphrase: Uint8Array): Settings {
   const fields = parseBackupHeader(bytes);
   const h = validateV2Header(fields);
   const registry = ctx.registry;
@@ -128,7 +151,7 @@ function fromHeader(ctx: FormatContext, bytes: Uint8Array): Settings {
     encrypted: h.encrypted,
     compressed: h.compressed,
     mac: registry.get('mac', h.hmacAlgorithm),
-    decoder: { cipher, compressor: volumeCompressor(registry, h.encrypted, h.compressed, ctx.forceCompressionFilter), passphrase: ctx.passphrase },
+    decoder: { cipher, compressor: volumeCompressor(registry, h.encrypted, h.compressed, qubesSettings(ctx).forcedFilter), passphrase },
   };
 }
 
@@ -154,8 +177,8 @@ function volumeCompressor(registry: Registry, encrypted: boolean, compressed: bo
  * compression was used. The digest is the one that verifies `qubes.xml.000.hmac`; encryption and
  * compression are read from the verified chunk's first bytes (`Salted__`, gzip or zlib magic).
  */
-async function headerless(ctx: FormatContext, cursor: MemberCursor): Promise<Settings> {
-  if (!ctx.legacy) {
+async function headerless(ctx: FormatContext, cursor: MemberCursor, passphrase: Uint8Array): Promise<Settings> {
+  if (ctx.settings.legacy !== true) {
     throw new UnsupportedError('header-less format 2 backup: its header cannot be authenticated; rerun with --legacy to restore it', { member: 'qubes.xml.000' });
   }
   const registry = ctx.registry;
@@ -166,7 +189,7 @@ async function headerless(ctx: FormatContext, cursor: MemberCursor): Promise<Set
   for (const d of HEADERLESS_DIGESTS.filter((n) => registry.has('mac', n))) {
     const candidate = registry.get('mac', d);
     try {
-      await verifyChunk(candidate, pair, ctx.passphrase, ctx);
+      await verifyChunk(candidate, pair, passphrase, ctx);
       mac = candidate;
       break;
     } catch (e) {
@@ -183,7 +206,7 @@ async function headerless(ctx: FormatContext, cursor: MemberCursor): Promise<Set
   let cipher: Cipher | undefined;
   if (encrypted) {
     cipher = registry.get('cipher', HEADERLESS_CIPHER);
-    const plain = await firstBytes(naming(cipher.decrypt(fromParts(pair.parts), ctx.passphrase, ctx), () => pair.name), 2);
+    const plain = await firstBytes(naming(cipher.decrypt(fromParts(pair.parts), passphrase, ctx), () => pair.name), 2);
     compressed = plain.length === 2 && (plain[0]! & 0x0f) === 8 && ((plain[0]! << 8) | plain[1]!) % 31 === 0;
   } else {
     compressed = head[0] === 0x1f && head[1] === 0x8b;
@@ -193,7 +216,7 @@ async function headerless(ctx: FormatContext, cursor: MemberCursor): Promise<Set
     encrypted,
     compressed,
     mac,
-    decoder: { cipher, compressor: volumeCompressor(registry, encrypted, compressed, ctx.forceCompressionFilter), passphrase: ctx.passphrase },
+    decoder: { cipher, compressor: volumeCompressor(registry, encrypted, compressed, qubesSettings(ctx).forcedFilter), passphrase },
     firstChunk,
   };
 }
@@ -219,25 +242,6 @@ async function firstBytes(stream: ByteStream, n: number): Promise<Uint8Array> {
     if (got === n) break;
   }
   return out.subarray(0, got);
-}
-
-/** The regular file named `name` in the (small, multi-volume) inner tar of qubes.xml. */
-async function readInnerFile(registry: Registry, volumes: AsyncIterable<ByteStream>, name: string): Promise<Uint8Array> {
-  const tar = registry.get('container', 'tar');
-  const members: AsyncIterable<Member> = tar.volumeEntries ? tar.volumeEntries(volumes) : tar.entries(firstOf(volumes));
-  let found: Uint8Array | undefined;
-  for await (const m of members) {
-    if (m.path === name && m.type === 'file' && found === undefined) {
-      try {
-        found = await collect(m.body(), QUBES_XML_LIMIT, name);
-      } catch (e) {
-        if (e instanceof RangeError) throw new CorruptBackupError(`${name} is larger than ${QUBES_XML_LIMIT >> 20} MiB`, { member: `${name}.000` });
-        throw e;
-      }
-    }
-  }
-  if (!found) throw new CorruptBackupError(`the archive does not contain '${name}'`, { member: `${name}.000` });
-  return found;
 }
 
 async function* firstOf(volumes: AsyncIterable<ByteStream>): ByteStream {

@@ -1,4 +1,5 @@
-import { CorruptBackupError, UnsupportedError, headerBool, headerVersion } from '@qubes-backup/core';
+import { CorruptBackupError, UnsupportedError } from '@qubes-backup/core';
+import { headerBool, headerVersion } from '@qubes-backup/qubes-common';
 
 /** A validated format-2 `backup-header` (spec §3.1: R2 beta3 – rc, no `version` key). */
 export interface V2Header {

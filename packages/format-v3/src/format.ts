@@ -1,22 +1,32 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, parseBackupHeader, resolveCompressor, shielded,
-  type BackupModel, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
-  type InnerArchive, type InnerArchiveInfo, type OpenedBackup, type PluginDescriptor, type PluginInfo,
-  type ReadOptions,
-  ChunkSequence, nextSelectedFile, chunkOf, naming, ownersOf, scanDom0Home, readInnerFile, singleVolume, skipRestOf,
-  limitBytes, backupSizeLimit,
-  type HmacChunkContext,
+  CorruptBackupError,
+  type Archive, type BackupInput, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
+  type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions,
 } from '@qubes-backup/core';
+import {
+  COMPRESSION_FILTER_OPTION, ChunkSequence, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, chunkOf,
+  dom0HomeOf, imageLocation, missingData, naming, nextSelectedFile, openQubesTar, ownersOf, parseBackupHeader,
+  qubesDisplay, qubesHead, qubesModel, qubesSettings, readInnerFile, resolveCompressor, scanDom0Home, shielded, skipRestOf,
+  type HmacChunkContext,
+} from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV3Header } from './header.js';
 
-const info: PluginInfo<'format'> = { kind: 'format', name: 'v3', backend: 'portable' };
+const info: PluginInfo<'format'> = {
+  kind: 'format', name: 'v3', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION],
+};
 
 /** Format 3 (Qubes R2 final – R3.2): HMAC per chunk, one openssl stream and one compressed inner tar per stored file. */
 export const formatV3: PluginDescriptor<'format'> = {
   ...info,
-  create: (): FormatPlugin => ({ info, version: 3, open: openV3 }),
+  create: (): FormatPlugin => ({ info, detect: detectV3, open: openV3 }),
 };
+
+/** A backup header saying `version=3` (authenticated only once opened). */
+async function detectV3(input: BackupInput, probe: Parameters<FormatPlugin['detect']>[1]): Promise<boolean> {
+  const head = await qubesHead(input, probe);
+  return head?.kind === 'header' && head.version === '3';
+}
 
 interface Pipeline {
   readonly cipher: Cipher | undefined;
@@ -24,18 +34,19 @@ interface Pipeline {
   readonly passphrase: Uint8Array;
 }
 
-async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
-  if (!ctx.header) throw new UsageError('format 3 needs the authenticated backup header');
-  const fields = parseBackupHeader(ctx.header);
+async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
+  const outer = await openQubesTar(input, ctx);
+  if (!outer.header) throw new CorruptBackupError('format 3 has a backup header', { member: 'qubes.xml.000' });
+  const fields = parseBackupHeader(outer.header);
   const header = validateV3Header(fields);
   const registry = ctx.registry;
-  const compressor = resolveCompressor(registry, {
-    compressed: header.compressed, filter: header.compressionFilter, forced: ctx.forceCompressionFilter,
-  });
+  const settings = qubesSettings(ctx);
+  const compressor = resolveCompressor(registry, { compressed: header.compressed, filter: header.compressionFilter, forced: settings.forcedFilter });
   const cipher = header.encrypted ? registry.get('cipher', header.cryptoAlgorithm!) : undefined;
-  const pipeline: Pipeline = { cipher, compressor, passphrase: ctx.passphrase };
-  const cursor = new MemberCursor(ctx.members);
-  const chunks: HmacChunkContext = { cursor, mac: registry.get('mac', header.hmacAlgorithm), passphrase: ctx.passphrase, opts: ctx };
+  const pipeline: Pipeline = { cipher, compressor, passphrase: outer.passphrase };
+  const cursor = new MemberCursor(outer.members);
+  const chunks: HmacChunkContext = { cursor, mac: registry.get('mac', header.hmacAlgorithm), passphrase: outer.passphrase, opts: ctx };
+  const tar = registry.get('container', 'tar');
 
   const first = await cursor.peek();
   if (!first || chunkOf(first.path)?.path !== 'qubes.xml') {
@@ -45,9 +56,9 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
   const xml = await readInnerFile(registry, plaintext(xmlFile, pipeline, ctx), 'qubes.xml', 'qubes.xml.000');
   await xmlFile.finish();
   const parsed = parseQubesXml(xml);
-  const dom0User = parsed.dom0Home ? undefined : await scanDom0Home(registry, ctx.source);
+  const dom0Home = parsed.dom0Home ?? dom0HomeOf(await scanDom0Home(registry, outer.source));
 
-  const model: BackupModel = {
+  const model = qubesModel('v3', {
     version: 3,
     header: Object.fromEntries(fields),
     encrypted: header.encrypted,
@@ -55,32 +66,40 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
     ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
     authenticated: true,
     vms: parsed.vms,
-    ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home }
-      : dom0User !== undefined ? { dom0Home: { user: dom0User, backupPath: `dom0-home/${dom0User}` } } : {}),
+    ...(dom0Home ? { dom0Home } : {}),
     globals: parsed.globals,
-  };
+  });
   const owners = ownersOf(model);
 
-  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
+  async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     const seen = new Set<string>(['qubes.xml']);
     for (;;) {
       const next = await nextSelectedFile(cursor, seen, owners, select);
       if (!next) return;
-      const { info: infoOf, owner } = next;
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, infoOf.path);
-      const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, infoOf.path, ctx.ignoreSizeLimit));
-      yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
+      const { info: ref, owner } = next;
+      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, ref.path);
+      const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, ref.path, settings.ignoreSizeLimit));
+      yield {
+        ...ref, prefix: owner.prefix,
+        members: (o) => tar.entries(plain.stream, { maxSize: MAX_FILE_SIZE, ...(o?.signal ? { signal: o.signal } : {}) }),
+      };
       // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
       if (plain.failed) {
-        await skipRestOf(cursor, infoOf.path);
+        await skipRestOf(cursor, ref.path);
       } else {
         await plain.rest();
         await file.finish();
       }
     }
   }
-  return { model, archives };
+  return {
+    info: model,
+    display: qubesDisplay(model),
+    archives,
+    missing: (unit, seen) => missingData(model, unit, seen),
+    image: (unit, volume) => imageLocation(model, unit, volume),
+  };
 }
 
 /**
@@ -88,14 +107,6 @@ async function openV3(ctx: FormatContext): Promise<OpenedBackup> {
  * openssl stream (only `.000` starts with `Salted__`; chunk boundaries fall anywhere), which is
  * decrypted as a whole and then decompressed.
  */
-/** Decompressed data far beyond the VM's backup_size (its disk usage, `du`) is a decompression bomb. */
-function capped(stream: ByteStream, model: BackupModel, vm: string, path: string, ignore: boolean | undefined): ByteStream {
-  const size = vm === 'dom0' ? model.dom0Home?.backupSize : model.vms.find((v) => v.name === vm)?.backupSize;
-  if (ignore || size === undefined || !Number.isFinite(size) || size <= 0) return stream;
-  return limitBytes(stream, backupSizeLimit(size), path, `decompressed data far exceeds the VM's backup_size of ${size} bytes ` +
-    '(a decompression bomb? --ignore-size-limit restores it anyway)');
-}
-
 function plaintext(file: ChunkSequence, p: Pipeline, opts: ReadOptions): ByteStream {
   let s = file.stream();
   if (p.cipher) s = p.cipher.decrypt(s, p.passphrase, opts);

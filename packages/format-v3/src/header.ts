@@ -1,4 +1,5 @@
-import { CorruptBackupError, UnsupportedError, headerBool, headerVersion } from '@qubes-backup/core';
+import { CorruptBackupError, UnsupportedError } from '@qubes-backup/core';
+import { headerBool, headerVersion } from '@qubes-backup/qubes-common';
 
 /** A validated format-3 `backup-header` (spec §3.1, §3.2). */
 export interface V3Header {

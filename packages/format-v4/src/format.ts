@@ -1,85 +1,95 @@
 import {
-  CorruptBackupError, MemberCursor, UsageError, backupSizeLimit, limitBytes, naming, ownersOf, parseBackupHeader,
-  parseChunkName, readInnerFile, resolveCompressor, shielded, singleVolume, skipRestOf,
-  type BackupModel, type ByteStream, type FormatContext, type FormatPlugin, type InnerArchive, type InnerArchiveInfo,
-  type OpenedBackup, type PluginDescriptor, type PluginInfo, type PrefetchContext, type ReadOptions,
+  CorruptBackupError,
+  type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
+  type PluginInfo, type ReadOptions,
 } from '@qubes-backup/core';
+import {
+  COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, imageLocation, missingData,
+  naming, openQubesTar, ownersOf, parseBackupHeader, parseChunkName, qubesDisplay, qubesHead, qubesModel, qubesSettings,
+  readInnerFile, resolveCompressor, shielded, skipRestOf,
+  type Alongside, type QubesTar,
+} from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV4Header } from './header.js';
 import { chunkKey, skipStoredFile, storedFile, type StoredFileContext } from './stored-file.js';
 import { KeyAhead } from './key-ahead.js';
 
-const info: PluginInfo<'format'> = { kind: 'format', name: 'v4', backend: 'portable' };
+const info: PluginInfo<'format'> = {
+  kind: 'format', name: 'v4', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION],
+};
 
 /** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
-/**
- * qubes.xml's backup-size is what the VM's files use on disk (volume usage, not apparent size); its
- * inner tars decompress to about that much. Far more is a decompression bomb. (The reference
- * restore limits the extracted bytes to the backup-size sum, with the same `--ignore-size-limit`.)
- */
-function capped(stream: ByteStream, model: BackupModel, vm: string, path: string, ignore: boolean | undefined): ByteStream {
-  const size = vm === 'dom0' ? model.dom0Home?.backupSize : model.vms.find((v) => v.name === vm)?.backupSize;
-  if (ignore || size === undefined || !Number.isFinite(size) || size <= 0) return stream;
-  return limitBytes(stream, backupSizeLimit(size), path, `decompressed data far exceeds the VM's backup-size of ${size} bytes ` +
-    '(a decompression bomb? --ignore-size-limit restores it anyway)');
-}
-
 export const formatV4: PluginDescriptor<'format'> = {
   ...info,
-  create: (): FormatPlugin => ({ info, version: 4, open: openV4, prefetch: prefetchV4 }),
+  create: (): FormatPlugin => ({ info, detect: detectV4, open: openV4 }),
 };
 
 /**
- * While the opener checks the header's MAC (one scrypt derivation: ~5 s at the CLI's default logN 20),
- * derive `qubes.xml.000.enc`'s key on another core. The unauthenticated header only supplies the
- * backup-id for that unit's passphrase: a forged one makes the unit's own HMAC fail, and the opener
- * disposes of this anyway when the header does not authenticate.
+ * A header saying version 4, or any later or unreadable version: the newest Qubes reader takes
+ * those, authenticates the header and then says plainly which version it cannot read.
  */
-function prefetchV4(ctx: PrefetchContext): KeyAhead {
-  const header = validateV4Header(parseBackupHeader(ctx.header));
-  const ahead = new KeyAhead({
-    tar: ctx.registry.get('container', 'tar'), cipher: ctx.registry.get('cipher', 'scrypt'), source: ctx.source,
-    start: ctx.offset, wanted: (path) => path === 'qubes.xml', maxKeys: 1, alongside: true,
-    keyFor: (stem) => chunkKey({ backupId: header.backupId, passphrase: ctx.passphrase }, stem),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  ahead.start();
-  return ahead;
+async function detectV4(input: BackupInput, probe: Parameters<FormatPlugin['detect']>[1]): Promise<boolean> {
+  const head = await qubesHead(input, probe);
+  if (head?.kind !== 'header' || head.version === undefined) return false;
+  return !/^[0-9]+$/.test(head.version) || Number(head.version) >= 4;
 }
 
-async function openV4(ctx: FormatContext): Promise<OpenedBackup> {
+/**
+ * While the header's MAC is checked (one scrypt derivation: ~5 s at the CLI's default logN 20),
+ * derive `qubes.xml.000.enc`'s key on another core. The unauthenticated header only supplies the
+ * backup-id for that unit's passphrase: a forged one makes the unit's own HMAC fail, and the work
+ * is disposed of anyway when the header does not authenticate.
+ */
+function alongside(ctx: FormatContext): Alongside {
+  return (bytes, passphrase, source, offset) => {
+    const header = validateV4Header(parseBackupHeader(bytes));
+    const ahead = new KeyAhead({
+      tar: ctx.registry.get('container', 'tar'), cipher: ctx.registry.get('cipher', 'scrypt'), source,
+      start: offset, wanted: (path) => path === 'qubes.xml', maxKeys: 1, alongside: true,
+      keyFor: (stem) => chunkKey({ backupId: header.backupId, passphrase }, stem),
+      ...(ctx.resources ? { parallel: ctx.resources.cores, memoryBudget: ctx.resources.memory } : { parallel: 1, memoryBudget: 0 }),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    ahead.start();
+    return ahead;
+  };
+}
+
+async function openV4(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
+  const outer = await openQubesTar(input, ctx, alongside(ctx));
   // Whatever happens past this point, a key derived early for qubes.xml is used or wiped here.
-  const prefetched = ctx.prefetched instanceof KeyAhead ? ctx.prefetched : undefined;
+  const early = outer.early instanceof KeyAhead ? outer.early : undefined;
   try {
-    return await openWith(ctx, prefetched);
+    return await openWith(ctx, outer, early);
   } finally {
-    prefetched?.dispose();
+    early?.dispose();
   }
 }
 
-async function openWith(ctx: FormatContext, prefetched: KeyAhead | undefined): Promise<OpenedBackup> {
-  if (!ctx.header) throw new UsageError('format 4 needs the authenticated backup header');
-  const header = validateV4Header(parseBackupHeader(ctx.header));
+async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | undefined): Promise<OpenedBackup> {
+  if (!outer.header) throw new CorruptBackupError('format 4 has a backup header', { member: 'qubes.xml.000.enc' });
+  const fields = parseBackupHeader(outer.header);
+  const header = validateV4Header(fields);
   const registry = ctx.registry;
-  const compressor = resolveCompressor(registry, {
-    compressed: header.compressed, filter: header.compressionFilter, forced: ctx.forceCompressionFilter,
-  });
-  const cursor = new MemberCursor(ctx.members);
+  const settings = qubesSettings(ctx);
+  const compressor = resolveCompressor(registry, { compressed: header.compressed, filter: header.compressionFilter, forced: settings.forcedFilter });
+  const tar = registry.get('container', 'tar');
+  const cursor = new MemberCursor(outer.members);
   const files: StoredFileContext = {
-    cursor, cipher: registry.get('cipher', 'scrypt'), backupId: header.backupId, passphrase: ctx.passphrase, opts: ctx,
+    cursor, cipher: registry.get('cipher', 'scrypt'), backupId: header.backupId, passphrase: outer.passphrase, opts: ctx,
   };
 
   const first = await cursor.peek();
   if (!first || parseChunkName(first.path, '.enc')?.path !== 'qubes.xml') {
     throw new CorruptBackupError('qubes.xml.000.enc is missing after the backup header', { member: first?.path ?? 'qubes.xml.000.enc' });
   }
-  const chunks = storedFile({ ...files, ...(prefetched ? { ahead: prefetched } : {}) }, 'qubes.xml');
+  const chunks = storedFile({ ...files, ...(early ? { ahead: early } : {}) }, 'qubes.xml');
   const xml = await readInnerFile(registry, compressor.decompress(chunks, ctx), 'qubes.xml', 'qubes.xml.000.enc');
   const parsed = parseQubesXml(xml);
 
-  const model: BackupModel = {
+  const model = qubesModel('v4', {
     version: 4,
-    header: Object.fromEntries(parseBackupHeader(ctx.header)),
+    header: Object.fromEntries(fields),
     encrypted: true,
     compressed: header.compressed,
     ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
@@ -87,29 +97,30 @@ async function openWith(ctx: FormatContext, prefetched: KeyAhead | undefined): P
     vms: parsed.vms,
     ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home } : {}),
     globals: parsed.globals,
-  };
+  });
   const owners = ownersOf(model);
 
-  async function* archives(select: (a: InnerArchiveInfo) => boolean, opts?: ReadOptions): AsyncIterable<InnerArchive> {
-    const seen = new Set<string>(['qubes.xml']);
-    const wanted = (path: string) => { const o = owners(path); return o !== undefined && select({ vm: o.vm, path }); };
+  async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
+    const wanted = (path: string) => { const o = owners(path); return o !== undefined && select({ unit: o.vm, path }); };
     const next = await cursor.peek();
     const signal = opts?.signal ?? ctx.signal;
-    const ahead = ctx.source?.seekable && next
+    const ahead = outer.source.seekable && next && ctx.resources
       ? new KeyAhead({
-        tar: registry.get('container', 'tar'), cipher: files.cipher, source: ctx.source, start: next.headerOffset, wanted,
-        keyFor: (stem) => chunkKey(files, stem), ...(signal ? { signal } : {}),
+        tar, cipher: files.cipher, source: outer.source, start: next.headerOffset, wanted,
+        keyFor: (stem) => chunkKey(files, stem), parallel: ctx.resources.cores, memoryBudget: ctx.resources.memory,
+        ...(signal ? { signal } : {}),
       })
       : undefined;
     ahead?.start();
     try {
-      yield* decodeArchives(select, { ...files, ...(ahead ? { ahead } : {}), opts: opts ?? ctx }, seen);
+      yield* decodeArchives(select, { ...files, ...(ahead ? { ahead } : {}), opts: opts ?? ctx });
     } finally {
       ahead?.dispose();
     }
   }
 
-  async function* decodeArchives(select: (a: InnerArchiveInfo) => boolean, files: StoredFileContext, seen: Set<string>): AsyncIterable<InnerArchive> {
+  async function* decodeArchives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, files: StoredFileContext): AsyncIterable<Archive> {
+    const seen = new Set<string>(['qubes.xml']);
     const opts = files.opts;
     for (;;) {
       const m = await cursor.peek();
@@ -119,22 +130,30 @@ async function openWith(ctx: FormatContext, prefetched: KeyAhead | undefined): P
       if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
       seen.add(cn.path);
       const owner = owners(cn.path);
-      const infoOf: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
-      if (!owner || !select(infoOf)) {
+      if (!owner || !select({ unit: owner.vm, path: cn.path })) {
         await skipStoredFile(cursor, cn.path);
         continue;
       }
       // Errors past the chunk layer (decompressor, size cap) name the stored file: a missing last chunk
       // shows up as a truncated stream after the chunk before it.
       const chunks = storedFile(files, cn.path);
-      const plain = shielded(capped(naming(compressor.decompress(chunks, opts), () => cn.path), model, owner.vm, cn.path, ctx.ignoreSizeLimit));
-      yield { ...infoOf, prefix: owner.prefix, volumes: () => singleVolume(plain.stream) };
+      const plain = shielded(capped(naming(compressor.decompress(chunks, opts), () => cn.path), model, owner.vm, cn.path, settings.ignoreSizeLimit));
+      yield {
+        unit: owner.vm, path: cn.path, prefix: owner.prefix,
+        members: (o) => tar.entries(plain.stream, { maxSize: MAX_FILE_SIZE, ...(o?.signal ? { signal: o.signal } : {}) }),
+      };
       // Whatever the consumer left (padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
       if (plain.failed) await skipRestOf(cursor, cn.path);
       else await plain.rest();
     }
   }
-  return { model, archives };
-}
 
+  return {
+    info: model,
+    display: qubesDisplay(model),
+    archives,
+    missing: (unit, seen) => missingData(model, unit, seen),
+    image: (unit, volume) => imageLocation(model, unit, volume),
+  };
+}

@@ -1,4 +1,5 @@
-import { CorruptBackupError, UnsupportedError, headerBool, headerVersion } from '@qubes-backup/core';
+import { CorruptBackupError, UnsupportedError } from '@qubes-backup/core';
+import { headerBool, headerVersion } from '@qubes-backup/qubes-common';
 
 /** A validated format-4 `backup-header` (spec §3.1, §3.2). */
 export interface V4Header {
@@ -16,7 +17,7 @@ const MEMBER = 'backup-header';
 /** Checks the keys format 4 requires, as the reference's `validate()` does. */
 export function validateV4Header(h: Map<string, string>): V4Header {
   const version = headerVersion(h);
-  if (version !== 4) throw new UnsupportedError(`backup version ${version ?? 'none'} is not format 4`, { member: MEMBER });
+  if (version !== 4) throw new UnsupportedError(`unsupported backup version ${version ?? 'none'} (this tool reads formats 1 to 4)`, { member: MEMBER });
   for (const key of ['encrypted', 'compressed', 'hmac-algorithm', 'backup-id']) {
     if (!h.has(key)) throw new CorruptBackupError(`missing '${key}' in backup header`, { member: MEMBER });
   }

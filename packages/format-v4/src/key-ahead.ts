@@ -1,8 +1,7 @@
-import { availableParallelism, freemem } from 'node:os';
-import {
-  parseChunkName,
-  type ByteSource, type Cipher, type Container, type Member, type Prefetched, type PreparedDecryption,
-} from '@qubes-backup/core';
+import type { ByteSource, Cipher, Container, Member } from '@qubes-backup/core';
+import { parseChunkName } from '@qubes-backup/qubes-common';
+
+type PreparedDecryption = Awaited<ReturnType<NonNullable<Cipher['prepare']>>>;
 
 export interface KeyAheadOptions {
   readonly tar: Container;
@@ -15,10 +14,10 @@ export interface KeyAheadOptions {
   /** The unit passphrase for a chunk stem (`vm5/private.img.000`). */
   readonly keyFor: (stem: string) => Uint8Array;
   readonly signal?: AbortSignal;
-  /** Derivations at once; default: the number of cores. */
-  readonly parallel?: number;
-  /** Memory all derivations in flight may use; default: half of the free memory (at least one always runs). */
-  readonly memoryBudget?: number;
+  /** Derivations at once (the cores the machine offers). */
+  readonly parallel: number;
+  /** Memory all derivations in flight may use (at least one always runs). */
+  readonly memoryBudget: number;
   /** Stop scanning after this many derivations were started (default: no limit). */
   readonly maxKeys?: number;
   /**
@@ -36,7 +35,7 @@ export interface KeyAheadOptions {
  * derivations within a core and memory budget. Output order never changes: the main pass takes
  * keys by member name in backup order and falls back to deriving itself when none is ready.
  */
-export class KeyAhead implements Prefetched {
+export class KeyAhead {
   private readonly ready = new Map<string, Promise<PreparedDecryption>>();
   private readonly claimed = new Set<string>();
   private readonly parallel: number;
@@ -47,8 +46,8 @@ export class KeyAhead implements Prefetched {
   private wake: (() => void) | undefined;
 
   constructor(private readonly o: KeyAheadOptions) {
-    this.parallel = Math.max(1, o.parallel ?? availableParallelism());
-    this.budget = o.memoryBudget ?? freemem() / 2;
+    this.parallel = Math.max(1, o.parallel);
+    this.budget = o.memoryBudget;
   }
 
   start(): void {
@@ -63,7 +62,7 @@ export class KeyAhead implements Prefetched {
     return p;
   }
 
-  /** Stops the scan and wipes every key not taken (it is the format's `Prefetched` too). */
+  /** Stops the scan and wipes every key not taken. */
   dispose(): void {
     this.stopped = true;
     for (const p of this.ready.values()) p.then((k) => k.dispose(), () => undefined);

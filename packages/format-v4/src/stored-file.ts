@@ -1,8 +1,9 @@
 import type { KeyAhead } from './key-ahead.js';
 import {
-  AuthenticationError, CorruptBackupError, MemberCursor, concatBytes, parseChunkName, utf8, withMember,
+  AuthenticationError, CorruptBackupError, concatBytes, utf8, withMember,
   type ByteStream, type Cipher, type ReadOptions,
 } from '@qubes-backup/core';
+import { parseChunkName, type MemberCursor } from '@qubes-backup/qubes-common';
 
 export interface StoredFileContext {
   readonly cursor: MemberCursor;

@@ -1,4 +1,4 @@
-import type { Dom0HomeInfo, VmInfo, VolumeInfo } from '@qubes-backup/core';
+import type { Dom0HomeInfo, VmInfo, VolumeInfo } from '@qubes-backup/qubes-common';
 import { CorruptBackupError, UnsafePathError } from '@qubes-backup/core';
 import { checkBackupPath } from './backup-path.js';
 import { hasOwn } from './_record.js';

@@ -3,7 +3,7 @@ import { attr, childrenNamed, findAll, firstChild, MEMBER, parseXmlTree, type Xm
 import { popOwn, setOwn } from './_record.js';
 import { corrupt, finish, newDraft, parseCount, type VmDraft } from './_vm.js';
 import type { QubesDeviceInfo, QubesXml } from './model.js';
-import type { VolumeInfo } from '@qubes-backup/core';
+import type { VolumeInfo } from '@qubes-backup/qubes-common';
 
 /** Qubes' `qbool`: the words a boolean attribute may hold. */
 function qbool(value: string, what: string): boolean {

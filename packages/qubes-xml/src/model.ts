@@ -1,4 +1,4 @@
-import type { DeviceInfo, Dom0HomeInfo, VmInfo } from '@qubes-backup/core';
+import type { DeviceInfo, Dom0HomeInfo, VmInfo } from '@qubes-backup/qubes-common';
 
 /** A device assignment; R4.2+ also records the device's `identity`. */
 export interface QubesDeviceInfo extends DeviceInfo {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from '@jest/globals';
-import type { VmInfo } from '@qubes-backup/core';
+import type { VmInfo } from '@qubes-backup/qubes-common';
 import type { QubesXml } from '../src/index.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { DeviceInfo, VmInfo } from '@qubes-backup/core';
+import type { DeviceInfo, VmInfo } from '@qubes-backup/qubes-common';
 import { parseCore2, parseCore3, parseQubesXml } from '../src/index.js';
 import { fixture, fixtureJson, sha256hex, vmNamed } from './_helpers.js';
 

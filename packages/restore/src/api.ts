@@ -1,114 +1,152 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '@qubes-backup/core';
-import type { BackupModel, ByteSource, ReadOptions, Registry } from '@qubes-backup/core';
-import { openBackup, type Opened } from './open.js';
-import { defaultRegistry } from './default-registry.js';
-import { runArchives, selectedVms, writeVmJson, type RestoreEvent, type RunReport, type Selection } from './run.js';
-import { directorySink, nullSink } from './sink.js';
+import { UsageError, type BackupInfo, type Member, type OpenedBackup, type ReadOptions } from '@qubes-backup/core';
+import { opening, type BackupOrLocation, type OpenOptions } from './open.js';
+import { runArchives, selectedUnits, type RestoreEvent, type RunReport, type Selection } from './run.js';
+import { directorySink, nullSink, type Sink } from './sink.js';
 
-export interface BackupOptions extends ReadOptions {
-  passphrase: string | Uint8Array;
-  /** Defaults to `defaultRegistry()`: every shipped format and codec, node backends preferred. */
-  registry?: Registry;
-  forceCompressionFilter?: string;
-  /** Accept header-less format 2 backups (their header cannot be authenticated). */
-  legacy?: boolean;
-  /** Do not refuse data far beyond qubes.xml's backup-size. */
-  ignoreSizeLimit?: boolean;
-}
-
-export interface ExtractOptions extends BackupOptions, Selection {
-  dest: string;
-  /** Skip VMs whose members fail and restore the others (their `.partial` files stay for salvage). */
-  keepGoing?: boolean;
-  /** Replace existing output files. */
-  force?: boolean;
-  onEvent?: (e: RestoreEvent) => void;
-}
+/** How to open a backup: the registry of formats and codecs to use, the passphrase, plugin options. */
+export type BackupOptions = OpenOptions;
 
 export interface VerifyOptions extends BackupOptions, Selection {
-  /** Check every VM even when one fails. */
+  /** Check every unit even when one fails. */
   keepGoing?: boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 
-/** Opens a backup (a path, `-` for standard input, or a ByteSource) and returns its verified metadata. */
-export async function inspect(input: string | ByteSource, o: BackupOptions): Promise<BackupModel> {
-  return (await open(input, o)).model;
+export interface ExtractOptions extends VerifyOptions {
+  dest: string;
+  /** Replace existing output files. */
+  force?: boolean;
+}
+
+/** What `inspect` returns: the backup's description (JSON data) and its presentation for people. */
+export interface Inspection {
+  readonly info: BackupInfo;
+  readonly display: OpenedBackup['display'];
+}
+
+/** Opens a backup and returns what it holds (authenticated, where the format authenticates anything). */
+export async function inspect(location: BackupOrLocation, o: BackupOptions): Promise<Inspection> {
+  const { opened, close } = await opening(location, o);
+  await close();
+  return { info: opened.info, display: opened.display };
 }
 
 /** Authenticates, decrypts, decompresses and parses every selected member; writes nothing. */
-export async function verify(input: string | ByteSource, o: VerifyOptions): Promise<RunReport & { model: BackupModel }> {
-  const opened = await open(input, o);
-  const report = await runArchives(opened, nullSink(), { ...o, registry: o.registry ?? defaultRegistry() });
-  return { ...report, model: opened.model };
+export async function verify(location: BackupOrLocation, o: VerifyOptions): Promise<RunReport & { info: BackupInfo }> {
+  return run(location, o, () => nullSink());
 }
 
 /**
- * Restores the selected VMs under `dest`: `<dest>/<vm>/private.img`, `root.img`, `firewall.xml`, …
- * plus `<dest>/<vm>/vm.json`, and dom0's home under `<dest>/dom0-home/<user>/`.
+ * Restores the selected units under `dest`, each into its own folder (`<dest>/<vm>/private.img`,
+ * `<dest>/dom0-home/<user>/`, `<dest>/<archive>/…`); a unit the location names (`REPO::ARCHIVE`)
+ * directly into `dest`.
  */
-export async function extract(input: string | ByteSource, o: ExtractOptions): Promise<RunReport & { model: BackupModel }> {
-  const opened = await open(input, o);
-  const registry = o.registry ?? defaultRegistry();
-  await fsp.mkdir(o.dest, { recursive: true });
-  const chosen = selectedVms(opened.model, o);
-  for (const vm of opened.model.vms) {
-    if (chosen.has(vm.name) && vm.klass !== 'AdminVM') await writeVmJson(o.dest, vm, o.force);
+export async function extract(location: BackupOrLocation, o: ExtractOptions): Promise<RunReport & { info: BackupInfo }> {
+  return run(location, o, async () => {
+    await fsp.mkdir(o.dest, { recursive: true });
+    return directorySink(o.dest, { force: o.force ?? false });
+  });
+}
+
+async function run(location: BackupOrLocation, o: VerifyOptions, sink: () => Sink | Promise<Sink>): Promise<RunReport & { info: BackupInfo }> {
+  const { opened, close } = await opening(location, o);
+  try {
+    const report = await runArchives(opened, await sink(), o);
+    return { ...report, info: opened.info };
+  } finally {
+    await close();
   }
-  const report = await runArchives(opened, directorySink(o.dest, { force: o.force ?? false }), { ...o, registry });
-  return { ...report, model: opened.model };
 }
 
-function open(input: string | ByteSource, o: BackupOptions): Promise<Opened> {
-  return openBackup(input, { ...o, registry: o.registry ?? defaultRegistry() });
+export interface ListOptions extends BackupOptions, Pick<Selection, 'units'> {
+  /** The folder (or file) to list inside each unit's tree; default its root. */
+  path?: string;
+  /** The whole tree below `path`, not only its entries. */
+  recursive?: boolean;
 }
 
-export interface RestoreImageOptions extends BackupOptions {
+/** One entry of a unit's tree, as `list` reports it. */
+export interface ListedEntry {
+  readonly unit: string;
+  /** Relative to the unit's tree: `home/user/a.txt`. */
+  readonly path: string;
+  readonly type: Member['type'];
+  readonly size: number;
+  readonly mode: number;
+  /** Seconds since the epoch. */
+  readonly mtime: number;
+  readonly linkTarget?: string;
+}
+
+/**
+ * The entries of the selected units' trees below `path` (for backups of file trees, such as Borg
+ * archives), without reading any file's data. Throws UsageError when `path` names nothing.
+ */
+export async function* list(location: BackupOrLocation, o: ListOptions): AsyncIterable<ListedEntry> {
+  const { opened, close } = await opening(location, o);
+  try {
+    const chosen = selectedUnits(opened.info, o, opened.unit);
+    const root = (o.path ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/');
+    let found = root === '';
+    for await (const a of opened.archives((x) => chosen.has(x.unit), o)) {
+      for await (const m of a.members(o)) {
+        const path = m.path.slice(m.path.startsWith(a.prefix) ? a.prefix.length : 0).split('/').filter((p) => p !== '' && p !== '.').join('/');
+        if (path === root) found = true;
+        const inside = root === '' || path.startsWith(`${root}/`);
+        const show = path === root ? m.type !== 'dir' : inside && (o.recursive || !path.slice(root.length).replace(/^\//, '').includes('/'));
+        if (show) {
+          yield { unit: a.unit, path, type: m.type, size: m.size, mode: m.mode, mtime: m.mtime, ...(m.linkTarget !== undefined ? { linkTarget: m.linkTarget } : {}) };
+        }
+      }
+    }
+    if (!found) throw new UsageError(`no such path in the backup: '${o.path}'`);
+  } finally {
+    await close();
+  }
+}
+
+export interface RestoreImageOptions extends BackupOptions, ReadOptions {
+  /** The unit (VM) whose image to restore. */
   vm: string;
   /** Which volume: `private` (default) or `root`. */
-  volume?: 'private' | 'root';
+  volume?: string;
   /** Folder to write `<vm>/<volume>.img` into (sparse). */
   workDir: string;
   onEvent?: (e: RestoreEvent) => void;
 }
 
 /**
- * Restores one VM volume image (sparse) and nothing else, e.g. to browse its files. Returns the
- * image's path. Throws UsageError when the VM has no such volume in the backup.
+ * Restores one disk image of a VM (sparse) and nothing else, e.g. to browse its files. Returns the
+ * image's path. Throws UsageError when the backup holds no such image.
  */
-export async function restoreImage(input: string | ByteSource, o: RestoreImageOptions): Promise<string> {
-  const opened = await open(input, o);
-  const registry = o.registry ?? defaultRegistry();
-  const volume = o.volume ?? 'private';
-  const vm = opened.model.vms.find((v) => v.name === o.vm);
-  const base = vm?.backupPath?.replace(/\/+$/, '');
-  if (!vm || !base || !vm.included || vm.klass === 'AdminVM') {
-    throw new UsageError(`no VM named '${o.vm}' with data in this backup (VMs: ${opened.model.vms.filter((v) => v.included && v.klass !== 'AdminVM').map((v) => v.name).join(', ')})`);
+export async function restoreImage(location: BackupOrLocation, o: RestoreImageOptions): Promise<string> {
+  const { opened, close } = await opening(location, o);
+  try {
+    const volume = o.volume ?? 'private';
+    const where = opened.image?.(o.vm, volume);
+    if (!opened.image) throw new UsageError(`this ${opened.info.title} holds files, not VM disk images: list them without --vm`);
+    if (!where) {
+      const names = opened.info.units.filter((u) => u.present && opened.image?.(u.name, volume)).map((u) => u.name);
+      throw new UsageError(`no ${opened.info.unitNoun} named '${o.vm}' with disk images in this backup (${opened.info.unitNoun}s: ${names.join(', ')})`);
+    }
+    const wantedName = `${volume}.img`;
+    let found = false;
+    const sink = directorySink(o.workDir);
+    const filtered: Sink = {
+      async member(m, target, opts) {
+        if (!where.member(m)) return { member: m.path, type: m.type, size: m.size, skipped: 'not the requested image' };
+        found = true;
+        return sink.member(m, target, opts);
+      },
+      finish: () => sink.finish(),
+    };
+    await fsp.mkdir(o.workDir, { recursive: true });
+    await runArchives(opened, filtered, { ...o, units: [o.vm], archives: (a) => where.archive(a) });
+    if (!found) throw new UsageError(`VM '${o.vm}' has no ${wantedName} in this backup`);
+    return join(o.workDir, opened.info.units.find((u) => u.name === o.vm)?.output ?? o.vm, wantedName);
+  } finally {
+    await close();
   }
-  // Format 4 stores each image as its own file; older formats store it inside the VM or template folder.
-  const wantedName = `${volume}.img`;
-  let found = false;
-  const sink = directorySink(o.workDir);
-  const filtered: typeof sink = {
-    async member(m, target, opts) {
-      const last = m.path.replace(/\/+$/, '').split('/').pop();
-      if (m.type !== 'file' || last !== wantedName) {
-        for await (const _ of m.extents(opts)) { /* not the image: read through, write nothing */ }
-        return { member: m.path, type: m.type, size: m.size, skipped: 'not the requested image' };
-      }
-      found = true;
-      return sink.member(m, target, opts);
-    },
-    finish: () => sink.finish(),
-  };
-  await fsp.mkdir(o.workDir, { recursive: true });
-  await runArchives(opened, filtered, {
-    ...o, registry, vms: [o.vm],
-    // v4 and v3 AppVMs store the image as its own file; v3 templates as part of the whole folder (`vm9/.`).
-    archives: (a) => a.path === `${base}/${wantedName}` || a.path === `${base}/.` || a.path === base,
-  });
-  if (!found) throw new UsageError(`VM '${o.vm}' has no ${wantedName} in this backup`);
-  return join(o.workDir, o.vm, wantedName);
 }

@@ -1,13 +1,16 @@
 /**
- * @qubes-backup/restore: the library. Open a Qubes backup from a path or a stream with a passphrase,
- * read its header and VMs, verify it, and extract VMs to a folder with progress events.
+ * @qubes-backup/restore: the library. Open a backup of any format the given registry holds (a
+ * file, a pipe or a folder), with a passphrase; see what it holds; verify it; list its trees; and
+ * extract its units (VMs, archives) to a folder with progress events.
  *
- * It reaches formats, ciphers, MACs and codecs only through a `Registry`; `defaultRegistry()` is the
- * one place that lists every shipped plugin.
+ * It reaches formats, ciphers, MACs and codecs only through the `Registry` it is given and knows
+ * none by name: `@qubes-backup/all` has one with every shipped plugin.
  */
-export { inspect, verify, extract, restoreImage, type BackupOptions, type ExtractOptions, type VerifyOptions, type RestoreImageOptions } from './api.js';
-export { defaultRegistry } from './default-registry.js';
-export { openBackup, authenticateHeader, type OpenOptions, type Opened } from './open.js';
-export { fileSource, pipeSource } from './source.js';
-export { runArchives, selectedVms, writeVmJson, type RestoreEvent, type RunReport, type VmReport, type Selection, type RunOptions } from './run.js';
+export {
+  inspect, verify, extract, list, restoreImage,
+  type BackupOptions, type ExtractOptions, type VerifyOptions, type ListOptions, type ListedEntry, type Inspection, type RestoreImageOptions,
+} from './api.js';
+export { openBackup, identify, type OpenOptions, type Opened, type BackupLocation, type BackupOrLocation, type Passphrase } from './open.js';
+export { fileSource, pipeSource, directorySource } from './source.js';
+export { runArchives, selectedUnits, reportOf, type RestoreEvent, type RunReport, type UnitReport, type Selection, type RunOptions } from './run.js';
 export { directorySink, nullSink, type Sink, type MemberResult, type ArchiveTarget } from './sink.js';

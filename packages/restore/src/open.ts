@@ -1,176 +1,168 @@
 import { promises as fsp } from 'node:fs';
+import { availableParallelism, freemem } from 'node:os';
+import { join } from 'node:path';
 import {
-  CorruptBackupError, UnsupportedError, assertSafeStoredName, WrongPassphraseError, collect, concatBytes, headerVersion, isQubesBackupError,
-  counted, once, parseBackupHeader, utf8,
-  type ByteSource, type FormatContext, type Member, type OpenedBackup, type PrefetchContext, type Prefetched,
+  CorruptBackupError, IoError, UnsupportedError, UsageError, utf8,
+  type BackupInput, type ByteSource, type DirectorySource, type FormatContext, type FormatPlugin, type OpenedBackup,
   type ReadOptions, type Registry,
 } from '@qubes-backup/core';
-import { fileSource, pipeSource } from './source.js';
+import { directorySource, fileSource, pipeSource, withHead } from './source.js';
+
+/** How many leading bytes of a file formats see to recognize it. */
+const PROBE_BYTES = 64 << 10;
+
+export type Passphrase = string | Uint8Array;
 
 export interface OpenOptions extends ReadOptions {
-  /** The backup passphrase, kept exactly (UTF-8 for strings). */
-  passphrase: string | Uint8Array;
   registry: Registry;
-  /** Decode with this built-in decoder whatever the header says (`--compression-filter`). */
-  forceCompressionFilter?: string;
-  /** Accept header-less format 2 (R2 beta 3), whose header cannot be authenticated (`--legacy`). */
-  legacy?: boolean;
-  /** Do not refuse data far beyond qubes.xml's backup-size (`--ignore-size-limit`). */
-  ignoreSizeLimit?: boolean;
+  /**
+   * The passphrase (kept exactly; UTF-8 for strings), or a function asked for it only when the
+   * format needs one: a plaintext Borg repository never does, and a missing file is reported first.
+   */
+  passphrase?: Passphrase | (() => Promise<Passphrase>);
+  /** Values of the options plugins declare (`compression-filter`, `legacy`, `as-of`, `keyfile`, ...), by name. */
+  settings?: Readonly<Record<string, string | boolean | undefined>>;
 }
 
-/** An opened backup: which format read it, and the single pass over its archives. */
+/** What `openBackup` reads: a path (`-` for standard input; `REPO::ARCHIVE` names one archive), a file source or a folder. */
+export type BackupLocation = string | ByteSource | DirectorySource;
+
+/** An opened backup, and what it was read from. */
 export interface Opened extends OpenedBackup {
-  readonly source: ByteSource;
-}
-
-const HEADER_LIMIT = 1 << 20;
-/** Header-less format 2 (R2 beta 3) starts with qubes.xml; its digest was openssl's default of the time (spec §4.1). */
-const HEADERLESS_V2_FIRST = 'qubes.xml.000';
-
-/**
- * Opens a backup as the reference restore does (spec §1.1, §4.3): a directory with `qubes.xml` is
- * format 1; otherwise read `backup-header` and `backup-header.hmac`, authenticate the header by
- * trying scrypt (key `backup-header!<pass>`) and then every registered HMAC digest (key `<pass>`),
- * and only then read its `version` and hand the rest of the archive to that format's plugin.
- */
-export async function openBackup(input: string | ByteSource, options: OpenOptions): Promise<Opened> {
-  const passphrase = typeof options.passphrase === 'string' ? utf8.encode(options.passphrase) : options.passphrase;
-  const registry = options.registry;
-  // Progress is counted once, where bytes leave the source; the other layers only get the signal.
-  const base = {
-    registry, passphrase,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.forceCompressionFilter !== undefined ? { forceCompressionFilter: options.forceCompressionFilter } : {}),
-    ...(options.legacy ? { legacy: true } : {}),
-    ...(options.ignoreSizeLimit ? { ignoreSizeLimit: true } : {}),
-  };
-
-  if (typeof input === 'string' && input !== '-' && (await isDirectory(input))) {
-    const plugin = formatPlugin(registry, 1);
-    const source: ByteSource = { name: input, seekable: false, stream: () => { throw new UnsupportedError('a directory has no byte stream'); } };
-    const opened = await plugin.open({ ...base, members: emptyMembers(), source });
-    return { ...opened, source };
-  }
-  const raw = typeof input === 'string' ? (input === '-' ? pipeSource(process.stdin) : await fileSource(input)) : input;
-  const source = options.onProgress ? withProgress(raw, options.onProgress) : raw;
-  const tar = registry.get('container', 'tar');
-  const members = safeNames(tar.entries(source, { ignoreZeros: true, ...(options.signal ? { signal: options.signal } : {}) })[Symbol.asyncIterator]());
-
-  const first = await nextFile(members);
-  if (!first) throw new CorruptBackupError(`${source.name} is empty or not a tar archive`);
-  if (first.path === HEADERLESS_V2_FIRST) {
-    if (!options.legacy) {
-      throw new UnsupportedError('header-less format 2 backup (Qubes R2 beta 3): its header cannot be authenticated; rerun with --legacy to restore it', { member: first.path });
-    }
-    const plugin = formatPlugin(registry, 2);
-    const opened = await plugin.open({ ...base, members: prepend(first, members), source });
-    return { ...opened, source };
-  }
-  if (first.path !== 'backup-header') {
-    throw new CorruptBackupError(`not a Qubes backup: the first member is '${first.path}', expected 'backup-header'`);
-  }
-  const header = await collect(first.body(), HEADER_LIMIT, 'backup-header');
-  const second = await nextFile(members);
-  if (!second || second.path !== 'backup-header.hmac') {
-    throw new CorruptBackupError("'backup-header.hmac' must follow 'backup-header'", { member: second?.path ?? 'backup-header.hmac' });
-  }
-  const tag = await collect(second.body(), HEADER_LIMIT, 'backup-header.hmac');
-  const prefetched = prefetch(registry, { ...base, header, source, offset: second.headerOffset });
-  let headerMac: string;
-  try {
-    headerMac = await authenticateHeader(registry, header, tag, passphrase, options);
-  } catch (e) {
-    prefetched?.dispose();
-    throw e;
-  }
-  const version = headerVersion(parseBackupHeader(header)) ?? 2;
-  const plugin = formatPlugin(registry, version);
-  const ctx: FormatContext = { ...base, header, headerMac, members, source, ...(prefetched ? { prefetched } : {}) };
-  const opened = await plugin.open(ctx);
-  return { ...opened, source };
+  readonly input: BackupInput;
+  /** The unit the location named (`REPO::ARCHIVE`), if any. */
+  readonly unit?: string;
 }
 
 /**
- * Lets the format the header claims start early work while the header's MAC is checked (seekable
- * sources only: the work reads ahead on its own stream). The header is not authenticated yet, so
- * nothing here may fail the open: a header that does not even parse gets no prefetch, and its real
- * error comes from authentication as before.
+ * Opens a backup of any registered format: the input (a file, a pipe or a folder) is shown to
+ * each format plugin in registry order, and the first that recognizes it opens it. Nothing here
+ * knows a format; adding one is a `registry.use(...)`.
  */
-function prefetch(registry: Registry, ctx: PrefetchContext): Prefetched | undefined {
-  if (!ctx.source.seekable) return undefined;
-  try {
-    const version = headerVersion(parseBackupHeader(ctx.header));
-    if (version === undefined || !registry.has('format', `v${version}`)) return undefined;
-    return registry.get('format', `v${version}`).prefetch?.(ctx);
-  } catch {
-    return undefined;
-  }
+export async function openBackup(location: BackupLocation, options: OpenOptions): Promise<Opened> {
+  const { input, unit } = await resolveLocation(location);
+  const { input: probed, head } = await probe(input);
+  const format = await detect(options.registry, probed, head);
+  if (!format) throw await unrecognized(options.registry, probed, head);
+  const counted = options.onProgress ? withProgress(probed, options.onProgress) : probed;
+  const opened = await format.open(counted, formatContext(options, unit));
+  return { ...opened, input: counted, ...(unit !== undefined ? { unit } : {}) };
 }
 
-/** Returns the name of the MAC that verified the header; WrongPassphraseError when none does. */
-export async function authenticateHeader(
-  registry: Registry, header: Uint8Array, tag: Uint8Array, passphrase: Uint8Array, opts?: ReadOptions,
-): Promise<string> {
-  const macs = registry.list('mac');
-  const names = [...new Set(macs.map((m) => m.name.toLowerCase()))].sort((a, b) => (a === 'scrypt' ? -1 : b === 'scrypt' ? 1 : 0));
+/** The name of the format that recognizes a location (a file, a folder), or undefined: no passphrase needed. */
+export async function identify(location: BackupLocation, registry: Registry): Promise<string | undefined> {
+  const { input } = await resolveLocation(location);
+  const { input: probed, head } = await probe(input);
+  return (await detect(registry, probed, head))?.info.name;
+}
+
+/** An opened backup, or where to open one: every library call takes either. */
+export type BackupOrLocation = BackupLocation | Opened;
+
+/** Opens `x` unless it is already open; `close` releases only what was opened here. */
+export async function opening(x: BackupOrLocation, options: OpenOptions): Promise<{ opened: Opened; close(): Promise<void> }> {
+  if (typeof x === 'object' && 'archives' in x) return { opened: x, close: async () => undefined };
+  const opened = await openBackup(x, options);
+  return { opened, close: async () => { await opened.close?.(); } };
+}
+
+/** The first format that recognizes the input, or undefined. */
+export async function detect(registry: Registry, input: BackupInput, head: Uint8Array | undefined): Promise<FormatPlugin | undefined> {
+  const names = [...new Set(registry.list('format').map((d) => d.name))];
   for (const name of names) {
-    const key = name === 'scrypt' ? concatBytes([utf8.encode('backup-header!'), passphrase]) : passphrase;
-    try {
-      await registry.get('mac', name).verify(once(header), tag, key, opts);
-      return name;
-    } catch (e) {
-      if (!isQubesBackupError(e) || e.code === 'E_IO' || e.code === 'E_USAGE') throw e;
-      // Not this algorithm (or not this passphrase): try the next, as the reference does.
-    }
+    const format = registry.get('format', name);
+    if (await format.detect(input, { registry, ...(head ? { head } : {}) })) return format;
   }
-  throw new WrongPassphraseError('wrong passphrase (header HMAC does not verify)', { member: 'backup-header.hmac' });
+  return undefined;
 }
 
-function formatPlugin(registry: Registry, version: number) {
-  if (!Number.isInteger(version) || version < 1 || version > 4) {
-    throw new UnsupportedError(`unsupported backup version ${version}`, { member: 'backup-header' });
-  }
-  if (!registry.has('format', `v${version}`)) throw new UnsupportedError(`no plugin for backup format v${version}`);
-  return registry.get('format', `v${version}`);
-}
-
-/** The next regular-file member; outer archives hold only files, anything else is skipped. */
-async function nextFile(it: AsyncIterator<Member>): Promise<Member | undefined> {
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return undefined;
-    if (r.value.type === 'file') return r.value;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try { return (await fsp.stat(path)).isDirectory(); } catch { return false; }
-}
-
-function withProgress(source: ByteSource, onProgress: (n: number) => void): ByteSource {
+function formatContext(options: OpenOptions, unit: string | undefined): FormatContext {
+  let asked: Promise<Uint8Array> | undefined;
+  const given = options.passphrase;
   return {
+    registry: options.registry,
+    settings: options.settings ?? {},
+    ...(unit !== undefined ? { unit } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    // Derivations ahead of use may take the cores and half of the memory free now.
+    resources: { cores: availableParallelism(), memory: freemem() / 2 },
+    passphrase: () => (asked ??= (async () => {
+      const p = typeof given === 'function' ? await given() : given;
+      if (p === undefined) throw new UsageError('this backup needs a passphrase, and none was given');
+      return typeof p === 'string' ? utf8.encode(p) : p;
+    })()),
+  };
+}
+
+/**
+ * A path names a file, a folder, or `-`; `REPO::ARCHIVE` names one archive of a repository (split at
+ * the first `::` whose left part exists, so a path that itself contains `::` still opens).
+ */
+async function resolveLocation(location: BackupLocation): Promise<{ input: BackupInput; unit?: string }> {
+  if (typeof location !== 'string') {
+    return 'list' in location ? { input: { kind: 'directory', dir: location } } : { input: { kind: 'file', source: location } };
+  }
+  if (location === '-') return { input: { kind: 'file', source: pipeSource(process.stdin) } };
+  let path = location;
+  let unit: string | undefined;
+  if (!(await exists(location)) && location.includes('::')) {
+    const at = location.indexOf('::');
+    path = location.slice(0, at);
+    unit = location.slice(at + 2);
+    if (unit === '') throw new UsageError(`'${location}': nothing after '::' (REPO::ARCHIVE names one archive)`);
+  }
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new IoError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: '${path}'` : `cannot read '${path}': ${(e as Error).message}`, { cause: e });
+  }
+  const input: BackupInput = st.isDirectory() ? { kind: 'directory', dir: directorySource(path) } : { kind: 'file', source: await fileSource(path) };
+  return { input, ...(unit !== undefined ? { unit } : {}) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fsp.stat(path).then(() => true, () => false);
+}
+
+/** A file's first bytes; a pipe's are read ahead and replayed to the format. */
+async function probe(input: BackupInput): Promise<{ input: BackupInput; head?: Uint8Array }> {
+  if (input.kind !== 'file') return { input };
+  const source = input.source;
+  if (source.seekable && source.read) return { input, head: await source.read(0, PROBE_BYTES) };
+  const replay = await withHead(source, PROBE_BYTES);
+  return { input: { kind: 'file', source: replay.source }, head: replay.head };
+}
+
+/** The error for an input no format recognizes, pointing at a backup inside a folder when there is one. */
+async function unrecognized(registry: Registry, input: BackupInput, head: Uint8Array | undefined): Promise<Error> {
+  const known = [...new Set(registry.list('format').map((d) => d.name))].join(', ');
+  // A file no format claims is most often a damaged backup (its first header cut or flipped).
+  if (input.kind === 'file') {
+    if (head?.length === 0) return new CorruptBackupError(`'${input.source.name}' is empty`);
+    return new CorruptBackupError(`'${input.source.name}' is not a backup this tool reads: no format (${known}) recognizes its first bytes`);
+  }
+  const dir = input.dir;
+  const found: string[] = [];
+  for (const e of (await dir.list('')).filter((x) => x.type === 'file').slice(0, 100)) {
+    const source = await dir.file(e.name).catch(() => undefined);
+    const h = await source?.read?.(0, PROBE_BYTES).catch(() => undefined);
+    if (source && h && await detect(registry, { kind: 'file', source }, h)) found.push(join(dir.name, e.name));
+  }
+  if (found.length === 1) return new UsageError(`'${dir.name}' is a folder; the backup in it is '${found[0]}'`);
+  if (found.length > 1) return new UsageError(`'${dir.name}' is a folder holding ${found.length} backups: ${found.map((f) => `'${f}'`).join(', ')}`);
+  return new UnsupportedError(`'${dir.name}' is a folder that holds no backup this tool reads (formats: ${known})`);
+}
+
+/** Progress is counted once, where bytes leave the source; the other layers only get the signal. */
+function withProgress(input: BackupInput, onProgress: (n: number) => void): BackupInput {
+  const wrap = (source: ByteSource): ByteSource => ({
     ...source,
-    stream: (offset?: number, opts?: ReadOptions) => counted(source.stream(offset, opts), onProgress),
-  };
-}
-
-/** Every outer member name is checked once, here, for every format. */
-function safeNames(it: AsyncIterator<Member>): AsyncIterator<Member> {
-  return {
-    async next() {
-      const r = await it.next();
-      if (!r.done) assertSafeStoredName(r.value.path);
-      return r;
-    },
-  };
-}
-
-function emptyMembers(): AsyncIterator<Member> {
-  return { next: async () => ({ done: true, value: undefined }) };
-}
-
-function prepend(first: Member, rest: AsyncIterator<Member>): AsyncIterator<Member> {
-  let given = false;
-  return { next: async () => (given ? rest.next() : ((given = true), { done: false, value: first })) };
+    stream: (offset?: number, opts?: ReadOptions) => source.stream(offset, { ...opts, onProgress }),
+    ...(source.read ? { read: (offset: number, length: number, opts?: ReadOptions) => source.read!(offset, length, { ...opts, onProgress }) } : {}),
+  });
+  if (input.kind === 'file') return { kind: 'file', source: wrap(input.source) };
+  const dir = input.dir;
+  return { kind: 'directory', dir: { ...dir, list: (p) => dir.list(p), file: async (p) => wrap(await dir.file(p)) } };
 }

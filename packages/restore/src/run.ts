@@ -1,46 +1,40 @@
-import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
 import {
-  CorruptBackupError, IoError, UsageError, isQubesBackupError,
-  type BackupModel, type InnerArchive, type InnerArchiveInfo, type ReadOptions, type Registry, type VmInfo,
+  CorruptBackupError, UsageError, isQubesBackupError,
+  type Archive, type BackupInfo, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import type { Opened } from './open.js';
-import { type MemberResult, type Sink } from './sink.js';
+import type { MemberResult, Sink } from './sink.js';
 
-/**
- * No restored file may claim a larger logical size: 16 TiB is ext4's own file size limit and far
- * beyond any Qubes volume; a sparse map claiming more is hostile.
- */
-export const MAX_FILE_SIZE = 2 ** 44;
+type UnitInfo = BackupInfo['units'][number];
+type ArchiveRef = Pick<Archive, 'unit' | 'path'>;
 
-/** Which VMs to restore. Without `vms`, everything in the backup (dom0 home included). */
+/** Which units (VMs, archives) to restore. Without `units`, every unit whose data is in the backup. */
 export interface Selection {
-  vms?: readonly string[];
+  units?: readonly string[];
   exclude?: readonly string[];
-  /** With `vms`, also dom0's home. */
-  dom0Home?: boolean;
-  /** Narrows further to some stored files of the chosen VMs (`vm5/private.img`). */
-  archives?: (a: InnerArchiveInfo) => boolean;
+  /** Narrows further to some archives of the chosen units (`vm5/private.img`). */
+  archives?: (a: ArchiveRef) => boolean;
+  /** Narrows to members at or below these paths of a unit's tree (`home/user/Documents`); the others are read, not written. */
+  paths?: readonly string[];
 }
 
 export type RestoreEvent =
-  | { type: 'opened'; model: BackupModel }
-  | { type: 'archive'; vm: string; path: string }
-  | { type: 'member-start'; vm: string; member: string; size: number; sparse: boolean }
-  | { type: 'member'; vm: string; result: MemberResult }
-  | { type: 'vm-failed'; vm: string; error: unknown };
+  | { type: 'opened'; info: BackupInfo }
+  | { type: 'archive'; unit: string; path: string }
+  | { type: 'member-start'; unit: string; member: string; size: number; sparse: boolean }
+  | { type: 'member'; unit: string; result: MemberResult }
+  | { type: 'unit-failed'; unit: string; error: unknown };
 
 export interface RunOptions extends ReadOptions, Selection {
-  registry: Registry;
-  /** Skip a VM whose members fail and go on with the others (salvage); the report says which. */
+  /** Skip a unit whose members fail and go on with the others (salvage); the report says which. */
   keepGoing?: boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 
-export interface VmReport {
+export interface UnitReport {
   readonly name: string;
-  readonly klass: string;
-  readonly status: 'ok' | 'failed';
+  /** `ok` only when every archive of the unit was read through; `not reached` when the run stopped before it. */
+  readonly status: 'ok' | 'failed' | 'not reached';
   readonly archives: number;
   readonly files: number;
   readonly bytes: number;
@@ -50,159 +44,151 @@ export interface VmReport {
 
 export interface RunReport {
   readonly ok: boolean;
-  readonly vms: VmReport[];
+  readonly units: UnitReport[];
 }
 
-/** The VMs a selection names (dom0 as `dom0`), with clear errors for unknown or absent names. */
-export function selectedVms(model: BackupModel, sel: Selection): Set<string> {
-  // VMs Qubes synthesizes while reading an old qubes.xml (disp-<netvm>) are "included" without data.
-  const included = model.vms.filter((v) => v.included && v.klass !== 'AdminVM' && v.backupPath).map((v) => v.name);
-  const all = new Set(included);
-  const known = new Set(model.vms.map((v) => v.name));
-  for (const n of [...(sel.vms ?? []), ...(sel.exclude ?? [])]) {
-    if (n === 'dom0' && model.dom0Home) continue;
-    if (!known.has(n)) throw new UsageError(`no VM named '${n}' in this backup (VMs: ${included.join(', ') || 'none'})`);
-    if (!all.has(n)) throw new UsageError(`VM '${n}' is listed in qubes.xml but its data is not in this backup`);
+const reports = new WeakMap<object, RunReport>();
+
+/** The report of the run a thrown error stopped (what completed, what failed, what was not reached). */
+export function reportOf(e: unknown): RunReport | undefined {
+  return typeof e === 'object' && e !== null ? reports.get(e) : undefined;
+}
+
+/** The units a selection names, with clear errors for unknown names or units without data. */
+export function selectedUnits(info: BackupInfo, sel: Selection, named?: string): Set<string> {
+  const present = info.units.filter((u) => u.present).map((u) => u.name);
+  const noun = info.unitNoun;
+  for (const n of [...(sel.units ?? []), ...(sel.exclude ?? []), ...(named !== undefined ? [named] : [])]) {
+    const u = info.units.find((x) => x.name === n);
+    if (!u) throw new UsageError(`no ${noun} named '${n}' in this backup (${noun}s: ${present.join(', ') || 'none'})`);
+    if (!u.present) throw new UsageError(`${noun} '${n}' is listed in the backup but its data is not in it`);
   }
-  const out = new Set(sel.vms?.length ? sel.vms.filter((n) => n !== 'dom0') : included);
-  if (model.dom0Home && (!sel.vms?.length || sel.dom0Home || sel.vms.includes('dom0'))) out.add('dom0');
+  const wanted = sel.units?.length ? sel.units : named !== undefined ? [named] : present;
+  const out = new Set(wanted);
   for (const n of sel.exclude ?? []) out.delete(n);
+  if (out.size === 0) throw new UsageError(`nothing selected: every ${noun} named was also excluded`);
   return out;
 }
 
 /**
- * Reads the selected inner archives through the registry's tar container into a sink, in backup
- * order, in one pass. Without `keepGoing` the first failure stops the run, removes the failed VM's
- * partial files and is rethrown with a `report`; with it, a VM whose member fails is skipped (its
- * `.partial` files stay for salvage) and the others go on; I/O errors always stop the run.
+ * Reads the selected archives into a sink, in backup order, in one pass. Without `keepGoing` the
+ * first failure stops the run, removes the failed unit's partial files and is rethrown (its report
+ * from `reportOf`); with it, a unit whose member fails is skipped (its `.partial` files stay for
+ * salvage) and the others go on. I/O errors always stop the run. A unit's metadata (`vm.json`) is
+ * written once all of its archives were read.
  */
 export async function runArchives(opened: Opened, sink: Sink, options: RunOptions): Promise<RunReport> {
-  const chosen = selectedVms(opened.model, options);
-  options.onEvent?.({ type: 'opened', model: opened.model });
-  const tar = options.registry.get('container', 'tar');
-  const stats = new Map<string, VmStats>();
-  for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0 });
+  const info = opened.info;
+  const chosen = selectedUnits(info, options, opened.unit);
+  options.onEvent?.({ type: 'opened', info });
+  const unitOf = new Map(info.units.map((u) => [u.name, u]));
+  const stats = new Map<string, Stats>();
+  for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0, stored: new Set(), restored: new Set(), done: false });
   const failed = new Map<string, unknown>();
-  /** Stored files and restored file names seen per VM, to notice files dropped from the backup. */
-  const stored = new Map<string, Set<string>>();
-  const restored = new Map<string, Set<string>>();
-  const names = (vm: string) => restored.get(vm) ?? restored.set(vm, new Set()).get(vm)!;
-  const select = (a: InnerArchiveInfo) => chosen.has(a.vm) && !failed.has(a.vm) && (options.archives?.(a) ?? true);
+  const select = (a: ArchiveRef) => chosen.has(a.unit) && !failed.has(a.unit) && (options.archives?.(a) ?? true);
   const rd: ReadOptions = options.signal ? { signal: options.signal } : {};
+  const wanted = memberFilter(options.paths);
+  const outputOf = (unit: string) => (unit === opened.unit ? '' : unitOf.get(unit)?.output ?? unit);
   let current: string | undefined;
+
+  const fail = (unit: string, e: unknown) => {
+    failed.set(unit, e);
+    options.onEvent?.({ type: 'unit-failed', unit, error: e });
+  };
+  /** A unit's archives all read: check nothing is missing, then write its metadata. */
+  const complete = async (unit: string) => {
+    const st = stats.get(unit)!;
+    st.done = true;
+    if (failed.has(unit)) return;
+    const missing = options.archives || options.paths ? undefined : opened.missing?.(unit, { archives: st.stored, files: st.restored });
+    if (missing) {
+      if (!options.keepGoing) throw missing;
+      fail(unit, missing);
+      return;
+    }
+    const meta = unitOf.get(unit)?.metadata;
+    if (meta && !options.archives && !options.paths) await sink.metadata?.(outputOf(unit), meta.file, meta.json);
+  };
+
   try {
     for await (const archive of opened.archives(select, rd)) {
-      current = archive.vm;
-      options.onEvent?.({ type: 'archive', vm: archive.vm, path: archive.path });
-      const st = stats.get(archive.vm)!;
+      if (current !== undefined && current !== archive.unit) await complete(current);
+      current = archive.unit;
+      options.onEvent?.({ type: 'archive', unit: archive.unit, path: archive.path });
+      const st = stats.get(archive.unit)!;
       st.archives++;
-      stored.get(archive.vm)?.add(archive.path) ?? stored.set(archive.vm, new Set([archive.path]));
-      const target = { path: archive.path, prefix: archive.prefix, outBase: outBaseOf(archive) };
+      st.stored.add(archive.path);
+      const target = { path: archive.path, prefix: archive.prefix, outBase: outputOf(archive.unit) };
       try {
-        const members = archive.members ? archive.members()
-          : archive.multiVolume && tar.volumeEntries
-            ? tar.volumeEntries(archive.volumes(), { ...rd, maxSize: MAX_FILE_SIZE })
-            : tar.entries(firstVolume(archive), { ...rd, maxSize: MAX_FILE_SIZE });
-        for await (const m of members) {
-          if (m.type === 'file') names(archive.vm).add(m.path.slice(archive.prefix.length).split('/').filter((p) => p !== '' && p !== '.').join('/'));
-          options.onEvent?.({ type: 'member-start', vm: archive.vm, member: m.path, size: m.size, sparse: m.sparse });
+        for await (const m of archive.members(rd)) {
+          if (m.type === 'file') st.restored.add(relative(m, archive));
+          // Not wanted: left unread, so the container skips (or seeks over) it and a Borg item's chunks are never fetched.
+          if (!wanted(relative(m, archive))) continue;
+          options.onEvent?.({ type: 'member-start', unit: archive.unit, member: m.path, size: m.size, sparse: m.sparse });
           const result = await sink.member(m, target, rd);
           if (result.skipped === undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
-          options.onEvent?.({ type: 'member', vm: archive.vm, result });
+          options.onEvent?.({ type: 'member', unit: archive.unit, result });
         }
       } catch (e) {
         if (!options.keepGoing || !isQubesBackupError(e) || ['E_IO', 'E_DISK_FULL', 'E_EXISTS', 'E_USAGE'].includes(e.code)) throw e;
-        failed.set(archive.vm, e);
-        options.onEvent?.({ type: 'vm-failed', vm: archive.vm, error: e });
+        fail(archive.unit, e);
       }
-      current = undefined;
     }
-    if (!options.archives) {
+    if (current !== undefined) await complete(current);
+    current = undefined;
+    if (!options.archives && !options.paths) {
       for (const [name, st] of stats) {
-        if (failed.has(name)) continue;
-        const missing = st.archives === 0 ? undefined : missingImage(opened.model, name, stored.get(name), restored.get(name));
-        if (st.archives > 0 && missing === undefined) continue;
-        const e = st.archives === 0
-          ? new CorruptBackupError(
-            `no data for ${name === 'dom0' ? "dom0's home" : `VM '${name}'`} in the backup although qubes.xml lists it (missing or truncated backup)`,
-            { member: backupPathOf(opened.model, name) })
-          : new CorruptBackupError(`VM '${name}' has no ${missing} in the backup although qubes.xml says it was backed up (a stored file was dropped)`,
-            { member: `${backupPathOf(opened.model, name).replace(/\/+$/, '')}/${missing}` });
+        if (st.archives > 0 || failed.has(name)) continue;
+        const e = opened.missing?.(name, { archives: st.stored, files: st.restored }) ?? new CorruptBackupError(
+          `no data for ${info.unitNoun} '${name}' in the backup although the backup lists it (missing or truncated backup)`, { member: name });
         if (!options.keepGoing) throw e;
-        failed.set(name, e);
-        options.onEvent?.({ type: 'vm-failed', vm: name, error: e });
+        fail(name, e);
       }
     }
     await sink.finish();
   } catch (e) {
-    if (current !== undefined) failed.set(current, e);
-    if (!options.keepGoing && current !== undefined) await sink.discard?.(outBaseOf({ vm: current }));
-    const vms = report(opened.model, stats, failed);
-    if (isQubesBackupError(e)) Object.assign(e, { report: { ok: false, vms } });
+    if (current !== undefined) {
+      failed.set(current, e);
+      if (!options.keepGoing) await sink.discard?.(outputOf(current));
+    }
+    const report = { ok: false, units: unitReports(stats, failed) };
+    if (typeof e === 'object' && e !== null) reports.set(e, report);
     throw e;
   }
-  const vms = report(opened.model, stats, failed);
-  return { ok: failed.size === 0, vms };
+  return { ok: failed.size === 0, units: unitReports(stats, failed) };
 }
 
-interface VmStats { archives: number; files: number; bytes: number }
+interface Stats {
+  archives: number;
+  files: number;
+  bytes: number;
+  /** Stored paths of its archives, and its regular files relative to the unit, to notice dropped ones. */
+  stored: Set<string>;
+  restored: Set<string>;
+  /** Every archive of the unit was read. */
+  done: boolean;
+}
 
-function report(model: BackupModel, stats: Map<string, VmStats>, failed: Map<string, unknown>): VmReport[] {
-  const klass = (n: string) => (n === 'dom0' ? 'AdminVM' : model.vms.find((v) => v.name === n)?.klass ?? '');
+function unitReports(stats: Map<string, Stats>, failed: Map<string, unknown>): UnitReport[] {
   return [...stats].map(([name, s]) => {
     const e = failed.get(name);
+    const status: UnitReport['status'] = failed.has(name) ? 'failed' : s.done ? 'ok' : 'not reached';
     return {
-      name, klass: klass(name), status: failed.has(name) ? 'failed' : 'ok', ...s,
+      name, status, archives: s.archives, files: s.files, bytes: s.bytes,
       ...(failed.has(name) ? { error: (e as Error).message, ...(isQubesBackupError(e) && e.member ? { failingMember: e.member } : {}) } : {}),
-    } as VmReport;
+    };
   });
 }
 
-/** Classes of R2/R3 qubes.xml whose VMs always have a private.img. */
-const CORE2_WITH_PRIVATE = ['QubesAppVm', 'QubesHVm', 'QubesNetVm', 'QubesProxyVm', 'QubesTemplateVm', 'QubesTemplateHVm'];
-
-/**
- * The first disk image a VM must have but the backup did not hold: format 4 stores every volume
- * that qubes.xml marks `save_on_stop` as `<volume>.img`; formats 2-3 always store a private.img.
- * No MAC covers the list of stored files, so this is how a dropped one is noticed.
- */
-function missingImage(model: BackupModel, name: string, stored: Set<string> | undefined, restored: Set<string> | undefined): string | undefined {
-  const vm = model.vms.find((v) => v.name === name);
-  if (!vm || vm.klass === 'AdminVM') return undefined;
-  const base = (vm.backupPath ?? '').replace(/\/+$/, '');
-  if (model.version === 4) {
-    for (const v of vm.volumes ?? []) {
-      if (v.saveOnStop && !stored?.has(`${base}/${v.name}.img`)) return `${v.name}.img`;
-    }
-    return undefined;
-  }
-  if ((model.version === 2 || model.version === 3) && CORE2_WITH_PRIVATE.includes(vm.sourceClass ?? '') && !restored?.has('private.img')) {
-    return 'private.img';
-  }
-  return undefined;
+/** A member's path relative to its unit's tree (`private.img`, `home/user/a.txt`). */
+function relative(m: Member, a: Archive): string {
+  return m.path.slice(m.path.startsWith(a.prefix) ? a.prefix.length : 0).split('/').filter((p) => p !== '' && p !== '.').join('/');
 }
 
-function backupPathOf(model: BackupModel, name: string): string {
-  return (name === 'dom0' ? model.dom0Home?.backupPath : model.vms.find((v) => v.name === name)?.backupPath) ?? name;
-}
-
-function outBaseOf(a: Pick<InnerArchive, 'vm'>): string {
-  return a.vm === 'dom0' ? 'dom0-home' : a.vm;
-}
-
-async function* firstVolume(a: InnerArchive): AsyncIterable<Uint8Array> {
-  for await (const v of a.volumes()) { yield* v; return; }
-}
-
-/** Writes `<dest>/<vm>/vm.json`: the VM's qubes.xml settings, so a restore keeps more than its disks. */
-export async function writeVmJson(dest: string, vm: VmInfo, force = false): Promise<void> {
-  const dir = join(dest, vm.name);
-  await fsp.mkdir(dir, { recursive: true });
-  const path = join(dir, 'vm.json');
-  try {
-    await fsp.writeFile(path, JSON.stringify(vm, null, 2) + '\n', { flag: force ? 'w' : 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
-    throw new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
-  }
+/** Members at or below one of `paths` (relative to the unit; leading and trailing slashes ignored). */
+function memberFilter(paths: readonly string[] | undefined): (rel: string) => boolean {
+  if (!paths?.length) return () => true;
+  const roots = paths.map((p) => p.split('/').filter((x) => x !== '' && x !== '.').join('/'));
+  if (roots.includes('')) return () => true;
+  return (rel) => roots.some((r) => rel === r || rel.startsWith(`${r}/`) || r.startsWith(`${rel}/`));
 }

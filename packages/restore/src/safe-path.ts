@@ -1,13 +1,14 @@
 import { UnsafePathError } from '@qubes-backup/core';
 
 /**
- * Maps an inner member name to path components under its VM's output folder. The name must lie
- * under the archive's own path (`vm5/private.img`, `dom0-home/user/…`, `vm9/./…`); `.` and empty
- * components are dropped as GNU tar does; `..`, NUL, backslashes and absolute names are refused.
+ * Maps an inner member name to path components under its unit's output folder. The name must lie
+ * under the archive's own path (`vm5/private.img`, `dom0-home/user/…`, `vm9/./…`; anything for a
+ * whole archive, path `''`); `.` and empty components are dropped as GNU tar does; `..`, NUL,
+ * backslashes and absolute names are refused.
  */
 export function memberComponents(name: string, archivePath: string, prefix: string): string[] {
   const clean = name.replace(/\/+$/, '');
-  if (clean !== archivePath && !clean.startsWith(`${archivePath}/`)) {
+  if (archivePath !== '' && clean !== archivePath && !clean.startsWith(`${archivePath}/`)) {
     throw new UnsafePathError(`member is outside its archive '${archivePath}'`, { member: name });
   }
   if (name.startsWith('/')) throw new UnsafePathError('absolute member name', { member: name });

@@ -27,8 +27,10 @@ export interface Sink {
   member(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult>;
   /** Called once all archives are written (directory mtimes). */
   finish(): Promise<void>;
-  /** Removes what this run wrote under an output folder (a failed VM's partial output). */
+  /** Removes what this run wrote under an output folder (a failed unit's partial output). */
   discard?(outBase: string): Promise<void>;
+  /** Writes a unit's metadata file (`vm.json`) into its output folder, once the unit restored completely. */
+  metadata?(outBase: string, file: string, json: unknown): Promise<void>;
 }
 
 /**
@@ -49,7 +51,7 @@ class LinkGuard {
     }
     if (m.type === 'hardlink') {
       const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
-      if (!to || to.length === 0 || !this.files.has([target.outBase, ...to].join('/'))) {
+      if (!to || to.length === 0 || !this.files.has(under(target.outBase, to).join('/'))) {
         throw new UnsafePathError(`hard link to '${m.linkTarget}' is not a file restored before it from the same archive`, { member: m.path });
       }
     }
@@ -64,7 +66,7 @@ export function nullSink(): Sink {
   const guard = new LinkGuard();
   return {
     async member(m, target, opts) {
-      guard.check(m, [target.outBase, ...memberComponents(m.path, target.path, target.prefix)], target);
+      guard.check(m, under(target.outBase, memberComponents(m.path, target.path, target.prefix)), target);
       for await (const _ of m.extents(opts)) { /* read to the end: the tar reader checks lengths */ }
       return { member: m.path, type: m.type, size: m.size };
     },
@@ -125,6 +127,12 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
         throw withMember(e, m.path);
       }
     },
+    async metadata(outBase, file, json) {
+      const path = join(await ensureDir(under(outBase, [])), file);
+      await prepareTarget(path);
+      await io(() => fsp.writeFile(path, JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
+      note(outBase, path);
+    },
     async discard(outBase) {
       for (const p of written.get(outBase) ?? []) await fsp.rm(p, { force: true });
       written.delete(outBase);
@@ -139,7 +147,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
 
   async function writeMember(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult> {
     const parts = memberComponents(m.path, target.path, target.prefix);
-    const rel = [target.outBase, ...parts];
+    const rel = under(target.outBase, parts);
     guard.check(m, rel, target);
     const output = rel.join('/');
     if (m.type === 'dir') {
@@ -166,7 +174,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       case 'hardlink': {
         const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
         if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
-        const from = join(dest, target.outBase, ...to);
+        const from = join(dest, ...under(target.outBase, to));
         const st = await fsp.lstat(from).catch(() => undefined);
         if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
         await prepareTarget(path);
@@ -213,4 +221,9 @@ async function io<T>(f: () => Promise<T>, path: string): Promise<T> {
     if (code === 'ELOOP') throw new UnsafePathError(`refusing to write through symlink '${path}'`, { cause: e });
     throw new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Path components under an output folder (`''`: the destination itself). */
+function under(outBase: string, parts: readonly string[]): string[] {
+  return outBase === '' ? [...parts] : [outBase, ...parts];
 }

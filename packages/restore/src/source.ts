@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { IoError, asByteStream, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { join } from 'node:path';
+import { IoError, type ByteSource, type ByteStream, type DirectorySource, type ReadOptions } from '@qubes-backup/core';
 
 /**
  * Reads start at one page and double: a reader that takes a header and seeks on (the key look-ahead,
@@ -33,20 +34,98 @@ async function* readFrom(path: string, offset: number, signal?: AbortSignal): By
 
 /** A backup file on disk: seekable, so unselected members can be skipped without reading them. */
 export async function fileSource(path: string): Promise<ByteSource> {
-  let size: number;
+  let st;
   try {
-    const st = await fsp.stat(path);
-    if (st.isDirectory()) return { name: path, seekable: false, stream: () => { throw new IoError(`'${path}' is a directory`); } };
-    size = st.size;
+    st = await fsp.stat(path);
   } catch (e) {
-    throw new IoError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new IoError(code === 'ENOENT' ? `no such file: '${path}'` : `cannot read '${path}': ${(e as Error).message}`, { cause: e });
   }
+  if (st.isDirectory()) throw new IoError(`'${path}' is a folder, not a file`);
+  const size = st.size;
   return {
     name: path,
     size,
     seekable: true,
     stream(offset = 0, opts?: ReadOptions): ByteStream {
       return counting(readFrom(path, offset, opts?.signal), path, opts);
+    },
+    async read(offset: number, length: number, opts?: ReadOptions): Promise<Uint8Array> {
+      opts?.signal?.throwIfAborted();
+      const buf = new Uint8Array(length);
+      let got = 0;
+      try {
+        const fh = await fsp.open(path, 'r');
+        try {
+          while (got < length) {
+            const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+        } finally {
+          await fh.close();
+        }
+      } catch (e) {
+        throw new IoError(`reading ${path} at byte ${offset} failed: ${(e as Error).message}`, { cause: e });
+      }
+      opts?.onProgress?.(got);
+      return got === length ? buf : buf.subarray(0, got);
+    },
+  };
+}
+
+/** A folder on disk (a Borg repository, a format-1 backup): entries listed, files opened as seekable sources. */
+export function directorySource(path: string): DirectorySource {
+  return {
+    name: path,
+    localPath: path,
+    async list(rel) {
+      try {
+        const entries = await fsp.readdir(join(path, rel), { withFileTypes: true });
+        return entries
+          .map((e) => ({ name: e.name, type: e.isFile() ? 'file' as const : e.isDirectory() ? 'dir' as const : 'other' as const }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      } catch (e) {
+        throw new IoError(`cannot list '${join(path, rel)}': ${(e as Error).message}`, { cause: e });
+      }
+    },
+    file: (rel) => fileSource(join(path, rel)),
+  };
+}
+
+/**
+ * A pipe whose first `n` bytes were read ahead (to recognize the format) and are given again:
+ * `stream(0)` yields them, then the rest of the pipe.
+ */
+export async function withHead(source: ByteSource, n: number): Promise<{ head: Uint8Array; source: ByteSource }> {
+  const it = source.stream(0)[Symbol.asyncIterator]();
+  const pieces: Uint8Array[] = [];
+  let got = 0;
+  let ended = false;
+  while (got < n) {
+    const r = await it.next();
+    if (r.done) { ended = true; break; }
+    pieces.push(r.value);
+    got += r.value.length;
+  }
+  const all = new Uint8Array(got);
+  let o = 0;
+  for (const p of pieces) { all.set(p, o); o += p.length; }
+  let used = false;
+  return {
+    head: all.subarray(0, Math.min(n, got)),
+    source: {
+      name: source.name,
+      seekable: false,
+      stream(offset = 0): ByteStream {
+        if (used || offset !== 0) throw new IoError(`${source.name} is a pipe: it can be read only once, from the start`);
+        used = true;
+        return (async function* replay() {
+          if (all.length) yield all;
+          if (ended) return;
+          for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+        })();
+      },
     },
   };
 }
@@ -63,6 +142,15 @@ export function pipeSource(stream: NodeJS.ReadableStream, name = '-'): ByteSourc
       return counting(stream as AsyncIterable<unknown>, name, opts);
     },
   };
+}
+
+/** Adapts a Node-style or WHATWG readable of bytes (anything async-iterable) to a ByteStream of Uint8Array. */
+async function* asByteStream(source: AsyncIterable<unknown>): ByteStream {
+  for await (const c of source) {
+    if (c instanceof Uint8Array) yield c;
+    else if (typeof c === 'string') yield new TextEncoder().encode(c);
+    else throw new TypeError('stream produced a non-byte chunk');
+  }
 }
 
 async function* counting(stream: AsyncIterable<unknown>, name: string, opts?: ReadOptions): ByteStream {

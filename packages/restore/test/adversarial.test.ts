@@ -8,9 +8,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { isQubesBackupError, type Registry } from '@qubes-backup/core';
-import { formatV3 } from '@qubes-backup/format-v3';
-import { bzip2Portable } from '@qubes-backup/codec-bzip2';
-import { defaultRegistry, extract, verify, type RestoreEvent, type RunReport } from '@qubes-backup/restore';
+import { defaultRegistry } from '@qubes-backup/all/node';
+import { extract, reportOf, verify, type RestoreEvent } from '@qubes-backup/restore';
 import { buildCorpus, sharedFixtures, type AdversarialCase } from '../../../tools/make-adversarial/corpus.mjs';
 
 type Case = AdversarialCase;
@@ -20,12 +19,7 @@ const CASE_TIMEOUT = 120_000;
 /** Where a crafted symlink pointing at /tmp would write if it were followed. */
 const ABS_ESCAPE = '/tmp/qubes-adversarial-escaped.txt';
 
-function registry(): Registry {
-  const r = defaultRegistry();
-  if (!r.has('format', 'v3')) r.use(formatV3);
-  if (!r.has('compressor', 'bzip2')) r.use(bzip2Portable);
-  return r;
-}
+const registry = (): Registry => defaultRegistry();
 
 const cases: Case[] = buildCorpus();
 const root = mkdtempSync(join(tmpdir(), 'qb-adversarial-'));
@@ -78,7 +72,7 @@ function judge(c: Case, what: string, o: Outcome): string[] {
   else if (!x.codes?.includes(e.code)) problems.push(`${what}: ${e.code} (${e.message}), expected ${x.codes?.join('|')}`);
   if (/[\r\n]/.test(e.message)) problems.push(`${what}: message is not one line: ${JSON.stringify(e.message)}`);
   if (x.member === null) {
-    if (e.member === undefined && !/offset \d+|empty|not a tar|not a Qubes backup/.test(e.message)) problems.push(`${what}: message names neither a member nor an offset: ${e.message}`);
+    if (e.member === undefined && !/offset \d+|empty|not a tar|not a Qubes backup|not a backup this tool reads/.test(e.message)) problems.push(`${what}: message names neither a member nor an offset: ${e.message}`);
   } else if (x.member && !x.ok) {
     if (e.member === undefined) problems.push(`${what}: error names no member (expected one of ${x.member.join(', ')}): ${e.message}`);
     else if (!x.member.includes(e.member)) problems.push(`${what}: names member '${e.member}', expected one of ${x.member.join(', ')}: ${e.message}`);
@@ -132,19 +126,20 @@ async function runCase(c: Case): Promise<string[]> {
   const file = join(sandbox, 'backup.bin');
   writeFileSync(file, c.bytes());
   const passphrase = c.expect.passphrase ?? c.passphrase;
-  // Files the sink reported as written in full: a failed member must not be among them (a symlink of
-  // the same name before it is another member).
-  const completed = new Set<string>();
-  const onEvent = (e: RestoreEvent) => { if (e.type === 'member' && e.result.output !== undefined && e.result.type === 'file') completed.add(`${e.vm}:${e.result.member}`); };
+  // Files the sink reported as written in full: a failed member's must not be left behind complete
+  // (a symlink of the same name before it is another member; a failed unit's output is removed).
+  const completed = new Map<string, string>();
+  const onEvent = (e: RestoreEvent) => { if (e.type === 'member' && e.result.output !== undefined && e.result.type === 'file') completed.set(`${e.unit}:${e.result.member}`, e.result.output); };
   try {
     const [v, x] = await Promise.all([
       attempt(() => verify(file, { passphrase, registry: registry() })),
       attempt(() => extract(file, { passphrase, dest, registry: registry(), onEvent })),
     ]);
     const problems = [...judge(c, 'verify', v), ...judge(c, 'extract', x)];
-    const failedVm = (x.error as { report?: RunReport } | undefined)?.report?.vms.find((r) => r.status === 'failed')?.name;
+    const failedVm = reportOf(x.error)?.units.find((r) => r.status === 'failed')?.name;
     const failed = !x.ok && isQubesBackupError(x.error) && x.error.member !== undefined ? `${failedVm}:${x.error.member}` : undefined;
-    if (failed !== undefined && completed.has(failed)) problems.push(`extract: the failed member '${failed}' was reported written in full`);
+    const left = failed !== undefined ? completed.get(failed) : undefined;
+    if (left !== undefined && existsSync(join(dest, left))) problems.push(`extract: the failed member '${failed}' was left complete-looking at ${left}`);
     return [...problems, ...inspectSandbox(c, sandbox, dest, await referenceOf(c))];
   } finally {
     rmSync(sandbox, { recursive: true, force: true });

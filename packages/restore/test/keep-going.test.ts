@@ -4,9 +4,9 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitCodeOf } from '@qubes-backup/core';
+import { defaultRegistry } from '@qubes-backup/all/node';
 import { extract } from '@qubes-backup/restore';
-import { OURS } from './_manifest.js';
+import { OURS } from '@qubes-backup/testkit';
 
 const source = join(OURS, 'v4-templates-root', 'backup.bin');
 const manifest = JSON.parse(readFileSync(join(OURS, 'v4-templates-root', 'manifest.json'), 'utf8')) as {
@@ -46,13 +46,13 @@ describe('salvage', () => {
     try {
       const backup = tampered(dir, member);
       const dest = join(dir, 'out');
-      const r = await extract(backup, { passphrase: manifest.passphrase, dest, keepGoing: true });
+      const r = await extract(backup, { passphrase: manifest.passphrase, dest, keepGoing: true, registry: defaultRegistry() });
       expect(r.ok).toBe(false);
-      const bad = r.vms.filter((v) => v.status === 'failed');
+      const bad = r.units.filter((v) => v.status === 'failed');
       expect(bad.map((v) => [v.name, v.failingMember])).toEqual([[victim.name, member]]);
       const others = manifest.vms.filter((v) => v.included && v.class !== 'AdminVM' && v.name !== victim.name);
       expect(others.length).toBeGreaterThan(0);
-      for (const v of others) expect(r.vms.find((x) => x.name === v.name)?.status).toBe('ok');
+      for (const v of others) expect(r.units.find((x) => x.name === v.name)?.status).toBe('ok');
       for (const v of others) expect(existsSync(join(dest, v.name))).toBe(true);
       // The failed image never appears complete-looking.
       expect(existsSync(join(dest, victim.name, 'private.img'))).toBe(false);
@@ -66,8 +66,8 @@ describe('salvage', () => {
     try {
       const backup = tampered(dir, member);
       const dest = join(dir, 'out');
-      const err = await extract(backup, { passphrase: manifest.passphrase, dest }).then(() => undefined, (e: unknown) => e);
-      expect(exitCodeOf(err)).toBe(2);
+      const err = await extract(backup, { passphrase: manifest.passphrase, dest, registry: defaultRegistry() }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_AUTH' });
       expect((err as Error).message).toBe(`${member}: scrypt HMAC does not verify (tampered or truncated)`);
       const left = files(dest).filter((p) => p.startsWith(`${victim.name}/`));
       expect(left.filter((p) => p.endsWith('.partial'))).toEqual([]);

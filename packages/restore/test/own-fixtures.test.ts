@@ -4,9 +4,10 @@ import { describe, expect, test } from '@jest/globals';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitCodeOf } from '@qubes-backup/core';
-import { defaultRegistry, extract, inspect, verify } from '@qubes-backup/restore';
-import { compareWithManifest, OURS, type Entry } from './_manifest.js';
+import { defaultRegistry } from '@qubes-backup/all/node';
+import type { QubesBackupModel } from '@qubes-backup/qubes-common';
+import { extract, inspect, verify } from '@qubes-backup/restore';
+import { compareWithManifest, OURS, type Entry } from '@qubes-backup/testkit';
 
 interface OurManifest { passphrase: string; backup_file: string; files: Entry[]; vms: { name: string; class: string; included: boolean }[]; outer_members: { name: string; size: number }[] }
 
@@ -52,7 +53,7 @@ describe('the sample backup', () => {
   const backup = m ? join(OURS, c, m.backup_file) : '';
 
   test('info lists the VMs of qubes.xml', async () => {
-    const model = await inspect(backup, { passphrase: m!.passphrase });
+    const model = (await inspect(backup, { passphrase: m!.passphrase, registry: defaultRegistry() })).info as QubesBackupModel;
     expect(model.version).toBe(4);
     expect(model.vms.filter((v) => v.included).map((v) => v.name).sort())
       .toEqual(m!.vms.filter((v) => v.included).map((v) => v.name).sort());
@@ -60,9 +61,9 @@ describe('the sample backup', () => {
 
   test('a wrong passphrase fails with exit 2 "wrong passphrase" before any data is read', async () => {
     let bytes = 0;
-    const err = await inspect(backup, { passphrase: 'not-it', onProgress: (n) => { bytes += n; } }).then(() => undefined, (e: unknown) => e);
+    const err = await inspect(backup, { passphrase: 'not-it', registry: defaultRegistry(), onProgress: (n) => { bytes += n; } }).then(() => undefined, (e: unknown) => e);
     expect(String((err as Error).message)).toMatch(/wrong passphrase/);
-    expect(exitCodeOf(err)).toBe(2);
+    expect(err).toMatchObject({ code: 'E_PASSPHRASE' });
     // Only the header pair was needed (the outer tar is read in 1 MiB pieces at most).
     expect(bytes).toBeLessThanOrEqual(Math.max(1 << 20, 30720));
   });
@@ -85,8 +86,8 @@ describe('the sample backup', () => {
       const idx = data.indexOf(Buffer.from('scrypt'), target);
       data[idx + 200] ^= 0x01;
       writeFileSync(copy, data);
-      const err = await verify(copy, { passphrase: m!.passphrase }).then(() => undefined, (e: unknown) => e);
-      expect(exitCodeOf(err)).toBe(2);
+      const err = await verify(copy, { passphrase: m!.passphrase, registry: defaultRegistry() }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_AUTH' });
       expect(String((err as Error).message)).toMatch(/^vm[0-9]+\/[a-z.]+\.000\.enc: scrypt HMAC does not verify/);
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, type ByteSource, type ByteStream, type Container, type ContainerOptions, type Member,
+  CorruptBackupError, type ByteSource, type ByteStream, type Container, type Member,
   type PluginDescriptor,
 } from '@qubes-backup/core';
 import { Input, sourceOptions } from './_input.js';
@@ -8,6 +8,8 @@ import { TarReader } from './reader.js';
 function isByteSource(s: ByteSource | ByteStream): s is ByteSource {
   return typeof (s as ByteSource).stream === 'function';
 }
+
+type ContainerOptions = NonNullable<Parameters<Container['entries']>[1]>;
 
 /**
  * Members of one tar stream. A seekable ByteSource lets skipped bodies of 1 MiB or more be seeked

@@ -1,6 +1,6 @@
 import {
   CorruptBackupError, UsageError, utf8,
-  type ByteStream, type ContainerOptions, type EntryType, type Extent, type Member, type ReadOptions,
+  type ByteStream, type Container, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import { Input } from './_input.js';
 import { cString, decodeName } from './_text.js';
@@ -10,6 +10,11 @@ import { BLOCK, MAX_LONG_NAME_SIZE, MAX_PAX_HEADER_SIZE, MAX_PIECE, MAX_SPARSE_E
 import { decodePaxSparse, SparseMapDecoder } from './pax-sparse.js';
 import { parsePaxRecords, paxInteger, paxTime, type PaxRecord } from './pax.js';
 import { validateSparseMap, type SparseEntry } from './sparse-map.js';
+
+/** Container options, entry types and extents, as core's `Container` and `Member` define them. */
+type ContainerOptions = NonNullable<Parameters<Container['entries']>[1]>;
+type EntryType = Member['type'];
+type Extent = { readonly offset: number; readonly bytes: Uint8Array };
 
 const TYPES: Readonly<Record<string, EntryType>> = {
   '0': 'file', '\0': 'file', '7': 'file', S: 'file',

@@ -1,5 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { concatBytes, drain, type ContainerOptions } from '@qubes-backup/core';
+import { concatBytes, type Container } from '@qubes-backup/core';
+import { drain } from '@qubes-backup/testkit';
+
+type ContainerOptions = NonNullable<Parameters<Container['entries']>[1]>;
 import { MAX_SPARSE_ENTRIES, tarEntries, tarVolumeEntries } from '@qubes-backup/tar';
 import { chunked, END, entry, errorOf, fixChecksum, fixture, paxRecord, prng } from './_helpers.js';
 

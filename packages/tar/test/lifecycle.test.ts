@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { collect, concatBytes, drain, type Member } from '@qubes-backup/core';
+import { collect, concatBytes, type Member } from '@qubes-backup/core';
+import { drain } from '@qubes-backup/testkit';
 import { tarContainer, tarEntries } from '@qubes-backup/tar';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -39,3 +39,10 @@ export async function failure(stream: ByteStream): Promise<{ error: unknown; rel
 
 /** The error a stream fails with (throws when it ends normally). */
 export const streamError = async (stream: ByteStream): Promise<unknown> => (await failure(stream)).error;
+
+/** Drains a stream, discarding it; how many bytes it held. */
+export async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const c of stream) n += c.length;
+  return n;
+}

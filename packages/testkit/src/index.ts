@@ -11,11 +11,14 @@
  *   `writeOuter` to tamper with it and write it back).
  * - **Conformance suite**: the tests every implementation of one core interface must pass
  *   (`describeCompressor`).
+ * - **Format wiring**: every shipped part with only the format under test (`registryWith`), restores
+ *   through the restore library (`restoreTo`, `verifyBytes`), the shared-fixture suite of formats 2
+ *   and 3, and manifests in the CLI's output layout (`compareWithManifest`).
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
 export { prng, lcg, randomBytes } from './random.js';
 export { pieces, split, randomSplits, streamOf, type Split } from './split.js';
-export { drainHashed, consume, failure, streamError, type Collected } from './collect.js';
+export { drain, drainHashed, consume, failure, streamError, type Collected } from './collect.js';
 export { caught, rejection, expectCode, type TypedError } from './errors.js';
 export { liveArrayBuffers } from './memory.js';
 export { fixtureReader, readSums, type Sum } from './fixtures.js';
@@ -23,4 +26,7 @@ export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } fro
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
+export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
+export { registryWith, restoreTo, verifyBytes, registryWithCipherSpy, type RestoreOptions } from './format-wiring.js';
+export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';

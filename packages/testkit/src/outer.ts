@@ -70,5 +70,6 @@ export function memorySource(bytes: Uint8Array, o: { seekable?: boolean; pieces?
         }
       })();
     },
+    ...(o.seekable ?? true ? { read: async (offset: number, length: number) => bytes.slice(offset, offset + length) } : {}),
   };
 }

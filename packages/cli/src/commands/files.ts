@@ -1,5 +1,6 @@
 import { openImage, type DirEntry } from '@qubes-backup/image-ext4';
-import { imageInput, type ImageFlags } from './image-input.js';
+import { list, type ListedEntry } from '@qubes-backup/restore';
+import { browsable, type ImageFlags } from './image-input.js';
 import { printJson, table } from './shared.js';
 
 export interface FilesFlags extends ImageFlags {
@@ -9,8 +10,9 @@ export interface FilesFlags extends ImageFlags {
 
 /** Lists a directory inside a VM disk image (or a VM of a backup), without root or mount. */
 export async function filesCommand(input: string, path: string | undefined, flags: FilesFlags): Promise<void> {
-  const img = await imageInput(input, flags);
+  const img = await browsable(input, flags);
   try {
+    if (img.kind === 'tree') return await listTree(img.opened, path, flags);
     const image = await openImage(img.path);
     try {
       if (image.info.filesystem.needsRecovery) {
@@ -43,11 +45,35 @@ export async function filesCommand(input: string, path: string | undefined, flag
   }
 }
 
+/** A repository archive's items below PATH, read from its item stream (no file data is read). */
+async function listTree(opened: Parameters<typeof list>[0], path: string | undefined, flags: FilesFlags): Promise<void> {
+  const entries: ListedEntry[] = [];
+  const root = path === undefined || path === '/' ? '' : path.replace(/^\/+/, '');
+  for await (const e of list(opened, { registry: flags.registry(), path: root, recursive: Boolean(flags.recursive) })) entries.push(e);
+  if (flags.json) return printJson(entries.map((e) => ({ ...e, mtime: new Date(e.mtime * 1000).toISOString() })));
+  const name = (e: ListedEntry) => (flags.recursive || root === '' ? e.path : e.path.slice(root.length + 1) || e.path);
+  if (!flags.long) {
+    for (const e of entries) process.stdout.write(`${printable(name(e))}${e.type === 'dir' ? '/' : ''}\n`);
+    return;
+  }
+  const rows = entries.map((e) => [
+    modeString({ type: e.type === 'dir' || e.type === 'symlink' || e.type === 'file' ? e.type : 'other', mode: e.mode }), String(e.size),
+    new Date(e.mtime * 1000).toISOString().replace('T', ' ').slice(0, 19),
+    printable(name(e)) + (e.linkTarget !== undefined ? ` -> ${printable(e.linkTarget)}` : ''),
+  ]);
+  if (rows.length) process.stdout.write(table(rows));
+}
+
+/** Names as people can read them: bytes that are not UTF-8 (kept as lone surrogates) shown as `\xNN`. */
+function printable(s: string): string {
+  return s.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0')}`);
+}
+
 function join(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
-function modeString(e: DirEntry): string {
+function modeString(e: Pick<DirEntry, 'type' | 'mode'>): string {
   const t = e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : e.type === 'file' ? '-' : '?';
   const bits = 'rwxrwxrwx';
   let s = '';

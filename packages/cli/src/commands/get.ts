@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
+import { formatBytes } from '@qubes-backup/core';
 import { copyOut, openImage } from '@qubes-backup/image-ext4';
-import { imageInput, type ImageFlags } from './image-input.js';
-import { printJson } from './shared.js';
-import { fmtBytes } from '../progress.js';
+import { extract } from '@qubes-backup/restore';
+import { browsable, type ImageFlags } from './image-input.js';
+import { printJson, printReport } from './shared.js';
 
 export interface GetFlags extends ImageFlags {
   dest: string;
@@ -11,8 +12,20 @@ export interface GetFlags extends ImageFlags {
 
 /** Copies files or directories out of a VM disk image, keeping their path from the filesystem root. */
 export async function getCommand(input: string, paths: string[], flags: GetFlags): Promise<void> {
-  const img = await imageInput(input, flags);
+  const img = await browsable(input, flags);
   try {
+    if (img.kind === 'tree') {
+      // A repository archive: the chosen items are extracted as `extract` would, paths kept from the archive's root.
+      const files: string[] = [];
+      const r = await extract(img.opened, {
+        registry: flags.registry(), dest: flags.dest, force: Boolean(flags.force), paths: paths.map((p) => p.replace(/^\/+/, '')),
+        onEvent: (e) => { if (e.type === 'member' && e.result.output && e.result.type === 'file') files.push(e.result.output); },
+      });
+      if (flags.json) return printJson({ ok: r.ok, dest: resolve(flags.dest), units: r.units, files });
+      printReport(r, r.info.unitNoun);
+      process.stdout.write(`Copied ${files.length} files into ${resolve(flags.dest)}\n`);
+      return;
+    }
     const image = await openImage(img.path);
     try {
       const copied: string[] = [];
@@ -22,7 +35,7 @@ export async function getCommand(input: string, paths: string[], flags: GetFlags
       });
       if (flags.json) return printJson({ ok: true, dest: resolve(flags.dest), ...summary, files: copied });
       process.stdout.write(`Copied ${summary.files} files, ${summary.dirs} directories, ${summary.symlinks} symlinks ` +
-        `(${fmtBytes(summary.bytes)}) into ${resolve(flags.dest)}${summary.skipped ? `; skipped ${summary.skipped} special files` : ''}\n`);
+        `(${formatBytes(summary.bytes)}) into ${resolve(flags.dest)}${summary.skipped ? `; skipped ${summary.skipped} special files` : ''}\n`);
     } finally {
       await image.close();
     }

@@ -1,10 +1,9 @@
 import { mkdtempSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreImage } from '@qubes-backup/restore';
-import { UsageError } from '@qubes-backup/core';
+import { identify, openBackup, restoreImage, type Opened } from '@qubes-backup/restore';
+import { formatBytes, UsageError } from '@qubes-backup/core';
 import { backupOptions, type CommonFlags } from './shared.js';
-import { fmtBytes } from '../progress.js';
 
 export interface ImageFlags extends CommonFlags {
   vm?: string;
@@ -13,41 +12,48 @@ export interface ImageFlags extends CommonFlags {
   keepImage?: boolean;
 }
 
-/** A disk image to open, and how to clean up after. */
-export interface ImageInput {
-  path: string;
-  cleanup(): Promise<void>;
-}
+/** What `files` and `get` look into: a disk image file, or an opened backup of file trees (a Borg archive). */
+export type Browsable =
+  | { kind: 'image'; path: string; cleanup(): Promise<void> }
+  | { kind: 'tree'; opened: Opened; cleanup(): Promise<void> };
 
 /**
- * IMAGE_OR_BACKUP: a disk image is used as it is; a backup first has the VM's image restored
- * (sparse) into a work folder, which is removed at the end unless --keep-image.
+ * IMAGE_OR_BACKUP: a file no format recognizes is a disk image, used as it is. A backup of VM disk
+ * images first has the VM's image restored (sparse) into a work folder, removed at the end unless
+ * --keep-image; a backup of file trees (REPO::ARCHIVE) is browsed directly.
  */
-export async function imageInput(input: string, flags: ImageFlags): Promise<ImageInput> {
-  if (input !== '-' && !(await looksLikeTar(input))) {
+export async function browsable(input: string, flags: ImageFlags): Promise<Browsable> {
+  const registry = flags.registry();
+  if (input !== '-' && (await identify(input, registry).catch(() => undefined)) === undefined && await isFile(input)) {
     if (flags.vm) throw new UsageError(`'${input}' is a disk image, not a backup: --vm applies to backups only`);
-    return { path: input, cleanup: async () => undefined };
+    return { kind: 'image', path: input, cleanup: async () => undefined };
   }
-  if (!flags.vm) throw new UsageError('the input is a backup: name the VM whose image to open with --vm NAME');
-  const { options, progress } = await backupOptions(input, flags);
+  const { options, progress } = await backupOptions(input, { ...flags, registry: () => registry });
+  let opened: Opened;
+  try { opened = await openBackup(input, options); } finally { progress.stop(); }
+  if (!opened.image) {
+    if (flags.vm) throw new UsageError(`this ${opened.info.title} holds file trees, not VM disk images: name an archive as REPO::ARCHIVE, not --vm`);
+    return { kind: 'tree', opened, cleanup: async () => { await opened.close?.(); } };
+  }
+  if (!flags.vm) throw new UsageError(`the input is a backup: name the ${opened.info.unitNoun} whose image to open with --vm NAME`);
   const workBase = flags.workDir ?? tmpdir();
   await fsp.mkdir(workBase, { recursive: true });
   const work = mkdtempSync(join(workBase, 'qubes-backup-image-'));
   const cleanup = async () => { if (!flags.keepImage) await fsp.rm(work, { recursive: true, force: true }); };
   try {
-    const path = await restoreImage(input, {
+    const path = await restoreImage(opened, {
       ...options, vm: flags.vm, volume: flags.volume ?? 'private', workDir: work,
       onEvent: (e) => {
         if (e.type === 'member-start' && e.member.endsWith('.img')) {
           progress.stop();
-          process.stderr.write(`Restoring ${flags.vm}'s ${flags.volume ?? 'private'}.img (${fmtBytes(e.size)} apparent; ` +
+          process.stderr.write(`Restoring ${flags.vm}'s ${flags.volume ?? 'private'}.img (${formatBytes(e.size)} apparent; ` +
             `disk use is only its data, the image is sparse) into ${work}\n`);
         }
       },
     });
     progress.stop();
     if (flags.keepImage) process.stderr.write(`Image kept at ${path}\n`);
-    return { path, cleanup };
+    return { kind: 'image', path, cleanup };
   } catch (e) {
     progress.stop();
     await cleanup();
@@ -55,17 +61,6 @@ export async function imageInput(input: string, flags: ImageFlags): Promise<Imag
   }
 }
 
-/** Backups are tar archives (ustar magic at 257); disk images are not. */
-async function looksLikeTar(path: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await fsp.open(path, 'r');
-    const b = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(b, 0, 512, 0);
-    return bytesRead === 512 && b.subarray(257, 262).toString('latin1') === 'ustar';
-  } catch {
-    return false;
-  } finally {
-    await fh?.close();
-  }
+async function isFile(path: string): Promise<boolean> {
+  return fsp.stat(path).then((s) => s.isFile(), () => false);
 }

@@ -1,33 +1,35 @@
-import { defaultRegistry, type BackupOptions } from '@qubes-backup/restore';
+import { promises as fsp } from 'node:fs';
+import { formatBytes, type Registry } from '@qubes-backup/core';
+import type { BackupOptions, RunReport } from '@qubes-backup/restore';
 import { readPassphrase } from '../passphrase.js';
 import { progressBar, type Progress } from '../progress.js';
-import { promises as fsp } from 'node:fs';
 
 export interface CommonFlags {
   passphraseFile?: string;
-  compressionFilter?: string;
-  legacy?: boolean;
-  ignoreSizeLimit?: boolean;
   progress: boolean;
   json?: boolean;
+  /** The values of the options plugins declare, by their names (set by main). */
+  settings: Readonly<Record<string, string | boolean | undefined>>;
+  registry: () => Registry;
 }
 
-/** Passphrase, registry, forced filter and a progress bar sized to the backup file. */
+/** Registry, plugin settings, a passphrase asked for only when the backup needs one, and a progress bar sized to the backup. */
 export async function backupOptions(backup: string, f: CommonFlags): Promise<{ options: BackupOptions; progress: Progress }> {
-  const passphrase = await readPassphrase({
-    ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}),
-    stdinBusy: backup === '-',
-  });
   let size: number | undefined;
   if (backup !== '-') size = await fsp.stat(backup).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
   const progress = progressBar(size, f.progress && !f.json && Boolean(process.stderr.isTTY));
   const options: BackupOptions = {
-    passphrase,
-    registry: defaultRegistry(),
+    registry: f.registry(),
+    settings: f.settings,
+    passphrase: async () => {
+      progress.pause();
+      try {
+        return await readPassphrase({ ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy: backup === '-' });
+      } finally {
+        progress.resume();
+      }
+    },
     onProgress: (n) => progress.add(n),
-    ...(f.compressionFilter !== undefined ? { forceCompressionFilter: f.compressionFilter } : {}),
-    ...(f.legacy ? { legacy: true } : {}),
-    ...(f.ignoreSizeLimit ? { ignoreSizeLimit: true } : {}),
   };
   return { options, progress };
 }
@@ -37,7 +39,14 @@ export function printJson(value: unknown): void {
 }
 
 /** Fixed-width table for terminals. */
-export function table(rows: string[][]): string {
+export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** The summary table of a run: one row per unit (VM, archive). */
+export function printReport(r: RunReport, noun = 'VM'): void {
+  const rows = [[noun.toUpperCase(), 'STATUS', 'FILES', 'BYTES', 'FAILING MEMBER']];
+  for (const v of r.units) rows.push([v.name, v.status, String(v.files), formatBytes(v.bytes), v.failingMember ?? '']);
+  process.stdout.write(table(rows));
 }

@@ -1,7 +1,7 @@
-import { verify, type RunReport } from '@qubes-backup/restore';
-import { CorruptBackupError, isQubesBackupError, type BackupModel } from '@qubes-backup/core';
-import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
-import { fmtBytes } from '../progress.js';
+import { verify, reportOf } from '@qubes-backup/restore';
+import { CorruptBackupError, type BackupInfo } from '@qubes-backup/core';
+import type { RunReport } from '@qubes-backup/restore';
+import { backupOptions, printJson, printReport, type CommonFlags } from './shared.js';
 
 export interface VerifyFlags extends CommonFlags {
   keepGoing?: boolean;
@@ -10,43 +10,50 @@ export interface VerifyFlags extends CommonFlags {
   dom0Home?: boolean;
 }
 
+/** `--vm`, `--exclude` and `--dom0-home` (dom0's home is the unit `dom0` of a Qubes backup). */
+export function selection(flags: VerifyFlags): { units?: string[]; exclude: string[] } {
+  const units = flags.vm.length ? [...flags.vm, ...(flags.dom0Home ? ['dom0'] : [])] : undefined;
+  return { ...(units ? { units } : {}), exclude: flags.exclude };
+}
+
 export async function verifyCommand(backup: string, flags: VerifyFlags): Promise<void> {
   const { options, progress } = await backupOptions(backup, flags);
+  let noun = 'VM';
   try {
     const r = await verify(backup, {
-      ...options, vms: flags.vm, exclude: flags.exclude, dom0Home: Boolean(flags.dom0Home), keepGoing: Boolean(flags.keepGoing),
-      onEvent: (e) => { if (e.type === 'opened') warnUnauthenticated(e.model); },
+      ...options, ...selection(flags), keepGoing: Boolean(flags.keepGoing),
+      onEvent: (e) => { if (e.type === 'opened') { noun = e.info.unitNoun; warnUnauthenticated(e.info); } },
     });
     progress.stop();
-    if (flags.json) printJson({ ok: r.ok, version: r.model.version, vms: r.vms });
-    else printReport(r);
-    if (!r.ok) throw skippedError(r);
+    if (flags.json) printJson({ ok: r.ok, format: r.info.format, units: r.units });
+    else printReport(r, noun);
+    if (!r.ok) throw skippedError(r, noun);
     if (!flags.json) process.stdout.write('All selected members verified.\n');
   } catch (e) {
     progress.stop();
-    const report = isQubesBackupError(e) ? (e as { report?: RunReport }).report : undefined;
-    if (flags.json) printJson({ ok: false, error: { code: (e as { code?: string }).code, message: (e as Error).message, member: (e as { member?: string }).member }, vms: report?.vms ?? [] });
-    else if (report) printReport(report);
+    const report = reportOf(e);
+    if (flags.json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
+    else if (report) printReport(report, noun);
     throw e;
   }
 }
 
-/** With --keep-going: some VMs failed; exit 3 after the summary table. */
-export function skippedError(r: RunReport): CorruptBackupError {
-  const bad = r.vms.filter((v) => v.status === 'failed');
-  return new CorruptBackupError(`${bad.length} of ${r.vms.length} VMs failed (${bad.map((v) => `${v.name}: ${v.failingMember ?? v.error}`).join('; ')})`);
+/** An error as the JSON outputs carry it. */
+export function errorJson(e: unknown): { code?: string; message: string; member?: string } {
+  const err = e as { code?: string; message?: string; member?: string };
+  return { ...(err.code ? { code: err.code } : {}), message: err.message ?? String(e), ...(err.member ? { member: err.member } : {}) };
 }
 
-export function printReport(r: RunReport): void {
-  const rows = [['VM', 'STATUS', 'FILES', 'BYTES', 'FAILING MEMBER']];
-  for (const v of r.vms) rows.push([v.name, v.status, String(v.files), fmtBytes(v.bytes), v.failingMember ?? '']);
-  process.stdout.write(table(rows));
+/** With --keep-going: some units failed; exit 3 after the summary table. */
+export function skippedError(r: RunReport, noun: string): CorruptBackupError {
+  const bad = r.units.filter((v) => v.status !== 'ok');
+  return new CorruptBackupError(`${bad.length} of ${r.units.length} ${noun}s failed (${bad.map((v) => `${v.name}: ${v.failingMember ?? v.error ?? v.status}`).join('; ')})`);
 }
 
 /** Format 1 has no MAC at all: say so loudly, every time. */
-export function warnUnauthenticated(model: BackupModel): void {
-  if (!model.authenticated) {
-    process.stderr.write(`WARNING: UNAUTHENTICATED backup (format ${model.version}): it has no integrity protection; ` +
+export function warnUnauthenticated(info: BackupInfo): void {
+  if (!info.authenticated) {
+    process.stderr.write(`WARNING: UNAUTHENTICATED backup (${info.title}): it has no integrity protection; ` +
       'nothing read from it can be verified\n');
   }
 }

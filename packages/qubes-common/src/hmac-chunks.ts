@@ -1,7 +1,9 @@
-import { AuthenticationError, CorruptBackupError, withMember } from './errors.js';
-import { concatBytes, type ByteStream, type ReadOptions } from './bytes.js';
-import { MemberCursor, parseChunkName } from './member-cursor.js';
-import type { InnerArchiveInfo, Mac, Member } from './plugin.js';
+import {
+  AuthenticationError, CorruptBackupError, concatBytes, withMember,
+  type Archive, type ByteStream, type Mac, type Member, type ReadOptions,
+} from '@qubes-backup/core';
+import type { MemberCursor } from './member-cursor.js';
+import { parseChunkName } from './stored-name.js';
 import type { Owner } from './stored-path-owners.js';
 
 /** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk is buffered until its HMAC verifies. */
@@ -204,7 +206,7 @@ export async function* naming(stream: ByteStream, member: () => string): ByteStr
 
 /** The next stored file of a format-2/3 backup that the consumer selected, its chunks still unread. */
 export interface SelectedFile {
-  readonly info: InnerArchiveInfo;
+  readonly info: Pick<Archive, 'unit' | 'path'>;
   readonly owner: Owner;
 }
 
@@ -215,7 +217,7 @@ export interface SelectedFile {
  */
 export async function nextSelectedFile(
   cursor: MemberCursor, seen: Set<string>, owners: (path: string) => Owner | undefined,
-  select: (a: InnerArchiveInfo) => boolean,
+  select: (a: Pick<Archive, 'unit' | 'path'>) => boolean,
 ): Promise<SelectedFile | undefined> {
   for (;;) {
     const m = await cursor.peek();
@@ -225,7 +227,7 @@ export async function nextSelectedFile(
     if (seen.has(cn.path)) throw new CorruptBackupError('file stored twice in the backup', { member: m.path });
     seen.add(cn.path);
     const owner = owners(cn.path);
-    const info: InnerArchiveInfo = { vm: owner?.vm ?? '', path: cn.path };
+    const info: Pick<Archive, 'unit' | 'path'> = { unit: owner?.vm ?? '', path: cn.path };
     if (owner && select(info)) return { info, owner };
     await skipChunks(cursor, cn.path);
   }

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PluginDescriptor } from '@qubes-backup/core';
-import { caught, readOuter, writeOuter } from '@qubes-backup/testkit';
-import { compareWithManifest, expectedFiles, sharedCases } from '../../restore/test/_manifest.js';
-import { directorySink, openBackup, registryWith, runArchives, verifyBytes } from './_setup.js';
+import { directorySink, openBackup, runArchives } from '@qubes-backup/restore';
+import { caught } from './errors.js';
+import { readOuter, writeOuter } from './outer.js';
+import { compareWithManifest, expectedFiles, sharedCases } from './manifest.js';
+import { registryWith, verifyBytes } from './format-wiring.js';
 
 export interface SharedFixtureCases {
   version: 2 | 3;
@@ -47,8 +49,8 @@ export function describeSharedFixtures(format: PluginDescriptor<'format'>, { ver
           const dest = join(work, 'out');
           mkdirSync(dest);
           const opened = await openBackup(backup, { passphrase: c.manifest.passphrase, registry });
-          expect(opened.model.version).toBe(version);
-          await runArchives(opened, directorySink(dest), { registry });
+          expect((opened.info as { version?: number }).version).toBe(version);
+          await runArchives(opened, directorySink(dest), {});
           const files = expectedFiles(c.manifest);
           expect(files.length).toBeGreaterThan(0);
           expect(await compareWithManifest(dest, files)).toEqual([]);

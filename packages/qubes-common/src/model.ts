@@ -1,5 +1,4 @@
-import type { ByteStream } from './bytes.js';
-import type { InnerArchiveInfo, Member } from './plugin.js';
+import type { BackupInfo } from '@qubes-backup/core';
 
 /** A qube as the backup's qubes.xml describes it, in one model for every format. */
 export interface VmInfo {
@@ -52,33 +51,15 @@ export interface Dom0HomeInfo {
   readonly backupSize?: number;
 }
 
-/** What `info` shows: the verified header and the VMs. */
-export interface BackupModel {
+/** A Qubes backup's `info`: the verified header and the VMs (each VM and dom0's home is a unit). */
+export interface QubesBackupModel extends BackupInfo {
   readonly version: number;
   /** The parsed header, keys as in the file. */
   readonly header: Readonly<Record<string, string>>;
-  readonly encrypted: boolean;
   readonly compressed: boolean;
   readonly compressionFilter?: string;
-  /** False for v1 (a plain directory): nothing is authenticated. */
-  readonly authenticated: boolean;
   readonly vms: readonly VmInfo[];
   readonly dom0Home?: Dom0HomeInfo;
   /** Global properties (default netvm, template...). */
   readonly globals: Readonly<Record<string, string | null>>;
-}
-
-/** One inner archive: authenticated, decrypted and decompressed tar bytes. */
-export interface InnerArchive extends InnerArchiveInfo {
-  /** The prefix that member names start with (`vm5/`, `dom0-home/`, `vm4/./`), to map them to the output layout. */
-  readonly prefix: string;
-  /** The tar stream. Single-volume formats yield one volume; v2 yields one per chunk. */
-  volumes(): AsyncIterable<ByteStream>;
-  /** True when volumes form one GNU multi-volume tar (format 2); read them with `Container.volumeEntries`. */
-  readonly multiVolume?: boolean;
-  /**
-   * For formats whose archives are not tar streams (format 1 is a plain directory): the members
-   * themselves. When present, `volumes()` is not used.
-   */
-  members?(): AsyncIterable<Member>;
 }

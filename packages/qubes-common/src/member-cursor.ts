@@ -1,4 +1,4 @@
-import type { Member } from './plugin.js';
+import type { Member } from '@qubes-backup/core';
 
 /**
  * A one-member look-ahead over an archive's members, so a format can see where one stored file's
@@ -23,32 +23,6 @@ export class MemberCursor {
     this.buffered = undefined;
     return m;
   }
-}
-
-/** `<path>.NNN<suffix>`: a stored chunk name (3 or more digits, numeric order). */
-export interface ChunkName {
-  readonly path: string;
-  readonly index: number;
-  /** The name without `suffix` (what the v4 scrypt passphrase binds: `vm5/private.img.000`). */
-  readonly stem: string;
-}
-
-export function parseChunkName(name: string, suffix: string): ChunkName | undefined {
-  if (!name.endsWith(suffix)) return undefined;
-  const stem = name.slice(0, name.length - suffix.length);
-  const m = /^(.+)\.([0-9]{3,})$/s.exec(stem);
-  if (!m) return undefined;
-  const digits = m[2]!;
-  // '%03d' formatting: no leading zeros beyond three digits ("0100" is not chunk 100).
-  if (digits.length > 3 && digits.startsWith('0')) return undefined;
-  const index = Number(digits);
-  if (!Number.isSafeInteger(index)) return undefined;
-  return { path: m[1]!, index, stem };
-}
-
-/** The name a chunk with this index has (`%03d`). */
-export function chunkSuffix(index: number): string {
-  return `.${String(index).padStart(3, '0')}`;
 }
 
 /**

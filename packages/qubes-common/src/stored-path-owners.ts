@@ -1,6 +1,5 @@
-import type { BackupModel } from './model.js';
-import type { ByteSource } from './plugin.js';
-import type { Registry } from './registry.js';
+import type { ByteSource, Registry } from '@qubes-backup/core';
+import type { QubesBackupModel } from './model.js';
 
 export interface Owner {
   /** VM name, `dom0` for dom0's home. */
@@ -17,7 +16,7 @@ const DOM0_HOME = /^dom0-home\/([A-Za-z0-9_][A-Za-z0-9_.-]{0,254})$/;
  * (`vm5`, `appvms/work`; allowlisted by the qubes.xml parser), templates as the directory archive
  * `<backup_path>/.`. dom0's home is `dom0-home/<user>` even when qubes.xml has no dom0 (R2).
  */
-export function ownersOf(model: BackupModel): (path: string) => Owner | undefined {
+export function ownersOf(model: Pick<QubesBackupModel, 'vms'>): (path: string) => Owner | undefined {
   const table: { base: string; vm: string }[] = [];
   for (const vm of model.vms) {
     if (!vm.included || !vm.backupPath || vm.klass === 'AdminVM') continue;

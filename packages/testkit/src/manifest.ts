@@ -8,7 +8,8 @@ export interface Entry { path: string; type?: string; size?: number; sha256?: st
 interface Vm { name: string; class?: string; backup_path?: string | null; files?: Entry[] }
 export interface Manifest { passphrase: string; vms?: Vm[]; files?: Entry[]; expect_refusal?: string | null; stored_as?: { file: string }; backup_file?: string; format_version?: number }
 
-export const SHARED = join(dirname(new URL(import.meta.url).pathname), '../../../../shared/fixtures');
+/** ../shared/fixtures beside the repository (absent on a clone without it), and the repository's own test-fixtures. */
+export const SHARED_FIXTURES = join(dirname(new URL(import.meta.url).pathname), '../../../../shared/fixtures');
 export const OURS = join(dirname(new URL(import.meta.url).pathname), '../../../test-fixtures');
 
 export function loadManifest(path: string): Manifest {
@@ -77,13 +78,13 @@ export async function compareWithManifest(dest: string, files: [string, Entry][]
 
 export function sharedCases(): { name: string; backup: string; manifest: Manifest; xz?: boolean; v1?: boolean }[] {
   const out: { name: string; backup: string; manifest: Manifest; xz?: boolean; v1?: boolean }[] = [];
-  if (!existsSync(SHARED)) return out;
-  const q = join(SHARED, 'qubes');
+  if (!existsSync(SHARED_FIXTURES)) return out;
+  const q = join(SHARED_FIXTURES, 'qubes');
   for (const d of existsSync(q) ? readdirSorted(q) : []) {
     const m = loadManifest(join(q, d, 'manifest.json'));
     out.push({ name: `qubes/${d}`, backup: join(q, d, m.backup_file!), manifest: m });
   }
-  const t = join(SHARED, 'qubes-testsuite');
+  const t = join(SHARED_FIXTURES, 'qubes-testsuite');
   for (const f of existsSync(t) ? readdirSorted(t).filter((x) => x.endsWith('.expect.json')) : []) {
     const m = loadManifest(join(t, f));
     const file = m.stored_as!.file;

@@ -1,31 +1,4 @@
-import type { ByteStream } from './bytes.js';
-import { CorruptBackupError } from './errors.js';
-
-/** Adapts a Node-style or WHATWG readable of bytes (anything async-iterable) to a ByteStream of Uint8Array. */
-export async function* asByteStream(source: AsyncIterable<unknown>): ByteStream {
-  for await (const c of source) {
-    if (c instanceof Uint8Array) yield c;
-    else if (typeof c === 'string') yield new TextEncoder().encode(c);
-    else throw new TypeError('stream produced a non-byte chunk');
-  }
-}
-
-/** Concatenates streams in order. */
-export async function* concatStreams(streams: AsyncIterable<ByteStream> | Iterable<ByteStream>): ByteStream {
-  for await (const s of streams) yield* s;
-}
-
-/** Re-chunks a stream into pieces of at most `size` bytes (for decoders that stall on huge inputs). */
-export async function* rechunk(stream: ByteStream, size: number): ByteStream {
-  for await (const c of stream) {
-    for (let o = 0; o < c.length; o += size) yield c.subarray(o, Math.min(c.length, o + size));
-  }
-}
-
-/** Counts bytes flowing through, reporting deltas. */
-export async function* counted(stream: ByteStream, onBytes: (n: number) => void): ByteStream {
-  for await (const c of stream) { onBytes(c.length); yield c; }
-}
+import { CorruptBackupError, type ByteStream } from '@qubes-backup/core';
 
 /**
  * Lets a consumer stop early without closing the producer: `stream` never forwards `return()`, and
@@ -81,13 +54,4 @@ export async function* limitBytes(stream: ByteStream, limit: number, member: str
     if (n > limit) throw new CorruptBackupError(`${what} (more than ${limit} bytes)`, { member });
     yield c;
   }
-}
-
-/**
- * How many decompressed bytes a VM whose qubes.xml backup-size (disk usage) is `size` may produce
- * before it counts as a decompression bomb: tar headers and maps add little, so 4x plus 8 MiB is
- * far above any real backup and far below a bomb.
- */
-export function backupSizeLimit(size: number): number {
-  return 4 * size + (8 << 20);
 }

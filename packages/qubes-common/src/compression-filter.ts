@@ -1,6 +1,4 @@
-import { UnsupportedError } from './errors.js';
-import type { Compressor } from './plugin.js';
-import type { Registry } from './registry.js';
+import { UnsupportedError, type Compressor, type Registry } from '@qubes-backup/core';
 
 /** Filters the reference restore accepts from a header (spec §3.2); anything else needs the user's override. */
 export const STANDARD_FILTERS: readonly string[] = ['gzip', 'bzip2', 'xz'];

@@ -4,9 +4,12 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { EXIT_CODES, exitCodeOf, type Cipher, type Mac, type PluginDescriptor, type PreparedDecryption } from '@qubes-backup/core';
-import { defaultRegistry, inspect } from '@qubes-backup/restore';
-import { fileSource } from '../src/source.js';
+import type { Cipher, Mac, PluginDescriptor } from '@qubes-backup/core';
+import { defaultRegistry } from '@qubes-backup/all/node';
+import type { QubesBackupModel } from '@qubes-backup/qubes-common';
+import { fileSource, inspect } from '@qubes-backup/restore';
+
+type PreparedDecryption = Awaited<ReturnType<NonNullable<Cipher['prepare']>>>;
 
 const FIX = join(dirname(new URL(import.meta.url).pathname), '../../../test-fixtures/v4-sample');
 const backup = join(FIX, 'backup.bin');
@@ -62,7 +65,7 @@ function recordingRegistry() {
 describe('format 4 prefetch of the qubes.xml key', () => {
   test('starts while the header MAC is being checked, and the backup opens as before', async () => {
     const { registry, events } = recordingRegistry();
-    const model = await inspect(backup, { passphrase: manifest.passphrase, registry });
+    const model = (await inspect(backup, { passphrase: manifest.passphrase, registry })).info as QubesBackupModel;
     expect(model.vms.map((v) => v.name)).toContain('work');
     expect(events.indexOf('prepare: start')).toBeGreaterThan(events.indexOf('header MAC: start'));
     expect(events.indexOf('prepare: start')).toBeLessThan(events.indexOf('header MAC: end'));
@@ -71,7 +74,7 @@ describe('format 4 prefetch of the qubes.xml key', () => {
   test('a wrong passphrase still fails as a wrong passphrase; the early derivation fails too', async () => {
     const { registry, derivations } = recordingRegistry();
     const err = await inspect(backup, { passphrase: 'not the passphrase', registry }).catch((e: unknown) => e);
-    expect(exitCodeOf(err)).toBe(EXIT_CODES.E_PASSPHRASE);
+    expect(err).toMatchObject({ code: 'E_PASSPHRASE' });
     expect(String((err as Error).message)).toMatch(/wrong passphrase/);
     // qubes.xml's scrypt header checks the passphrase as well: no key was made, nothing to wipe.
     expect((await Promise.allSettled(derivations)).map((r) => r.status)).toEqual(['rejected']);
@@ -87,7 +90,7 @@ describe('format 4 prefetch of the qubes.xml key', () => {
       writeFileSync(join(dir, 'backup.bin'), bytes);
       const { registry, events, derivations } = recordingRegistry();
       const err = await inspect(join(dir, 'backup.bin'), { passphrase: manifest.passphrase, registry }).catch((e: unknown) => e);
-      expect(exitCodeOf(err)).toBe(EXIT_CODES.E_PASSPHRASE);
+      expect(err).toMatchObject({ code: 'E_PASSPHRASE' });
       expect((await Promise.allSettled(derivations)).map((r) => r.status)).toEqual(['fulfilled']);
       await new Promise((r) => setImmediate(r));
       expect(events).toContain('prepare: disposed');

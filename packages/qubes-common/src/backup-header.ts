@@ -1,4 +1,4 @@
-import { CorruptBackupError } from './errors.js';
+import { CorruptBackupError } from '@qubes-backup/core';
 
 const TOKEN = /^[A-Za-z0-9-]*$/;
 const MEMBER = 'backup-header';

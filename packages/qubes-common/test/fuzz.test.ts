@@ -2,7 +2,9 @@
 // hostile bytes. Any input gives a value or a typed QubesBackupError; valid headers round-trip.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { headerBool, headerVersion, isQubesBackupError, parseBackupHeader, parseChunkName } from '@qubes-backup/core';
+import { isQubesBackupError } from '@qubes-backup/core';
+import { headerBool, headerVersion, parseBackupHeader, parseChunkName } from '@qubes-backup/qubes-common';
+import { mutate, mutationOps } from '@qubes-backup/testkit';
 
 const RUNS = { numRuns: 2000 };
 const enc = new TextEncoder();
@@ -18,20 +20,7 @@ function valueOrTyped<T>(f: () => T): T | undefined {
   }
 }
 
-/** Byte-level mutations of a valid input: flips, overwrites, deletions, insertions, truncation. */
-function mutate(base: Uint8Array, ops: [number, number, number][]): Uint8Array {
-  let b = Uint8Array.from(base);
-  for (const [op, pos, v] of ops) {
-    const at = b.length ? pos % b.length : 0;
-    if (op === 0 && b.length) b[at]! ^= 1 << (v % 8);
-    else if (op === 1 && b.length) b[at] = v;
-    else if (op === 2) b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1 + (v % 8))]);
-    else if (op === 3) b = Uint8Array.from([...b.subarray(0, at), v, ...b.subarray(at)]);
-    else b = b.subarray(0, at);
-  }
-  return b;
-}
-const mutations = fc.array(fc.tuple(fc.nat(4), fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 });
+const mutations = mutationOps(6);
 
 const HEADER = enc.encode('version=4\nencrypted=True\ncompressed=True\ncompression-filter=gzip\nhmac-algorithm=scrypt\nbackup-id=20240612T101500-4242\n');
 

@@ -1,0 +1,99 @@
+import { CorruptBackupError, formatBytes, type Archive, type BackupInfo, type Member, type OpenedBackup } from '@qubes-backup/core';
+
+type UnitInfo = BackupInfo['units'][number];
+type UnitSeen = Parameters<NonNullable<OpenedBackup['missing']>>[1];
+import type { Dom0HomeInfo, QubesBackupModel, VmInfo } from './model.js';
+
+/** What a Qubes format reads from its header and qubes.xml; `qubesModel` adds the generic `BackupInfo` fields. */
+export type QubesModelParts = Omit<QubesBackupModel, 'format' | 'title' | 'unitNoun' | 'units'>;
+
+/**
+ * The model of a Qubes backup: every VM qubes.xml lists is a unit (restored into `<dest>/<vm>/`,
+ * with its settings as `vm.json`), and dom0's home is the unit `dom0` (into `<dest>/dom0-home/`).
+ */
+export function qubesModel(format: string, parts: QubesModelParts): QubesBackupModel {
+  const units: UnitInfo[] = [];
+  for (const vm of parts.vms) {
+    if (vm.klass === 'AdminVM') continue;
+    units.push({
+      name: vm.name, output: vm.name,
+      // VMs Qubes synthesizes while reading an old qubes.xml (disp-<netvm>) are "included" without data.
+      present: vm.included && vm.backupPath !== undefined,
+      ...(vm.backupSize !== undefined ? { size: vm.backupSize } : {}),
+      metadata: { file: 'vm.json', json: vm },
+    });
+  }
+  if (parts.dom0Home) {
+    units.push({ name: 'dom0', output: 'dom0-home', present: true, ...(parts.dom0Home.backupSize !== undefined ? { size: parts.dom0Home.backupSize } : {}) });
+  }
+  return { format, title: `Qubes backup format ${parts.version}`, unitNoun: 'VM', units, ...parts };
+}
+
+/** `info` for people: the header, then one row per VM. */
+export function qubesDisplay(model: QubesBackupModel): OpenedBackup['display'] {
+  const fields: [string, string][] = [
+    ['Format', `${model.version}${model.authenticated ? '' : '  (UNAUTHENTICATED: format 1 has no integrity protection)'}`],
+    ['Encrypted', model.encrypted ? 'yes' : 'no'],
+    ['Compressed', model.compressed ? `yes (${model.compressionFilter ?? 'gzip'})` : 'no'],
+    ...Object.entries(model.header).map(([k, v]) => [`  ${k}`, v] as [string, string]),
+  ];
+  const rows = model.vms.filter((vm) => vm.klass !== 'AdminVM').map((vm) => {
+    const present = model.units.find((u) => u.name === vm.name)?.present ?? false;
+    return [
+      vm.name, vm.klass, vm.template ?? '-', vm.netvm === undefined ? '(default)' : vm.netvm === null ? '(none)' : vm.netvm,
+      vm.label ?? '-', present && vm.backupSize !== undefined ? formatBytes(vm.backupSize) : '-', present ? 'yes' : 'no',
+    ];
+  });
+  if (model.dom0Home) fields.push(['dom0 home', `${model.dom0Home.user} (${model.dom0Home.backupSize !== undefined ? formatBytes(model.dom0Home.backupSize) : 'size unknown'})`]);
+  return { fields, tables: [{ columns: ['NAME', 'CLASS', 'TEMPLATE', 'NETVM', 'LABEL', 'SIZE', 'IN BACKUP'], rows }] };
+}
+
+/** Classes of R2/R3 qubes.xml whose VMs always have a private.img. */
+const CORE2_WITH_PRIVATE = ['QubesAppVm', 'QubesHVm', 'QubesNetVm', 'QubesProxyVm', 'QubesTemplateVm', 'QubesTemplateHVm'];
+
+/**
+ * What a VM must have but the backup did not hold: its data at all, or one of its images. No MAC
+ * covers the list of stored files, so this is how a dropped one is noticed: format 4 stores every volume qubes.xml marks `save_on_stop` as
+ * `<volume>.img`; formats 2-3 always store a private.img for the classes above.
+ */
+export function missingData(model: QubesBackupModel, unit: string, seen: UnitSeen): Error | undefined {
+  if (seen.archives.size === 0) {
+    const path = unit === 'dom0' ? model.dom0Home?.backupPath : model.vms.find((v) => v.name === unit)?.backupPath;
+    return new CorruptBackupError(
+      `no data for ${unit === 'dom0' ? "dom0's home" : `VM '${unit}'`} in the backup although qubes.xml lists it (missing or truncated backup)`,
+      { member: path ?? unit });
+  }
+  const vm = model.vms.find((v) => v.name === unit);
+  if (!vm || vm.klass === 'AdminVM') return undefined;
+  const base = (vm.backupPath ?? '').replace(/\/+$/, '');
+  let missing: string | undefined;
+  if (model.version === 4) {
+    missing = (vm.volumes ?? []).find((v) => v.saveOnStop && !seen.archives.has(`${base}/${v.name}.img`))?.name;
+    if (missing !== undefined) missing = `${missing}.img`;
+  } else if ((model.version === 2 || model.version === 3) && CORE2_WITH_PRIVATE.includes(vm.sourceClass ?? '') && !seen.files.has('private.img')) {
+    missing = 'private.img';
+  }
+  return missing === undefined ? undefined
+    : new CorruptBackupError(`VM '${unit}' has no ${missing} in the backup although qubes.xml says it was backed up (a stored file was dropped)`,
+      { member: `${base}/${missing}` });
+}
+
+/**
+ * Where a VM's disk image is: format 4 stores each image as its own file (`vm5/private.img`);
+ * formats 1–3 store AppVM images as files too and templates as part of the whole folder (`vm9/.`).
+ */
+export function imageLocation(model: QubesBackupModel, unit: string, volume: string): { archive(a: Pick<Archive, 'unit' | 'path'>): boolean; member(m: Member): boolean } | undefined {
+  const vm: VmInfo | undefined = model.vms.find((v) => v.name === unit);
+  const base = vm?.backupPath?.replace(/\/+$/, '');
+  if (!vm || !base || !vm.included || vm.klass === 'AdminVM') return undefined;
+  const wanted = `${volume}.img`;
+  return {
+    archive: (a) => a.unit === unit && (a.path === `${base}/${wanted}` || a.path === `${base}/.` || a.path === base),
+    member: (m) => m.type === 'file' && m.path.replace(/\/+$/, '').split('/').pop() === wanted,
+  };
+}
+
+/** dom0's home as found by scanning a backup's stored names (R2/R3 qubes.xml may not say). */
+export function dom0HomeOf(user: string | undefined): Dom0HomeInfo | undefined {
+  return user === undefined ? undefined : { user, backupPath: `dom0-home/${user}` };
+}
