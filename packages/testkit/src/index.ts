@@ -11,6 +11,9 @@
  *   `writeOuter` to tamper with it and write it back).
  * - **Conformance suite**: the tests every implementation of one core interface must pass
  *   (`describeCompressor`).
+ * - **Browser safety**: the Node built-ins a module would load (`builtinImportsFrom`), which a
+ *   package's index and portable entry points must not.
+ * - **README**: the runnable example of a README and its printed output (`readmeExample`).
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
 export { prng, lcg, randomBytes } from './random.js';
@@ -24,3 +27,5 @@ export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } fro
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
 export * from './mutate.js';
+export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';
+export { readmeExample, runExample, type ReadmeExample } from './readme.js';
