@@ -1,7 +1,6 @@
 import {
-  UnsupportedError, UsageError, WrongPassphraseError, assertBytes, equalBytes, type Backend,
+  UnsupportedError, UsageError, WrongPassphraseError, assertBytes, assertSafeInteger, equalBytes, type Backend,
 } from '@qubes-backup/core';
-import { assertSafeInteger } from './_assert.js';
 import { parseScryptHeader, type ScryptHeader } from './header.js';
 import type { ScryptPrimitives } from './_primitives.js';
 

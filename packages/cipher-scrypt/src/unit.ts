@@ -1,8 +1,7 @@
 import {
-  AuthenticationError, ByteReader, CorruptBackupError, equalBytes, once,
+  AuthenticationError, ByteReader, CorruptBackupError, assertSafeInteger, equalBytes, once,
   type ByteStream, type ReadOptions,
 } from '@qubes-backup/core';
-import { assertSafeInteger } from './_assert.js';
 import {
   SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, looksLikeScrypt, parseScryptHeader,
   type ScryptHeader,

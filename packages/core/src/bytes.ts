@@ -15,6 +15,11 @@ export function assertBytes(value: unknown, name: string, length?: number): asse
   }
 }
 
+export function assertSafeInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError(`${name} must be an integer`);
+  if (value < min || value > max) throw new RangeError(`${name} must be in [${min}, ${max}], got ${value}`);
+}
+
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

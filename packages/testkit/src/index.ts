@@ -14,6 +14,9 @@
  * - **Format wiring**: every shipped part with only the format under test (`registryWith`), restores
  *   through the restore library (`restoreTo`, `verifyBytes`), the shared-fixture suite of formats 2
  *   and 3, and manifests in the CLI's output layout (`compareWithManifest`).
+ * - **Browser safety**: the Node built-ins a module would load (`builtinImportsFrom`), which a
+ *   package's index and portable entry points must not.
+ * - **README**: the runnable example of a README and its printed output (`readmeExample`).
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
 export { prng, lcg, randomBytes } from './random.js';
@@ -30,3 +33,5 @@ export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, compareWithManifest
 export { registryWith, restoreTo, verifyBytes, registryWithCipherSpy, type RestoreOptions } from './format-wiring.js';
 export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';
+export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';
+export { readmeExample, runExample, type ReadmeExample } from './readme.js';

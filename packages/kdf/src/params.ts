@@ -1,0 +1,61 @@
+import { assertBytes, assertSafeInteger } from '@qubes-backup/core';
+import type { KdfSpec } from './algorithms.js';
+
+/**
+ * Upper bound for PBKDF2 iterations. Borg 1.x key files use 100 000; a header that asks for more
+ * than 10 million (seconds of CPU in Node, far more in a browser) is refused rather than obeyed.
+ */
+export const MAX_PBKDF2_ITERATIONS = 10_000_000;
+/** Upper bound for PBKDF2 output: keys are tens of bytes; more is a mistake, not a use. */
+export const MAX_PBKDF2_LENGTH = 1024;
+/**
+ * Upper bound for HKDF `info`. RFC 5869 sets none, but node:crypto refuses more than 1024 bytes;
+ * both backends refuse it alike rather than let a derivation work on one and fail on the other.
+ */
+export const MAX_HKDF_INFO = 1024;
+/** RFC 5869 section 2.3: L <= 255 * HashLen. */
+export const maxHkdfLength = (spec: KdfSpec): number => 255 * spec.hashLength;
+
+export interface Pbkdf2Params {
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+  readonly length: number;
+}
+
+export interface HkdfParams {
+  readonly salt: Uint8Array;
+  readonly info: Uint8Array;
+  readonly length: number;
+}
+
+function assertParams(params: unknown): asserts params is Record<string, unknown> {
+  if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
+}
+
+/**
+ * Checks PBKDF2 arguments and copies the byte inputs: the derivation runs asynchronously, and a
+ * caller that reuses its buffers meanwhile must not change the result on one backend only.
+ */
+export function checkPbkdf2(secret: unknown, params: unknown): { secret: Uint8Array; params: Pbkdf2Params } {
+  assertBytes(secret, 'secret');
+  assertParams(params);
+  const { salt, iterations, length } = params;
+  assertBytes(salt, 'params.salt');
+  assertSafeInteger(iterations, 'params.iterations', 1, MAX_PBKDF2_ITERATIONS);
+  assertSafeInteger(length, 'params.length', 1, MAX_PBKDF2_LENGTH);
+  return { secret: secret.slice(), params: { salt: salt.slice(), iterations, length } };
+}
+
+/** Checks HKDF arguments (an empty salt means HashLen zeros, as RFC 5869 says) and copies the bytes. */
+export function checkHkdf(spec: KdfSpec, secret: unknown, params: unknown): { secret: Uint8Array; params: HkdfParams } {
+  assertBytes(secret, 'secret');
+  assertParams(params);
+  const { salt, info = new Uint8Array(0), length } = params;
+  assertBytes(salt, 'params.salt');
+  assertBytes(info, 'params.info');
+  if (info.length > MAX_HKDF_INFO) {
+    throw new RangeError(`params.info must be at most ${MAX_HKDF_INFO} bytes, got ${info.length}`);
+  }
+  assertSafeInteger(length, 'params.length', 1, maxHkdfLength(spec));
+  return { secret: secret.slice(), params: { salt: salt.slice(), info: info.slice(), length } };
+}
