@@ -40,6 +40,44 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 export const utf8 = {
   encode: (s: string): Uint8Array => new TextEncoder().encode(s),
   decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b),
+  /**
+   * Bytes that may not be UTF-8 (file names) as a string that keeps every byte, as Python's
+   * surrogateescape does: valid UTF-8 as text, any other byte b as the lone surrogate U+DC00+b.
+   * A `Member.path` holding such surrogates names exactly those bytes.
+   */
+  decodeEscaped(b: Uint8Array): string {
+    let out = '';
+    let i = 0;
+    while (i < b.length) {
+      const c = b[i]!;
+      const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+      if (need === 0) { out += String.fromCharCode(c); i++; continue; }
+      let cp = need === 1 ? c & 0x1f : need === 2 ? c & 0x0f : c & 0x07;
+      let ok = need > 0 && i + need < b.length;
+      for (let k = 1; ok && k <= need; k++) {
+        const n = b[i + k]!;
+        if ((n & 0xc0) !== 0x80) ok = false;
+        else cp = (cp << 6) | (n & 0x3f);
+      }
+      // Overlong forms, surrogates and code points above U+10FFFF are not UTF-8 either.
+      if (ok && ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+      if (!ok) { out += String.fromCharCode(0xdc00 + c); i++; continue; }
+      out += String.fromCodePoint(cp);
+      i += need + 1;
+    }
+    return out;
+  },
+  /** The bytes a `decodeEscaped` string stands for. */
+  encodeEscaped(s: string): Uint8Array {
+    if (!/[\udc80-\udcff]/.test(s)) return new TextEncoder().encode(s);
+    const out: number[] = [];
+    for (const ch of s) {
+      const cp = ch.codePointAt(0)!;
+      if (cp >= 0xdc80 && cp <= 0xdcff) out.push(cp - 0xdc00);
+      else for (const x of new TextEncoder().encode(ch)) out.push(x);
+    }
+    return Uint8Array.from(out);
+  },
 };
 
 /** A stream of one buffer. */

@@ -59,6 +59,7 @@ interface Extent {
 
 /** One entry of an archive, with its name already resolved (PAX `path`, GNU `L`, `GNU.sparse.name`). */
 export interface Member {
+  /** Bytes of the name that are not UTF-8 are lone surrogates U+DC80–U+DCFF (see `utf8.decodeEscaped`). */
   readonly path: string;
   readonly type: EntryType;
   /** Logical size: the file's length once holes are expanded (`realsize` for sparse members). */
@@ -222,6 +223,16 @@ export interface FormatContext extends ReadOptions {
    * memory all of it together may take. Absent: no work ahead.
    */
   readonly resources?: { readonly cores: number; readonly memory: number };
+  /**
+   * The machine's own environment and files, where there are any (not in a browser): for what a
+   * format finds beside the backup by convention (a Borg key file in `~/.config/borg/keys`,
+   * `BORG_KEY_FILE`) or that the user names in an option (`--keyfile FILE`).
+   */
+  readonly host?: {
+    readonly env: Readonly<Record<string, string | undefined>>;
+    /** A folder of this machine (absolute, or relative to the working folder). */
+    folder(path: string): DirectorySource;
+  };
 }
 
 /** A backup format as a plugin: recognizes its inputs and composes containers, ciphers and codecs from the registry. */

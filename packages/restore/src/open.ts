@@ -86,6 +86,7 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
     ...(options.signal ? { signal: options.signal } : {}),
     // Derivations ahead of use may take the cores and half of the memory free now.
     resources: { cores: availableParallelism(), memory: freemem() / 2 },
+    host: { env: process.env, folder: directorySource },
     passphrase: () => (asked ??= (async () => {
       const p = typeof given === 'function' ? await given() : given;
       if (p === undefined) throw new UsageError('this backup needs a passphrase, and none was given');

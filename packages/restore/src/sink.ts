@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { join, sep } from 'node:path';
-import { IoError, UnsafePathError, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
+import { IoError, UnsafePathError, utf8, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
 import { linkComponents, memberComponents } from './safe-path.js';
 
 /** What happened to one inner member. */
@@ -42,6 +42,11 @@ class LinkGuard {
   private readonly symlinks = new Set<string>();
   private readonly files = new Set<string>();
 
+  /** Regular files restored so far, by output path. */
+  get restoredFiles(): ReadonlySet<string> {
+    return this.files;
+  }
+
   check(m: Member, rel: string[], target: ArchiveTarget): void {
     for (let i = 1; i <= rel.length; i++) {
       const p = rel.slice(0, i).join('/');
@@ -49,7 +54,7 @@ class LinkGuard {
         throw new UnsafePathError(i < rel.length ? `would write through the symlink '${p}'` : 'would replace a symlink restored before it', { member: m.path });
       }
     }
-    if (m.type === 'hardlink') {
+    if (m.type === 'hardlink' && !standsAlone(m, this.files, target)) {
       const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
       if (!to || to.length === 0 || !this.files.has(under(target.outBase, to).join('/'))) {
         throw new UnsafePathError(`hard link to '${m.linkTarget}' is not a file restored before it from the same archive`, { member: m.path });
@@ -101,10 +106,10 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       cur = join(cur, part);
       if (safeDirs.has(cur)) continue;
       let st;
-      try { st = await fsp.lstat(cur); } catch { st = undefined; }
+      try { st = await fsp.lstat(fsPath(cur)); } catch { st = undefined; }
       if (st?.isSymbolicLink()) throw new UnsafePathError(`refusing to write through symlink '${cur}'`);
       if (st && !st.isDirectory()) throw new UnsafePathError(`'${cur}' exists and is not a directory`);
-      if (!st) await io(() => fsp.mkdir(cur, { mode: 0o755 }), cur);
+      if (!st) await io(() => fsp.mkdir(fsPath(cur), { mode: 0o755 }), cur);
       safeDirs.add(cur);
     }
     return cur;
@@ -112,10 +117,10 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
 
   async function prepareTarget(path: string): Promise<void> {
     let st;
-    try { st = await fsp.lstat(path); } catch { return; }
+    try { st = await fsp.lstat(fsPath(path)); } catch { return; }
     if (!options.force) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
     if (st.isDirectory()) throw new IoError(`'${path}' exists and is a directory`, {}, 'E_EXISTS');
-    await io(() => fsp.unlink(path), path);
+    await io(() => fsp.unlink(fsPath(path)), path);
   }
 
   const guard = new LinkGuard();
@@ -130,17 +135,17 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     async metadata(outBase, file, json) {
       const path = join(await ensureDir(under(outBase, [])), file);
       await prepareTarget(path);
-      await io(() => fsp.writeFile(path, JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
+      await io(() => fsp.writeFile(fsPath(path), JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
       note(outBase, path);
     },
     async discard(outBase) {
-      for (const p of written.get(outBase) ?? []) await fsp.rm(p, { force: true });
+      for (const p of written.get(outBase) ?? []) await fsp.rm(fsPath(p), { force: true });
       written.delete(outBase);
     },
     async finish() {
       // Deepest first, so setting a child's time does not change its parent's afterwards.
       for (const d of dirTimes.sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
-        await fsp.utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+        await fsp.utimes(fsPath(d.path), d.mtime, d.mtime).catch(() => undefined);
       }
     },
   };
@@ -167,18 +172,26 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
         return { member: m.path, output, type: m.type, size: m.size };
       case 'symlink':
         await prepareTarget(path);
-        await io(() => fsp.symlink(m.linkTarget ?? '', path), path);
+        await io(() => fsp.symlink(fsPath(m.linkTarget ?? ''), fsPath(path)), path);
         note(target.outBase, path);
-        await fsp.lutimes(path, m.mtime, m.mtime).catch(() => undefined);
+        await fsp.lutimes(fsPath(path), m.mtime, m.mtime).catch(() => undefined);
         return { member: m.path, output, type: m.type, size: 0 };
       case 'hardlink': {
+        if (standsAlone(m, guard.restoredFiles, target)) {
+          // Its first link was not selected (`get` of one path): the content comes with the link, as borg writes it.
+          await prepareTarget(path);
+          note(target.outBase, `${path}.partial`);
+          await writeFile(path, m, opts);
+          note(target.outBase, path);
+          return { member: m.path, output, type: 'file', size: m.size };
+        }
         const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
         if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
         const from = join(dest, ...under(target.outBase, to));
-        const st = await fsp.lstat(from).catch(() => undefined);
+        const st = await fsp.lstat(fsPath(from)).catch(() => undefined);
         if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
         await prepareTarget(path);
-        await io(() => fsp.link(from, path), path);
+        await io(() => fsp.link(fsPath(from), fsPath(path)), path);
         note(target.outBase, path);
         return { member: m.path, output, type: m.type, size: st.size };
       }
@@ -191,7 +204,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
 
 async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {
   const partial = `${path}.partial`;
-  const fh = await io(() => fsp.open(partial, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
+  const fh = await io(() => fsp.open(fsPath(partial), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
   try {
     for await (const e of m.extents(opts)) {
       let done = 0;
@@ -207,7 +220,7 @@ async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<v
   } finally {
     await fh.close();
   }
-  await io(() => fsp.rename(partial, path), path);
+  await io(() => fsp.rename(fsPath(partial), fsPath(path)), path);
 }
 
 /** File-system errors as IoError, with disk full said plainly (never "HMAC"). */
@@ -226,4 +239,19 @@ async function io<T>(f: () => Promise<T>, path: string): Promise<T> {
 /** Path components under an output folder (`''`: the destination itself). */
 function under(outBase: string, parts: readonly string[]): string[] {
   return outBase === '' ? [...parts] : [outBase, ...parts];
+}
+
+/** A path for node:fs: names with bytes that are not UTF-8 (lone surrogates, `utf8.decodeEscaped`) as those bytes. */
+function fsPath(p: string): string | Buffer {
+  return /[\udc80-\udcff]/.test(p) ? Buffer.from(utf8.encodeEscaped(p)) : p;
+}
+
+/**
+ * A hard link that carries its own content (a Borg link item whose first link was not selected)
+ * and whose target was not restored: it is written as a regular file.
+ */
+function standsAlone(m: Member, restored: ReadonlySet<string>, target: ArchiveTarget): boolean {
+  if (m.size === 0 || m.linkTarget === undefined) return false;
+  const to = linkComponents(m.linkTarget, target.path, target.prefix);
+  return to === undefined || to.length === 0 || !restored.has(under(target.outBase, to).join('/'));
 }

@@ -1,0 +1,152 @@
+import {
+  AuthenticationError, CorruptBackupError, UnsupportedError, UsageError,
+  type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
+  type PluginInfo, type ReadOptions, type Registry,
+} from '@qubes-backup/core';
+import { itemsOf, loadArchive, type ArchiveMeta } from './archive.js';
+import { KEY_TYPES } from './key-types.js';
+import { findKey } from './key-source.js';
+import { decryptKeyBlob, type KeyMaterial } from './keys.js';
+import { parseManifest, type Manifest } from './manifest.js';
+import { membersOf } from './members.js';
+import { borgDisplay, type BorgArchiveInfo, type BorgRepositoryInfo } from './model.js';
+import { Objects } from './objects.js';
+import { MANIFEST_ID, Repository } from './repository.js';
+
+const info: PluginInfo<'format'> = {
+  kind: 'format', name: 'borg', backend: 'portable',
+  options: [
+    { name: 'keyfile', value: 'FILE', description: 'Borg: the repository key (a key file, a borg key export, or a paper key typed back in)' },
+    { name: 'as-of', value: 'N', description: 'Borg: read the repository as it was after transaction N (see info --history)' },
+    { name: 'history', description: 'Borg (info): list every transaction and the archives present after it' },
+    {
+      name: 'accept-unauthenticated-archives',
+      description: 'Borg: open archives whose authentication tag (TAM) is missing or does not verify (borg < 1.0.9, or renamed by borg <= 1.2.4)',
+    },
+    { name: 'consider-checkpoints', description: 'Borg: also list checkpoint archives (<name>.checkpoint) left by an interrupted borg create' },
+  ],
+};
+
+/** Borg 1.x repositories (a folder of segments), every encryption and compression mode. */
+export const formatBorg: PluginDescriptor<'format'> = {
+  ...info,
+  create: (): FormatPlugin => ({ info, detect: detectBorg, open: openBorg }),
+};
+
+/** A folder with a `config` whose `[repository]` section this is, and a `data` folder of segments. */
+async function detectBorg(input: BackupInput): Promise<boolean> {
+  if (input.kind !== 'directory') return false;
+  try {
+    const names = await input.dir.list('');
+    if (!names.some((e) => e.name === 'config' && e.type === 'file') || !names.some((e) => e.name === 'data' && e.type === 'dir')) return false;
+    const head = new TextDecoder().decode(await (await input.dir.file('config')).read!(0, 4096));
+    return /^\s*\[repository\]/m.test(head);
+  } catch {
+    return false;
+  }
+}
+
+async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
+  if (input.kind !== 'directory') throw new UsageError('a Borg repository is a folder');
+  const registry = ctx.registry;
+  const asOf = asNumber(ctx.settings['as-of'], 'as-of');
+  const repo = await Repository.open(input.dir, registry.get('hash', 'crc32'), asOf);
+  const stored = await repo.get(MANIFEST_ID);
+  if (!stored || stored.length === 0) throw new CorruptBackupError('the repository has no manifest (an empty or broken repository)', { member: 'manifest' });
+  const typeByte = stored[0]!;
+  const type = KEY_TYPES[typeByte];
+  if (!type) throw new UnsupportedError(`unknown key type 0x${typeByte.toString(16).padStart(2, '0')} (Borg 2, or not Borg)`, { member: 'manifest' });
+
+  let key: KeyMaterial | undefined;
+  let keySource: string | undefined;
+  if (type.storage !== 'none') {
+    const blob = await findKey(type, repo.config, ctx, registry.get('hash', 'sha256'));
+    keySource = blob.source;
+    key = await unlock(registry, blob.blob, ctx);
+  }
+  const objects = new Objects(repo, registry, typeByte, key);
+  const manifest = await parseManifest(registry, await objects.manifest(stored), key, key?.tamRequired ?? false);
+  const entries = manifest.archives.filter((a) => (ctx.settings['consider-checkpoints'] === true || !a.name.includes('.checkpoint') || a.name === ctx.unit));
+  if (ctx.unit !== undefined && !entries.some((a) => a.name === ctx.unit)) {
+    throw new UsageError(`no archive named '${ctx.unit}' in this repository (archives: ${entries.map((a) => a.name).join(', ') || 'none'})`);
+  }
+  // Each archive's metadata is read (and its TAM checked) to show its host and times; with
+  // REPO::ARCHIVE only that one.
+  const metas = new Map<string, ArchiveMeta>();
+  for (const a of entries) {
+    if (ctx.unit === undefined || a.name === ctx.unit) metas.set(a.name, await loadArchive(registry, objects, key, a.name, a.id));
+  }
+  const archivesInfo: BorgArchiveInfo[] = entries.filter((a) => metas.has(a.name)).map((a) => {
+    const m = metas.get(a.name)!;
+    return {
+      name: a.name, id: m.id, start: a.time, tam: m.tam,
+      ...(m.timeEnd ? { end: m.timeEnd } : {}), ...(m.hostname ? { hostname: m.hostname } : {}),
+      ...(m.username ? { username: m.username } : {}), ...(m.comment ? { comment: m.comment } : {}),
+    };
+  });
+  const transactions = ctx.settings['history'] === true ? await history(repo, objects, registry, key) : undefined;
+  const model: BorgRepositoryInfo = {
+    format: 'borg', title: 'Borg 1.x repository', unitNoun: 'archive',
+    encrypted: type.mac !== undefined,
+    authenticated: type.id !== 'sha256',
+    units: archivesInfo.map((a) => ({ name: a.name, output: a.name, present: true })),
+    repository: { id: repo.config.id, location: input.dir.name },
+    encryption: type.mode,
+    ...(keySource ? { key: keySource } : {}),
+    appendOnly: repo.config.appendOnly,
+    transaction: repo.transaction,
+    lastTransaction: repo.lastTransaction,
+    archives: archivesInfo,
+    ...(transactions ? { transactions } : {}),
+  };
+  const accept = ctx.settings['accept-unauthenticated-archives'] === true;
+
+  async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
+    for (const a of archivesInfo) {
+      if (!select({ unit: a.name, path: '' })) continue;
+      const meta = metas.get(a.name)!;
+      if (meta.tam !== 'verified' && !accept) {
+        throw new AuthenticationError(meta.tam === 'missing'
+          ? 'has no authentication tag (TAM): made by borg < 1.0.9, or forged by someone who can write to the repository; ' +
+            '--accept-unauthenticated-archives opens it anyway'
+          : 'its authentication tag (TAM) does not verify: tampered, or renamed or recreated by borg <= 1.2.4; ' +
+            '--accept-unauthenticated-archives opens it anyway', { member: `archive '${a.name}'` });
+      }
+      opts?.signal?.throwIfAborted();
+      yield { unit: a.name, path: '', prefix: '', members: () => membersOf(itemsOf(objects, meta), objects, a.name) };
+    }
+  }
+
+  return { info: model, display: borgDisplay(model), archives };
+}
+
+/**
+ * The key, decrypted. An empty passphrase is tried first, as borg does before it asks, so a key
+ * stored without one opens without a prompt.
+ */
+async function unlock(registry: Registry, blob: Uint8Array, ctx: FormatContext): Promise<KeyMaterial> {
+  try {
+    return await decryptKeyBlob(registry, blob, new Uint8Array(0));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'E_PASSPHRASE') throw e;
+  }
+  return decryptKeyBlob(registry, blob, await ctx.passphrase());
+}
+
+/** Every transaction and the archive names its manifest listed (each manifest authenticated by its own MAC and TAM). */
+async function history(repo: Repository, objects: Objects, registry: Registry, key: KeyMaterial | undefined): Promise<{ id: number; archives: string[] }[]> {
+  const out: { id: number; archives: string[] }[] = [];
+  for (const t of await repo.history()) {
+    const stored = await repo.manifestOf(t);
+    let manifest: Manifest | undefined;
+    if (stored) manifest = await parseManifest(registry, await objects.manifest(stored), key, key?.tamRequired ?? false);
+    out.push({ id: t.id, archives: manifest?.archives.map((a) => a.name) ?? [] });
+  }
+  return out;
+}
+
+function asNumber(v: string | boolean | undefined, name: string): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw new UsageError(`--${name} takes a transaction number (see info --history)`);
+  return Number(v);
+}

@@ -1,0 +1,131 @@
+import { CorruptBackupError, type ByteStream, type Member, type ReadOptions } from '@qubes-backup/core';
+import { bytesToName, field, type MsgMap } from './msgpack.js';
+import type { Objects } from './objects.js';
+
+/** One entry of an item's chunk list: `[id, size, csize]` in every Borg 1.x. */
+interface ChunkRef {
+  readonly id: Uint8Array;
+  readonly size: number;
+}
+
+const S_IFMT = 0o170000;
+const TYPES: Readonly<Record<number, Member['type']>> = {
+  0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o010000: 'fifo', 0o020000: 'char', 0o060000: 'block',
+};
+/** Largest logical file size accepted (ext4's own limit), against a chunk list claiming more. */
+const MAX_FILE_SIZE = 2 ** 44;
+
+/**
+ * An archive's items as members for the engine: regular files read from their chunk lists (an
+ * all-zero chunk becomes a hole, as `borg extract --sparse` does), directories, symlinks, hard
+ * links (`source` names the first link, which carried the chunks), fifos and devices (reported,
+ * not created). Names keep every byte (see `bytesToName`). Checkpoint part items are skipped, as
+ * borg does unless asked.
+ */
+export async function* membersOf(items: AsyncIterable<MsgMap>, objects: Objects, archive: string): AsyncGenerator<Member> {
+  /** The chunks of hard-link masters, so a link whose master was not selected can still be written. */
+  const masters = new Map<string, readonly ChunkRef[]>();
+  for await (const item of items) {
+    if (item['part'] !== undefined) continue;
+    const f = field(item, `archive '${archive}'`);
+    const path = bytesToName(f.bytes('path'));
+    const what = `archive '${archive}': ${path}`;
+    const g = field(item, what);
+    const mode = g.int('mode');
+    const type = TYPES[mode & S_IFMT] ?? 'other';
+    const source = g.optBytes('source');
+    const chunks = item['chunks'] === undefined ? [] : chunkList(g.list('chunks'), what);
+    const isLink = source !== undefined && type === 'file';
+    if (chunks.length && item['hardlink_master'] !== false && type === 'file') masters.set(path, chunks);
+    const content = isLink ? masters.get(bytesToName(source)) ?? [] : chunks;
+    const size = content.reduce((a, c) => a + c.size, 0);
+    const declared = g.optInt('size');
+    if (!isLink && declared !== undefined && declared !== size && chunks.length) {
+      throw new CorruptBackupError(`its size ${declared} is not the sum of its chunks (${size})`, { member: what });
+    }
+    if (size > MAX_FILE_SIZE) throw new CorruptBackupError(`claims ${size} bytes`, { member: what });
+    yield member({
+      path, type: isLink ? 'hardlink' : type, mode, mtime: seconds(item['mtime'], what), size: type === 'file' ? size : 0,
+      ...(source !== undefined ? { linkTarget: bytesToName(source) } : {}),
+    }, content, objects, what);
+  }
+}
+
+function chunkList(list: readonly unknown[], what: string): ChunkRef[] {
+  return list.map((c) => {
+    if (!Array.isArray(c) || c.length < 2 || !(c[0] instanceof Uint8Array) || c[0].length !== 32 || typeof c[1] !== 'number' || !Number.isSafeInteger(c[1]) || c[1] < 0) {
+      throw new CorruptBackupError('invalid chunk list entry (expected [id, size, csize])', { member: what });
+    }
+    return { id: c[0], size: c[1] };
+  });
+}
+
+/** Item times are nanoseconds: an integer, or little-endian bytes when they need more than 63 bits. */
+function seconds(v: unknown, what: string): number {
+  if (typeof v === 'number') return v / 1e9;
+  if (typeof v === 'bigint') return Number(v) / 1e9;
+  if (v instanceof Uint8Array && v.length <= 16) {
+    let n = 0n;
+    for (let i = v.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(v[i]!);
+    if (v.length && v[v.length - 1]! & 0x80) n -= 1n << BigInt(8 * v.length);
+    return Number(n) / 1e9;
+  }
+  if (v === undefined) throw new CorruptBackupError('no mtime', { member: what });
+  throw new CorruptBackupError('invalid mtime', { member: what });
+}
+
+interface Shape {
+  readonly path: string;
+  readonly type: Member['type'];
+  readonly mode: number;
+  readonly mtime: number;
+  readonly size: number;
+  readonly linkTarget?: string;
+}
+
+function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, what: string): Member {
+  let used = false;
+  const once = () => {
+    if (used) throw new CorruptBackupError('the data of an item can be read only once', { member: what });
+    used = true;
+  };
+  async function* extents(opts?: ReadOptions): AsyncIterable<{ offset: number; bytes: Uint8Array }> {
+    let offset = 0;
+    for (const c of chunks) {
+      opts?.signal?.throwIfAborted();
+      const bytes = await objects.get(c.id, shape.path, c.size);
+      // A hole, as `borg extract --sparse` makes: only data is written, the length is set at the end.
+      if (!isZero(bytes)) yield { offset, bytes };
+      offset += c.size;
+    }
+  }
+  return {
+    ...shape, storedSize: shape.size, sparse: false, headerOffset: 0,
+    extents: (opts) => { once(); return extents(opts); },
+    body: (opts) => {
+      once();
+      // Holes read back as zeros for consumers of the plain bytes.
+      return (async function* (): ByteStream {
+        let at = 0;
+        for await (const e of extents(opts)) {
+          yield* zeros(e.offset - at);
+          yield e.bytes;
+          at = e.offset + e.bytes.length;
+        }
+        yield* zeros(shape.size - at);
+      })();
+    },
+  };
+}
+
+const ZERO = new Uint8Array(1 << 20);
+
+/** `n` zero bytes in pieces of at most 1 MiB (a hole may be terabytes). */
+function* zeros(n: number): Generator<Uint8Array> {
+  for (let left = n; left > 0; left -= ZERO.length) yield ZERO.subarray(0, Math.min(left, ZERO.length));
+}
+
+function isZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}

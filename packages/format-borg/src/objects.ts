@@ -1,0 +1,106 @@
+import { AuthenticationError, CorruptBackupError, concatBytes, equalBytes, type Registry } from '@qubes-backup/core';
+import { decompress } from './compression.js';
+import { KEY_TYPES, sameKey, type KeyType } from './key-types.js';
+import type { KeyMaterial } from './keys.js';
+import type { Repository } from './repository.js';
+
+/** Objects are at most 20 MiB stored; their plaintext may be larger (borg's lz4 gives up at 128 MiB). */
+const MAX_PLAINTEXT = 128 << 20;
+/** type(1) ‖ MAC(32) ‖ nonce(8) ‖ ciphertext. */
+const ENVELOPE = 41;
+
+export function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+/**
+ * Turns a repository's stored objects into plaintext in borg's safe order (`crypto/key.py`,
+ * `AESKeyBase.decrypt`): the type byte must be the key's; the MAC over nonce ‖ ciphertext is
+ * verified before any byte is decrypted; the plaintext is decompressed; and its id is recomputed
+ * from it (keyed, so a swapped or forged object cannot pass in authenticated-only modes either).
+ * The manifest, whose id is fixed, is checked by its TAM instead.
+ */
+export class Objects {
+  readonly type: KeyType;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly registry: Registry,
+    /** The key type byte of the repository (from the manifest). */
+    readonly typeByte: number,
+    private readonly key: KeyMaterial | undefined,
+  ) {
+    this.type = KEY_TYPES[typeByte]!;
+  }
+
+  /** The plaintext of object `id`; `expectedSize` when the caller knows it (a chunk list's size). */
+  async get(id: Uint8Array, what: string, expectedSize?: number): Promise<Uint8Array> {
+    const stored = await this.repo.get(id);
+    const name = `${what} (object ${hex(id)})`;
+    if (!stored) throw new CorruptBackupError(`object ${hex(id)} is missing from the repository`, { member: what });
+    const plain = await this.open(stored, name, expectedSize);
+    if (!equalBytes(this.idOf(plain), id)) {
+      throw new AuthenticationError(`id verification failed: the object's content does not hash to its id (${await this.repo.location(id)})`, { member: name });
+    }
+    return plain;
+  }
+
+  /** The manifest's plaintext (no id check: its id is 32 zero bytes; its TAM authenticates it). */
+  manifest(stored: Uint8Array): Promise<Uint8Array> {
+    return this.open(stored, 'manifest');
+  }
+
+  private async open(stored: Uint8Array, what: string, expectedSize?: number): Promise<Uint8Array> {
+    if (stored.length < 1 || !sameKey(this.typeByte, stored[0]!)) {
+      throw new AuthenticationError(`object of key type ${stored[0] ?? 'none'}, the repository's is ${this.typeByte} (invalid envelope)`, { member: what });
+    }
+    let payload = stored.subarray(1);
+    if (this.type.mac) {
+      if (stored.length < ENVELOPE) throw new CorruptBackupError('object shorter than its envelope', { member: what });
+      const mac = stored.subarray(1, 33);
+      const nonce = stored.subarray(33, 41);
+      const body = stored.subarray(33);
+      if (!equalBytes(this.mac(body), mac)) throw new AuthenticationError('MAC does not verify (tampered or damaged object)', { member: what });
+      const iv = concatBytes([new Uint8Array(8), nonce]);
+      payload = await this.registry.get('stream-cipher', 'aes-256-ctr').decrypt(this.key!.encKey, iv, stored.subarray(ENVELOPE));
+    }
+    const plain = await decompress(this.registry, payload, expectedSize ?? MAX_PLAINTEXT, what);
+    if (expectedSize !== undefined && plain.length !== expectedSize) {
+      throw new CorruptBackupError(`object holds ${plain.length} bytes, its chunk list says ${expectedSize}`, { member: what });
+    }
+    return plain;
+  }
+
+  private mac(body: Uint8Array): Uint8Array {
+    if (this.type.mac === 'blake2b') {
+      // BLAKE2b-256 over key ‖ data, not BLAKE2b's own keyed mode (`low_level.pyx` blake2b_256).
+      const h = this.registry.get('hash', 'blake2b-256').create();
+      h.update(this.key!.encHmacKey);
+      h.update(body);
+      return h.digest();
+    }
+    const h = this.registry.get('hash', 'sha256').hmac(this.key!.encHmacKey);
+    h.update(body);
+    return h.digest();
+  }
+
+  /** The id borg gives this plaintext. */
+  idOf(plain: Uint8Array): Uint8Array {
+    if (this.type.id === 'sha256') {
+      const h = this.registry.get('hash', 'sha256').create();
+      h.update(plain);
+      return h.digest();
+    }
+    if (this.type.id === 'blake2b') {
+      const h = this.registry.get('hash', 'blake2b-256').create();
+      h.update(this.key!.idKey);
+      h.update(plain);
+      return h.digest();
+    }
+    const h = this.registry.get('hash', 'sha256').hmac(this.key!.idKey);
+    h.update(plain);
+    return h.digest();
+  }
+}
