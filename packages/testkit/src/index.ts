@@ -11,6 +11,8 @@
  *   `writeOuter` to tamper with it and write it back).
  * - **Conformance suite**: the tests every implementation of one core interface must pass
  *   (`describeCompressor`).
+ * - **Imports**: the module specifiers an entry point reaches (`reachableImports`), to check that
+ *   a browser-safe entry never loads node:*.
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
 export { prng, lcg, randomBytes } from './random.js';
@@ -23,4 +25,5 @@ export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } fro
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
+export { reachableImports } from './imports.js';
 export * from './mutate.js';
