@@ -1,11 +1,14 @@
 /**
- * @qubes-backup/codec-gzip: the `gzip` (and `pigz`) compression filter.
+ * @qubes-backup/codec-gzip: the `gzip` (and `pigz`) compression filter, and `zlib` streams.
  *
  * - **Member**: one gzip header + deflate data + trailer (CRC-32 and length of its output). pigz
  *   and `cat a.gz b.gz` give several members; they decode to the concatenation.
- * - **Backends**: `gzipNode` (node:zlib, faster) and `gzipPortable` (fflate, runs in browsers).
- *   Both check every member's CRC-32 and length.
+ * - **zlib stream** (RFC 1950, Borg's `zlib`): a 2-byte header + deflate data + the Adler-32 of
+ *   its output; exactly one, nothing after it.
+ * - **Backends**: `gzipNode`/`zlibNode` (node:zlib, faster) and `gzipPortable`/`zlibPortable`
+ *   (fflate, runs in browsers). All check every CRC-32, length and Adler-32.
  */
 export { gzipNode, gunzipNode } from './node.js';
-export { gzipPortable, gunzipPortable } from './portable.js';
+export { gzipPortable, gunzipPortable, zlibPortable, unzlibPortable } from './portable.js';
 export { crc32 } from './crc32.js';
+export { adler32 } from './adler32.js';

@@ -41,6 +41,8 @@ export async function* gunzipNode(data: ByteStream, opts: ReadOptions = {}): Byt
   }
 }
 
+export { unzlibNode, zlibNode } from './zlib-node.js';
+
 const info = { kind: 'compressor', name: 'gzip', aliases: ['pigz'], backend: 'node' } as const;
 
 /** gzip/pigz on node:zlib (the fast one: about 1.4× fflate). */
