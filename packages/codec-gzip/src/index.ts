@@ -5,10 +5,10 @@
  *   and `cat a.gz b.gz` give several members; they decode to the concatenation.
  * - **zlib stream** (RFC 1950, Borg's `zlib`): a 2-byte header + deflate data + the Adler-32 of
  *   its output; exactly one, nothing after it.
- * - **Backends**: `gzipNode`/`zlibNode` (node:zlib, faster) and `gzipPortable`/`zlibPortable`
- *   (fflate, runs in browsers). All check every CRC-32, length and Adler-32.
+ * - **Backends**: `portable` (fflate, runs in browsers) from here and from `./portable`; `node`
+ *   (node:zlib, faster) only from `@qubes-backup/codec-gzip/node`, so that this entry point never
+ *   loads a node:* module. All check every CRC-32, length and Adler-32.
  */
-export { gzipNode, gunzipNode } from './node.js';
 export { gzipPortable, gunzipPortable, zlibPortable, unzlibPortable } from './portable.js';
 export { crc32 } from './crc32.js';
 export { adler32 } from './adler32.js';

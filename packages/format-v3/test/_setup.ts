@@ -13,6 +13,7 @@ import * as tar from '@qubes-backup/tar';
 import * as openssl from '@qubes-backup/cipher-openssl';
 import * as hmac from '@qubes-backup/mac-hmac';
 import * as gzip from '@qubes-backup/codec-gzip';
+import * as gzipNode from '@qubes-backup/codec-gzip/node';
 import * as bzip2 from '@qubes-backup/codec-bzip2';
 import * as xz from '@qubes-backup/codec-xz';
 import * as zstd from '@qubes-backup/codec-zstd';
@@ -29,7 +30,7 @@ function isDescriptor(v: unknown): v is PluginDescriptor {
 export function partDescriptors(): PluginDescriptor[] {
   const out: PluginDescriptor[] = [];
   const seen = new Set<string>();
-  for (const ns of [tar, openssl, hmac, gzip, bzip2, xz, zstd, none] as Record<string, unknown>[]) {
+  for (const ns of [tar, openssl, hmac, gzipNode, gzip, bzip2, xz, zstd, none] as Record<string, unknown>[]) {
     for (const v of Object.values(ns)) {
       for (const d of Array.isArray(v) ? v : [v]) {
         if (!isDescriptor(d) || d.kind === 'format') continue;
