@@ -70,11 +70,36 @@ export class Lz4BlockDecoder {
     let remaining = this.remaining;
     let offset = this.offset;
     let nibble = this.nibble;
-    // The output limit as a position in `buf` (`flushed` stays fixed until the next flush).
-    const limit = this.maxOutput - this.flushed + WINDOW;
+    let lastMatchStart = this.lastMatchStart;
+    let lastMatchEnd = this.lastMatchEnd;
+    // Output position `pos` in `buf` is output byte `base + pos` (`flushed` is fixed until the next flush).
+    const base = this.flushed - WINDOW;
+    // The output limit as a position in `buf`.
+    const limit = this.maxOutput - base;
+    // The fast path below needs room for a whole short sequence: 14 literals + an 18-byte match.
+    const fastEnd = Math.min(cap, limit) - 32;
     try {
       for (;;) {
         if (state === TOKEN) {
+          // Fast path for the common sequence: no length bytes, all of it in this piece, room in
+          // `buf`. Anything else (the last sequence, an invalid offset to report, long runs) goes
+          // the state by state way below, from the same token. (A fast path that also took length
+          // bytes measured slower on text: V8 optimizes this small loop better.)
+          while (i + 17 <= n && pos <= fastEnd) {
+            const token = input[i]!;
+            const lit = token >>> 4;
+            const ml = token & 15;
+            if (lit === 15 || ml === 15) break;
+            const o = input[i + 1 + lit]! | (input[i + 2 + lit]! << 8);
+            if (o === 0 || o > base + pos + lit) break;
+            i++;
+            for (const end = i + lit; i < end;) buf[pos++] = input[i++]!;
+            i += 2;
+            lastMatchStart = base + pos;
+            let src = pos - o;
+            for (const end = pos + ml + 4; pos < end;) buf[pos++] = buf[src++]!;
+            lastMatchEnd = base + pos;
+          }
           if (i >= n) break;
           const token = input[i++]!;
           nibble = token & 15;
@@ -123,11 +148,11 @@ export class Lz4BlockDecoder {
           if (i >= n) break;
           offset |= input[i++]! << 8;
           if (offset === 0) throw corrupt('match offset 0 (the format forbids it; the block is corrupt)');
-          const produced = this.flushed + pos - WINDOW;
+          const produced = base + pos;
           if (offset > produced) {
             throw corrupt(`match offset ${offset} reaches before the start of the output (${produced} bytes so far)`);
           }
-          this.lastMatchStart = produced;
+          lastMatchStart = produced;
           remaining = nibble + 4;
           if (nibble === 15) state = MATCH_LENGTH;
           else {
@@ -150,7 +175,7 @@ export class Lz4BlockDecoder {
           pos = copyMatch(buf, pos, offset, c);
           remaining -= c;
           if (remaining > 0) continue;
-          this.lastMatchEnd = this.flushed + pos - WINDOW;
+          lastMatchEnd = base + pos;
           state = TOKEN;
         }
       }
@@ -161,6 +186,8 @@ export class Lz4BlockDecoder {
       this.remaining = remaining;
       this.offset = offset;
       this.nibble = nibble;
+      this.lastMatchStart = lastMatchStart;
+      this.lastMatchEnd = lastMatchEnd;
     }
     return i;
   }
