@@ -3,7 +3,10 @@ import { Registry, type PluginDescriptor } from '@qubes-backup/core';
 import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode } from '@qubes-backup/cipher-scrypt';
 import { opensslCiphersNode } from '@qubes-backup/cipher-openssl';
 import { hmacMacsNode } from '@qubes-backup/mac-hmac';
-import { gzipNode } from '@qubes-backup/codec-gzip';
+import { crc32Node, gzipNode, zlibNode } from '@qubes-backup/codec-gzip/node';
+import { hashNode } from '@qubes-backup/hash/node';
+import { kdfNode } from '@qubes-backup/kdf/node';
+import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
 import { formatV1 } from '@qubes-backup/format-v1';
 import { portablePlugins } from './portable.js';
 
@@ -21,7 +24,7 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     parts,
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
-    opensslCiphersNode, hmacMacsNode, gzipNode,
+    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode,
   );
 }
 

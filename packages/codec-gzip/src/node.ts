@@ -1,7 +1,8 @@
-import { createGunzip } from 'node:zlib';
+import { createGunzip, crc32 as zlibCrc32 } from 'node:zlib';
 import { Readable } from 'node:stream';
 import type { ByteStream, Compressor, PluginDescriptor, ReadOptions } from '@qubes-backup/core';
 import { corrupt } from './errors.js';
+import { crc32Hash } from './crc32-hash.js';
 
 /** zlib's output piece size (its default is 16 KiB; bigger pieces mean fewer awaits). */
 const OUT_PIECE = 64 * 1024;
@@ -40,6 +41,13 @@ export async function* gunzipNode(data: ByteStream, opts: ReadOptions = {}): Byt
     gz.destroy();
   }
 }
+
+export { unzlibNode, zlibNode } from './zlib-node.js';
+
+/** CRC-32 on node:zlib (zlib's own, with SIMD where the CPU has it). */
+export const crc32Node: PluginDescriptor<'hash'> = {
+  kind: 'hash', name: 'crc32', backend: 'node', create: () => crc32Hash((d, c) => zlibCrc32(d, c), 'node'),
+};
 
 const info = { kind: 'compressor', name: 'gzip', aliases: ['pigz'], backend: 'node' } as const;
 

@@ -116,6 +116,8 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
   checkTrailer(recent.total);
 }
 
+export { unzlibPortable, zlibPortable } from './zlib-portable.js';
+
 const info = { kind: 'compressor', name: 'gzip', aliases: ['pigz'], backend: 'portable' } as const;
 
 /** gzip/pigz on fflate, with the CRC-32 and length checks fflate leaves out. */

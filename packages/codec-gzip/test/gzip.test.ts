@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { createGzip, gzipSync, deflateRawSync } from 'node:zlib';
 import { Registry, concatBytes } from '@qubes-backup/core';
-import { gunzipNode, gunzipPortable, gzipNode, gzipPortable, crc32 } from '@qubes-backup/codec-gzip';
+import { gunzipPortable, gzipPortable, crc32 } from '@qubes-backup/codec-gzip';
+import { gunzipNode, gzipNode } from '@qubes-backup/codec-gzip/node';
 import {
   describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, readSums, sha256hex as sha256, type Split,
 } from '@qubes-backup/testkit';

@@ -1,0 +1,44 @@
+import { assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { Lz4BlockDecoder } from './block-decoder.js';
+import { DEFAULT_MAX_OUTPUT } from './limits.js';
+
+export interface Lz4Options extends ReadOptions {
+  /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 192 MiB). */
+  maxOutput?: number;
+}
+
+/**
+ * Decodes one raw LZ4 block (no frame, no size prefix: what Borg 1.x stores after a chunk's
+ * 2-byte compression id) streamed in pieces of any size. Yields pieces of at most 1 MiB and holds
+ * at most 1 MiB + 64 KiB of output. The block ends where the input ends; throws CorruptBackupError
+ * (`lz4: ...`) when it is malformed or truncated, or its output would exceed `maxOutput`. Errors of
+ * the input stream pass through unchanged; `signal` is checked between pieces.
+ */
+export function lz4BlockDecode(data: ByteStream, opts: Lz4Options = {}): ByteStream {
+  if (data === null || typeof data !== 'object' || typeof (data as Partial<ByteStream>)[Symbol.asyncIterator] !== 'function') {
+    throw new TypeError('data must be an AsyncIterable<Uint8Array>');
+  }
+  if (opts === null || typeof opts !== 'object') throw new TypeError('opts must be an object');
+  const maxOutput = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  assertSafeInteger(maxOutput, 'maxOutput');
+  return decodeBlock(data, maxOutput, opts.signal);
+}
+
+async function* decodeBlock(data: ByteStream, maxOutput: number, signal: AbortSignal | undefined): ByteStream {
+  signal?.throwIfAborted();
+  const decoder = new Lz4BlockDecoder(maxOutput);
+  for await (const piece of data) {
+    if (!(piece instanceof Uint8Array)) throw new TypeError('lz4: input pieces must be Uint8Array');
+    signal?.throwIfAborted();
+    // One input piece can expand ~255:1: hand out each full buffer before decoding on.
+    for (let i = decoder.decode(piece); decoder.full; i = decoder.decode(piece, i)) {
+      yield decoder.flush();
+      signal?.throwIfAborted();
+    }
+  }
+  decoder.end();
+  if (decoder.pending) {
+    yield decoder.flush();
+    signal?.throwIfAborted();
+  }
+}
