@@ -181,9 +181,11 @@ describe('output limit', () => {
     expect((await decode(block, 600)).size).toBe(600);
   });
 
-  test('the default is 192 MiB, above anything Borg 1.x itself would decode', () => {
-    expect(DEFAULT_MAX_OUTPUT).toBe(192 * 2 ** 20);
-  });
+  test('the default is 128 MiB: Borg 1.x decodes every block up to that size, and ours stop there', async () => {
+    expect(DEFAULT_MAX_OUTPUT).toBe(128 * 2 ** 20);
+    // The shared suite's bomb is exactly 128 MiB and decodes; one byte more does not.
+    await expectCorrupt(drainHashed(lz4BlockDecode(pieces(zerosBlock(128 * 2 ** 20 + 1)))), /past its limit of 134217728 bytes/);
+  }, 30_000);
 });
 
 describe('arguments and registry', () => {
