@@ -3,7 +3,7 @@ import { Lz4BlockDecoder } from './block-decoder.js';
 import { DEFAULT_MAX_OUTPUT } from './limits.js';
 
 export interface Lz4Options extends ReadOptions {
-  /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 192 MiB). */
+  /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 128 MiB). */
   maxOutput?: number;
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_MAX_OUTPUT, lz4BlockDecode, lz4Portable } from '@qubes-backup/c
 import {
   describeCompressor, drainHashed, expectCode, fixtureReader, pieces, readSums, sha256hex as sha256, split,
 } from '@qubes-backup/testkit';
-import { assemble, lengthBytes, zerosBlock } from './blocks.js';
+import { assemble, lengthBytes, readBlock, zerosBlock, type Sequence } from './blocks.js';
 
 const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
 const expected = readSums(fixture('sums.txt'));
@@ -65,6 +65,19 @@ describe('lz4 block format', () => {
     const out = got.bytes!;
     expect(out.length).toBe(65_535 + 2 ** 20 + 1000 + 5);
     for (const k of [65_535, 65_536, 2 ** 20, 2 ** 20 + 50_000, 65_535 + 2 ** 20 + 999]) expect(out[k]).toBe(head[k % 65_535]);
+  });
+
+  test('short sequences (the fast path) across output pieces and input cuts', async () => {
+    const seqs: Sequence[] = [];
+    for (let k = 0; k < 100_000; k++) seqs.push({ literals: [k & 0xff, (k >> 8) & 0xff, k % 7], match: { offset: 1 + (k % 40), length: 4 + (k % 15) } });
+    seqs.push({ literals: bytes('.....') });
+    const block = assemble(seqs);
+    const want = readBlock(block)!.output;
+    expect(want.length).toBeGreaterThan(1.1 * 2 ** 20);
+    for (const split_ of ['whole', 'random'] as const) {
+      const got = await drainHashed(lz4BlockDecode(pieces(block, split_, 9)));
+      expect({ size: got.size, sha256: got.sha256 }).toEqual({ size: want.length, sha256: sha256(want) });
+    }
   });
 
   test('lengths of exactly 15, 15 + 255 and 15 + 255 + 254 (one, two and three length bytes)', async () => {
@@ -168,9 +181,11 @@ describe('output limit', () => {
     expect((await decode(block, 600)).size).toBe(600);
   });
 
-  test('the default is 192 MiB, above anything Borg 1.x itself would decode', () => {
-    expect(DEFAULT_MAX_OUTPUT).toBe(192 * 2 ** 20);
-  });
+  test('the default is 128 MiB: Borg 1.x decodes every block up to that size, and ours stop there', async () => {
+    expect(DEFAULT_MAX_OUTPUT).toBe(128 * 2 ** 20);
+    // The shared suite's bomb is exactly 128 MiB and decodes; one byte more does not.
+    await expectCorrupt(drainHashed(lz4BlockDecode(pieces(zerosBlock(128 * 2 ** 20 + 1)))), /past its limit of 134217728 bytes/);
+  }, 30_000);
 });
 
 describe('arguments and registry', () => {
