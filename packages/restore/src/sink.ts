@@ -98,7 +98,8 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     const list = written.get(outBase);
     if (list) list.push(path); else written.set(outBase, [path]);
   };
-  const dirTimes: { path: string; mtime: number }[] = [];
+  /** Folders' times and modes, set once everything is written (a 0500 folder must still receive its files). */
+  const dirTimes: { path: string; mtime: number; mode: number }[] = [];
 
   async function ensureDir(rel: string[]): Promise<string> {
     let cur = dest;
@@ -145,6 +146,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     async finish() {
       // Deepest first, so setting a child's time does not change its parent's afterwards.
       for (const d of dirTimes.sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
+        if (d.mode) await fsp.chmod(fsPath(d.path), d.mode).catch(() => undefined);
         await fsp.utimes(fsPath(d.path), d.mtime, d.mtime).catch(() => undefined);
       }
     },
@@ -157,7 +159,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     const output = rel.join('/');
     if (m.type === 'dir') {
       const dir = await ensureDir(rel);
-      dirTimes.push({ path: dir, mtime: m.mtime });
+      dirTimes.push({ path: dir, mtime: m.mtime, mode: m.mode & 0o777 });
       return { member: m.path, output, type: m.type, size: 0 };
     }
     if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
