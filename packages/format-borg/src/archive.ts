@@ -1,4 +1,4 @@
-import { CorruptBackupError, UnsupportedError, type ByteStream, type Registry } from '@qubes-backup/core';
+import { CorruptBackupError, UnsupportedError, equalBytes, type ByteStream, type Registry } from '@qubes-backup/core';
 import type { KeyMaterial } from './keys.js';
 import { bytesToName, field, isMap, unpack, unpackStream, type MsgMap } from './msgpack.js';
 import { hex, type Objects } from './objects.js';
@@ -70,4 +70,17 @@ export async function* itemsOf(objects: Objects, meta: ArchiveMeta): AsyncGenera
     if (!isMap(item)) throw new CorruptBackupError('an item is not a map', { member: current });
     yield item;
   }
+}
+
+/** The paths of the archive's files whose chunk lists hold `id` (a second pass over the item metadata only). */
+export async function usersOf(objects: Objects, meta: ArchiveMeta, id: Uint8Array): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of itemsOf(objects, meta)) {
+    const chunks = item['chunks'];
+    if (!Array.isArray(chunks)) continue;
+    if (chunks.some((c) => Array.isArray(c) && c[0] instanceof Uint8Array && equalBytes(c[0], id)) && item['path'] instanceof Uint8Array) {
+      out.push(bytesToName(item['path']));
+    }
+  }
+  return out;
 }

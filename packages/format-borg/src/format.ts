@@ -3,7 +3,7 @@ import {
   type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
-import { itemsOf, loadArchive, type ArchiveMeta } from './archive.js';
+import { itemsOf, loadArchive, usersOf, type ArchiveMeta } from './archive.js';
 import { KEY_TYPES } from './key-types.js';
 import { findKey } from './key-source.js';
 import { decryptKeyBlob, type KeyMaterial } from './keys.js';
@@ -113,7 +113,7 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
             '--accept-unauthenticated-archives opens it anyway', { member: `archive '${a.name}'` });
       }
       opts?.signal?.throwIfAborted();
-      yield { unit: a.name, path: '', prefix: '', members: () => membersOf(itemsOf(objects, meta), objects, a.name) };
+      yield { unit: a.name, path: '', prefix: '', members: () => membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id)) };
     }
   }
 

@@ -1,6 +1,6 @@
-import { CorruptBackupError, type ByteStream, type Member, type ReadOptions } from '@qubes-backup/core';
+import { AuthenticationError, CorruptBackupError, isQubesBackupError, type ByteStream, type Member, type ReadOptions } from '@qubes-backup/core';
 import { bytesToName, field, type MsgMap } from './msgpack.js';
-import type { Objects } from './objects.js';
+import { reason, type Objects } from './objects.js';
 
 /** One entry of an item's chunk list: `[id, size, csize]` in every Borg 1.x. */
 interface ChunkRef {
@@ -22,7 +22,9 @@ const MAX_FILE_SIZE = 2 ** 44;
  * not created). Names keep every byte (see `bytesToName`). Checkpoint part items are skipped, as
  * borg does unless asked.
  */
-export async function* membersOf(items: AsyncIterable<MsgMap>, objects: Objects, archive: string): AsyncGenerator<Member> {
+export async function* membersOf(
+  items: AsyncIterable<MsgMap>, objects: Objects, archive: string, usedBy: (id: Uint8Array) => Promise<string[]>,
+): AsyncGenerator<Member> {
   /** The chunks of hard-link masters, so a link whose master was not selected can still be written. */
   const masters = new Map<string, readonly ChunkRef[]>();
   for await (const item of items) {
@@ -47,7 +49,7 @@ export async function* membersOf(items: AsyncIterable<MsgMap>, objects: Objects,
     yield member({
       path, type: isLink ? 'hardlink' : type, mode, mtime: seconds(item['mtime'], what), size: type === 'file' ? size : 0,
       ...(source !== undefined ? { linkTarget: bytesToName(source) } : {}),
-    }, content, objects, what);
+    }, content, objects, usedBy);
   }
 }
 
@@ -83,7 +85,8 @@ interface Shape {
   readonly linkTarget?: string;
 }
 
-function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, what: string): Member {
+function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, usedBy: (id: Uint8Array) => Promise<string[]>): Member {
+  const what = shape.path;
   let used = false;
   const once = () => {
     if (used) throw new CorruptBackupError('the data of an item can be read only once', { member: what });
@@ -93,7 +96,12 @@ function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, wha
     let offset = 0;
     for (const c of chunks) {
       opts?.signal?.throwIfAborted();
-      const bytes = await objects.get(c.id, shape.path, c.size);
+      let bytes: Uint8Array;
+      try {
+        bytes = await objects.get(c.id, shape.path, c.size);
+      } catch (e) {
+        throw await damaged(e, c.id, shape.path, usedBy);
+      }
       // A hole, as `borg extract --sparse` makes: only data is written, the length is set at the end.
       if (!isZero(bytes)) yield { offset, bytes };
       offset += c.size;
@@ -128,4 +136,16 @@ function* zeros(n: number): Generator<Uint8Array> {
 function isZero(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
+}
+
+/**
+ * A chunk that fails (damaged, tampered, missing) is reported with its id and every file of the
+ * archive that uses it, as `borg check --verify-data` does, so the user knows what else is lost.
+ */
+async function damaged(e: unknown, id: Uint8Array, path: string, usedBy: (id: Uint8Array) => Promise<string[]>): Promise<unknown> {
+  if (!isQubesBackupError(e) || (e.code !== 'E_AUTH' && e.code !== 'E_CORRUPT')) return e;
+  const users = await usedBy(id).catch(() => [path]);
+  const shown = users.slice(0, 10).join(', ') + (users.length > 10 ? `, and ${users.length - 10} more` : '');
+  const message = `${reason(e)}; this chunk is used by ${users.length} file${users.length === 1 ? '' : 's'}: ${shown}`;
+  return e.code === 'E_AUTH' ? new AuthenticationError(message, { member: path, cause: e }) : new CorruptBackupError(message, { member: path, cause: e });
 }

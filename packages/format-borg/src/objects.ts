@@ -9,6 +9,13 @@ const MAX_PLAINTEXT = 128 << 20;
 /** type(1) ‖ MAC(32) ‖ nonce(8) ‖ ciphertext. */
 const ENVELOPE = 41;
 
+/** A library error's message without the member it names (to name another one). */
+export function reason(e: unknown): string {
+  const err = e as { message?: string; member?: string };
+  const m = err.message ?? String(e);
+  return err.member && m.startsWith(`${err.member}: `) ? m.slice(err.member.length + 2) : m;
+}
+
 export function hex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
@@ -38,13 +45,25 @@ export class Objects {
   /** The plaintext of object `id`; `expectedSize` when the caller knows it (a chunk list's size). */
   async get(id: Uint8Array, what: string, expectedSize?: number): Promise<Uint8Array> {
     const stored = await this.repo.get(id);
-    const name = `${what} (object ${hex(id)})`;
     if (!stored) throw new CorruptBackupError(`object ${hex(id)} is missing from the repository`, { member: what });
-    const plain = await this.open(stored, name, expectedSize);
+    let plain: Uint8Array;
+    try {
+      plain = await this.open(stored, what, expectedSize);
+    } catch (e) {
+      throw await this.located(e, id, what);
+    }
     if (!equalBytes(this.idOf(plain), id)) {
-      throw new AuthenticationError(`id verification failed: the object's content does not hash to its id (${await this.repo.location(id)})`, { member: name });
+      throw new AuthenticationError(`object ${hex(id)} (${await this.repo.location(id)}): its content does not hash to its id (tampered or damaged)`, { member: what });
     }
     return plain;
+  }
+
+  /** The same error, saying which object failed and where it is stored. */
+  private async located(e: unknown, id: Uint8Array, what: string): Promise<unknown> {
+    const err = e as { code?: string; message?: string; member?: string };
+    if (err.code !== 'E_AUTH' && err.code !== 'E_CORRUPT' && err.code !== 'E_UNSUPPORTED') return e;
+    const message = `object ${hex(id)} (${await this.repo.location(id)}): ${reason(e)}`;
+    return err.code === 'E_AUTH' ? new AuthenticationError(message, { member: what, cause: e }) : new CorruptBackupError(message, { member: what, cause: e });
   }
 
   /** The manifest's plaintext (no id check: its id is 32 zero bytes; its TAM authenticates it). */

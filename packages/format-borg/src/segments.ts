@@ -71,8 +71,8 @@ function u32(b: Uint8Array, at: number): number {
 
 /**
  * The entry headers of one segment in order, from just after its magic. Structure is checked (the
- * magic, each size and tag, the last entry ending at the file's end); the CRC of an entry is
- * checked when its data is read (`readEntry`), and the CRCs of COMMIT entries here.
+ * magic, each size and tag, the last entry ending at the file's end); the CRC of a PUT is
+ * checked when its data is read (`readPut`), those of COMMIT and DELETE entries here.
  */
 export async function* scanSegment(source: ByteSource, file: SegmentFile, crc32: Hash): AsyncGenerator<EntryHeader> {
   if (!source.read || source.size === undefined) throw new IoError(`${file.path} cannot be read at random offsets`);
@@ -97,6 +97,10 @@ export async function* scanSegment(source: ByteSource, file: SegmentFile, crc32:
       yield { tag, offset, size };
     } else {
       if (h.length < KEYED_HEADER) throw new CorruptBackupError(`entry header cut short: ${where(file, offset)}`, { member: file.path });
+      // A DELETE is all header: its CRC is checked here (a PUT's when its data is read).
+      if (tag === TAG_DELETE && crcOf(crc32, h.subarray(4, KEYED_HEADER)) !== u32(h, 0)) {
+        throw new CorruptBackupError(`CRC32 of a DELETE entry does not match: ${where(file, offset)}`, { member: file.path });
+      }
       yield { tag, offset, size, key: h.slice(9, KEYED_HEADER) };
     }
     offset += size;
