@@ -126,7 +126,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
           if (!wanted(relative(m, archive))) continue;
           options.onEvent?.({ type: 'member-start', unit: archive.unit, member: m.path, size: m.size, sparse: m.sparse });
           const result = await sink.member(m, target, rd);
-          if (result.skipped === undefined && m.type === 'file') { st.files++; st.bytes += m.size; }
+          if (result.skipped === undefined && result.type === 'file') { st.files++; st.bytes += m.size; }
           options.onEvent?.({ type: 'member', unit: archive.unit, result });
         }
       } catch (e) {

@@ -57,9 +57,9 @@ async function listTree(opened: Parameters<typeof list>[0], path: string | undef
     return;
   }
   const rows = entries.map((e) => [
-    modeString({ type: e.type === 'dir' || e.type === 'symlink' || e.type === 'file' ? e.type : 'other', mode: e.mode }), String(e.size),
+    modeString(e), String(e.size),
     new Date(e.mtime * 1000).toISOString().replace('T', ' ').slice(0, 19),
-    printable(name(e)) + (e.linkTarget !== undefined ? ` -> ${printable(e.linkTarget)}` : ''),
+    printable(name(e)) + (e.linkTarget === undefined ? '' : e.type === 'hardlink' ? ` link to ${printable(e.linkTarget)}` : ` -> ${printable(e.linkTarget)}`),
   ]);
   if (rows.length) process.stdout.write(table(rows));
 }
@@ -73,8 +73,11 @@ function join(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
-function modeString(e: Pick<DirEntry, 'type' | 'mode'>): string {
-  const t = e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : e.type === 'file' ? '-' : '?';
+/** `ls -l`'s type letter for entries of disk images and of archives. */
+const TYPE_LETTER: Readonly<Record<string, string>> = { dir: 'd', symlink: 'l', file: '-', hardlink: '-', fifo: 'p', char: 'c', block: 'b' };
+
+function modeString(e: { type: string; mode: number }): string {
+  const t = TYPE_LETTER[e.type] ?? '?';
   const bits = 'rwxrwxrwx';
   let s = '';
   for (let i = 0; i < 9; i++) s += e.mode & (1 << (8 - i)) ? bits[i] : '-';
