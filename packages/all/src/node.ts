@@ -1,8 +1,8 @@
 import { totalmem } from 'node:os';
 import { Registry, type PluginDescriptor } from '@qubes-backup/core';
-import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode } from '@qubes-backup/cipher-scrypt';
-import { opensslCiphersNode } from '@qubes-backup/cipher-openssl';
-import { hmacMacsNode } from '@qubes-backup/mac-hmac';
+import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode } from '@qubes-backup/cipher-scrypt/node';
+import { opensslCiphersNode } from '@qubes-backup/cipher-openssl/node';
+import { hmacMacsNode } from '@qubes-backup/mac-hmac/node';
 import { crc32Node, gzipNode, zlibNode } from '@qubes-backup/codec-gzip/node';
 import { hashNode } from '@qubes-backup/hash/node';
 import { kdfNode } from '@qubes-backup/kdf/node';

@@ -1,25 +1,31 @@
-import { UnsupportedError, type Backend, type Cipher } from '@qubes-backup/core';
+import { UnsupportedError, UsageError, type Backend, type Cipher } from '@qubes-backup/core';
 import { OPENSSL_CIPHER_NAMES, opensslCipherSpec } from './ciphers.js';
 import { makeOpensslCipher } from './decrypt.js';
-import { opensslPrimitivesNode } from './node.js';
-import { opensslPrimitivesPortable } from './portable.js';
-import type { OpensslDigest } from './_primitives.js';
+import type { OpensslDigest, OpensslPrimitives } from './_primitives.js';
 
 export interface OpensslCipherOptions {
   /** An `openssl enc` cipher name, any case (`aes-256-cbc`, `AES256`). */
   name: string;
   /** EVP_BytesToKey digest: `md5` (OpenSSL < 1.1, Qubes R2/R3; the default) or `sha256` (OpenSSL ≥ 1.1). */
   digest?: OpensslDigest;
-  /** Default `node`. */
+  /** Default: `node` from `@qubes-backup/cipher-openssl/node`, `portable` from the main entry point. */
   backend?: Backend;
 }
 
-/** An `openssl enc` Cipher outside the registry, e.g. with SHA-256 key derivation. */
-export function createOpensslCipher({ name, digest = 'md5', backend = 'node' }: OpensslCipherOptions): Cipher {
-  const spec = opensslCipherSpec(name);
-  if (!spec) throw new UnsupportedError(`no openssl cipher '${name}' (known: ${OPENSSL_CIPHER_NAMES.join(', ')})`);
-  if (digest !== 'md5' && digest !== 'sha256') {
-    throw new UnsupportedError(`no EVP_BytesToKey digest '${String(digest)}' (known: md5, sha256)`);
-  }
-  return makeOpensslCipher(backend === 'node' ? opensslPrimitivesNode : opensslPrimitivesPortable, spec, digest);
+/**
+ * `createOpensslCipher` over the backends an entry point offers: the main one only the portable
+ * backend (so a browser bundle never sees node:crypto), `./node` both.
+ */
+export function opensslFactory(backends: Partial<Record<Backend, OpensslPrimitives>>, fallback: Backend) {
+  /** An `openssl enc` Cipher outside the registry, e.g. with SHA-256 key derivation. */
+  return function createOpensslCipher({ name, digest = 'md5', backend = fallback }: OpensslCipherOptions): Cipher {
+    const spec = opensslCipherSpec(name);
+    if (!spec) throw new UnsupportedError(`no openssl cipher '${name}' (known: ${OPENSSL_CIPHER_NAMES.join(', ')})`);
+    if (digest !== 'md5' && digest !== 'sha256') {
+      throw new UnsupportedError(`no EVP_BytesToKey digest '${String(digest)}' (known: md5, sha256)`);
+    }
+    const p = backends[backend];
+    if (!p) throw new UsageError(`the ${backend} backend is in @qubes-backup/cipher-openssl/${backend}`);
+    return makeOpensslCipher(p, spec, digest);
+  };
 }

@@ -15,6 +15,5 @@ export {
 } from './ciphers.js';
 export { evpBytesToKey, type HashFn } from './evp-bytes-to-key.js';
 export type { OpensslDigest } from './_primitives.js';
-export { createOpensslCipher, type OpensslCipherOptions } from './api.js';
-export { opensslCiphersNode } from './node.js';
-export { opensslCiphersPortable } from './portable.js';
+export type { OpensslCipherOptions } from './api.js';
+export { opensslCiphersPortable, createOpensslCipher } from './portable.js';

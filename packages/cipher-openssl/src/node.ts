@@ -3,6 +3,8 @@ import { CorruptBackupError, type Cipher, type PluginDescriptor } from '@qubes-b
 import { OPENSSL_CIPHER_ALIASES, OPENSSL_CIPHER_NAMES, opensslCipherSpec, type OpensslCipherName } from './ciphers.js';
 import { makeOpensslCipher } from './decrypt.js';
 import { BAD_DECRYPT, type OpensslPrimitives } from './_primitives.js';
+import { opensslFactory } from './api.js';
+import { opensslPrimitivesPortable } from './portable.js';
 
 /** node:crypto (OpenSSL itself): CBC padding is checked by the decipher's final(). */
 export const opensslPrimitivesNode: OpensslPrimitives = {
@@ -36,3 +38,6 @@ function descriptor(name: OpensslCipherName): PluginDescriptor<'cipher'> {
 
 /** `openssl enc` AES-{128,192,256}-{CBC,CTR,CFB,OFB} with MD5 key derivation (node:crypto). */
 export const opensslCiphersNode: readonly PluginDescriptor<'cipher'>[] = OPENSSL_CIPHER_NAMES.map(descriptor);
+
+/** `createOpensslCipher` with both backends, `node` by default. */
+export const createOpensslCipher = opensslFactory({ node: opensslPrimitivesNode, portable: opensslPrimitivesPortable }, 'node');

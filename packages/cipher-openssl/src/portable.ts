@@ -7,6 +7,7 @@ import {
 } from './ciphers.js';
 import { makeOpensslCipher } from './decrypt.js';
 import { BAD_DECRYPT, type Decryptor, type OpensslPrimitives } from './_primitives.js';
+import { opensslFactory } from './api.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -108,3 +109,6 @@ function descriptor(name: OpensslCipherName): PluginDescriptor<'cipher'> {
 
 /** The same ciphers as `opensslCiphersNode`, in pure JS (@noble/ciphers). */
 export const opensslCiphersPortable: readonly PluginDescriptor<'cipher'>[] = OPENSSL_CIPHER_NAMES.map(descriptor);
+
+/** `createOpensslCipher` with the portable backend only (this entry point never loads node:*). */
+export const createOpensslCipher = opensslFactory({ portable: opensslPrimitivesPortable }, 'portable');

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type PluginDescriptor } from '@qubes-backup/core';
-import { OPENSSL_CIPHER_NAMES, createOpensslCipher } from '../src/index.js';
+import { OPENSSL_CIPHER_NAMES } from '../src/index.js';
+import { createOpensslCipher } from '../src/node.js';
 import { consume, enc, hex, randomSplits, split, streamError } from '@qubes-backup/testkit';
 import { fixture } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { opensslCiphersNode, opensslCiphersPortable } from '../src/index.js';
+import { opensslCiphersPortable } from '../src/index.js';
+import { opensslCiphersNode } from '../src/node.js';
 import { describeBackend } from './backend-suite.js';
 
 describeBackend(opensslCiphersNode);

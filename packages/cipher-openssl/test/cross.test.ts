@@ -1,10 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { createCipheriv } from 'node:crypto';
 import { Registry, once } from '@qubes-backup/core';
-import {
-  OPENSSL_CIPHER_NAMES, createOpensslCipher, evpBytesToKey, opensslCiphersNode, opensslCiphersPortable,
-} from '../src/index.js';
-import { opensslPrimitivesNode } from '../src/node.js';
+import { OPENSSL_CIPHER_NAMES, evpBytesToKey, opensslCiphersPortable } from '../src/index.js';
+import { createOpensslCipher, opensslCiphersNode, opensslPrimitivesNode } from '../src/node.js';
 import { opensslPrimitivesPortable } from '../src/portable.js';
 import { consume, enc, fromHex, hex, prng, randomBytes, randomSplits } from '@qubes-backup/testkit';
 

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { mutate, mutationOps } from '@qubes-backup/testkit';
 import { createCipheriv, createHash } from 'node:crypto';
 import { isQubesBackupError, type ByteStream, type Cipher } from '@qubes-backup/core';
-import { createOpensslCipher, evpBytesToKey } from '@qubes-backup/cipher-openssl';
+import { evpBytesToKey } from '@qubes-backup/cipher-openssl';
+import { createOpensslCipher } from '@qubes-backup/cipher-openssl/node';
 import { fixture } from './helpers.js';
 
 const RUNS = { numRuns: 2000 };

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once, type ByteStream } from '@qubes-backup/core';
-import { opensslCiphersNode, opensslCiphersPortable } from '../src/index.js';
+import { opensslCiphersPortable } from '../src/index.js';
+import { opensslCiphersNode } from '../src/node.js';
 import { consume, enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.encrypted);

@@ -1,54 +1,54 @@
 import {
-  CorruptBackupError, assertBytes, equalBytes, type Backend, type ByteStream, type Cipher, type Mac,
+  CorruptBackupError, UsageError, assertBytes, equalBytes, type Backend, type ByteStream, type Cipher, type Mac,
 } from '@qubes-backup/core';
 import { makeScryptCipher, type ScryptLimits } from './cipher.js';
 import { makeScryptMac } from './mac.js';
 import { deriveKeysWith, keyMaterial, type DeriveOptions, type ScryptKeys } from './keys.js';
 import { decryptUnit, type UnitOptions } from './unit.js';
-import { scryptPrimitivesNode } from './node.js';
-import { scryptPrimitivesPortable } from './portable.js';
 import type { ScryptPrimitives } from './_primitives.js';
 
 export interface ScryptFactoryOptions extends ScryptLimits {
-  /** Default `node`. */
+  /** Default: `node` from `@qubes-backup/cipher-scrypt/node`, `portable` from the main entry point. */
   backend?: Backend;
 }
 
-function primitives(backend: Backend = 'node'): ScryptPrimitives {
-  if (backend === 'node') return scryptPrimitivesNode;
-  if (backend === 'portable') return scryptPrimitivesPortable;
-  throw new TypeError(`backend must be 'node' or 'portable', got ${String(backend)}`);
-}
-
-/** A scrypt Cipher with its own limits (the registry descriptors use the defaults). */
-export function createScryptCipher(options: ScryptFactoryOptions = {}): Cipher {
-  const { backend, ...limits } = options;
-  return makeScryptCipher(primitives(backend), limits);
-}
-
-/** A scrypt Mac (format-4 `backup-header.hmac` check) with its own limits. */
-export function createScryptMac(options: ScryptFactoryOptions = {}): Mac {
-  const { backend, ...limits } = options;
-  return makeScryptMac(primitives(backend), limits);
-}
-
 export interface DeriveScryptKeysOptions extends DeriveOptions {
-  /** Default `node`. */
+  /** As for `ScryptFactoryOptions`. */
   backend?: Backend;
 }
 
 /**
- * Derives and checks the keys of one unit from its first 96 bytes, so the KDFs of upcoming chunks
- * can run while earlier ones are decrypted. Rejects with CorruptBackupError (bad header),
- * UnsupportedError (beyond maxmem) or WrongPassphraseError (header HMAC mismatch).
+ * The factories over the backends an entry point offers: the main one only the portable backend
+ * (so a browser bundle never sees node:crypto), `./node` both.
  */
-export function deriveScryptKeys(
-  head: Uint8Array,
-  passphrase: Uint8Array,
-  options: DeriveScryptKeysOptions = {},
-): Promise<ScryptKeys> {
-  const { backend, ...rest } = options;
-  return deriveKeysWith(primitives(backend), head, passphrase, rest);
+export function scryptFactories(backends: Partial<Record<Backend, ScryptPrimitives>>, fallback: Backend) {
+  const primitives = (backend: Backend = fallback): ScryptPrimitives => {
+    if (backend !== 'node' && backend !== 'portable') throw new TypeError(`backend must be 'node' or 'portable', got ${String(backend)}`);
+    const p = backends[backend];
+    if (!p) throw new UsageError(`the ${backend} backend is in @qubes-backup/cipher-scrypt/${backend}`);
+    return p;
+  };
+  return {
+    /** A scrypt Cipher with its own limits (the registry descriptors use the defaults). */
+    createScryptCipher(options: ScryptFactoryOptions = {}): Cipher {
+      const { backend, ...limits } = options;
+      return makeScryptCipher(primitives(backend), limits);
+    },
+    /** A scrypt Mac (format-4 `backup-header.hmac` check) with its own limits. */
+    createScryptMac(options: ScryptFactoryOptions = {}): Mac {
+      const { backend, ...limits } = options;
+      return makeScryptMac(primitives(backend), limits);
+    },
+    /**
+     * Derives and checks the keys of one unit from its first 96 bytes, so the KDFs of upcoming chunks
+     * can run while earlier ones are decrypted. Rejects with CorruptBackupError (bad header),
+     * UnsupportedError (beyond maxmem) or WrongPassphraseError (header HMAC mismatch).
+     */
+    deriveScryptKeys(head: Uint8Array, passphrase: Uint8Array, options: DeriveScryptKeysOptions = {}): Promise<ScryptKeys> {
+      const { backend, ...rest } = options;
+      return deriveKeysWith(primitives(backend), head, passphrase, rest);
+    },
+  };
 }
 
 /**

@@ -8,7 +8,8 @@
  * - **Keys**: dk = scrypt(passphrase, salt, 2^logN, r, p, 64); dk[0..32] decrypts, dk[32..64] MACs.
  * - **maxmem**: the KDF memory limit (128·N·r·p bytes), checked before allocating.
  *
- * `node` descriptors use node:crypto; `portable` ones use @noble and run in browsers.
+ * This entry point has the `portable` backend (@noble; runs in browsers); `@qubes-backup/cipher-scrypt/node`
+ * adds the node:crypto one (descriptors and factories whose default backend is `node`).
  */
 export {
   SCRYPT_HEADER_SIZE, SCRYPT_TRAILER_SIZE, SCRYPT_MIN_UNIT_SIZE, parseScryptHeader, type ScryptHeader,
@@ -16,9 +17,5 @@ export {
 export { DEFAULT_MAXMEM, MAX_LOGN, type ScryptKeys, type DeriveOptions } from './keys.js';
 export { DEFAULT_MAX_UNIT_SIZE, type UnitOptions } from './unit.js';
 export type { ScryptLimits } from './cipher.js';
-export {
-  createScryptCipher, createScryptMac, deriveScryptKeys, decryptScryptWithKeys,
-  type ScryptFactoryOptions, type DeriveScryptKeysOptions,
-} from './api.js';
-export { scryptCipherNode, scryptMacNode } from './node.js';
-export { scryptCipherPortable, scryptMacPortable } from './portable.js';
+export { decryptScryptWithKeys, type ScryptFactoryOptions, type DeriveScryptKeysOptions } from './api.js';
+export { scryptCipherPortable, scryptMacPortable, createScryptCipher, createScryptMac, deriveScryptKeys } from './portable.js';

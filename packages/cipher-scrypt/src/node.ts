@@ -4,6 +4,8 @@ import type { Cipher, Mac, PluginDescriptor } from '@qubes-backup/core';
 import { makeScryptCipher } from './cipher.js';
 import { makeScryptMac } from './mac.js';
 import type { ScryptPrimitives } from './_primitives.js';
+import { scryptFactories } from './api.js';
+import { scryptPrimitivesPortable } from './portable.js';
 
 const SLACK = 64 * 1024 * 1024;
 
@@ -44,3 +46,7 @@ export const scryptMacNode: PluginDescriptor<'mac'> = {
   kind: 'mac', name: 'scrypt', backend: 'node',
   create: (): Mac => makeScryptMac(scryptPrimitivesNode),
 };
+
+/** The factories with both backends, `node` by default. */
+export const { createScryptCipher, createScryptMac, deriveScryptKeys } = scryptFactories(
+  { node: scryptPrimitivesNode, portable: scryptPrimitivesPortable }, 'node');

@@ -6,6 +6,7 @@ import { addToCounter128, type Cipher, type Mac, type PluginDescriptor } from '@
 import { makeScryptCipher } from './cipher.js';
 import { makeScryptMac } from './mac.js';
 import type { ScryptPrimitives } from './_primitives.js';
+import { scryptFactories } from './api.js';
 
 /**
  * Pure-JS primitives (@noble). The KDF is noble's scryptAsync, which yields to the event loop every
@@ -47,3 +48,6 @@ export const scryptMacPortable: PluginDescriptor<'mac'> = {
   kind: 'mac', name: 'scrypt', backend: 'portable',
   create: (): Mac => makeScryptMac(scryptPrimitivesPortable),
 };
+
+/** The factories with the portable backend only (this entry point never loads node:*). */
+export const { createScryptCipher, createScryptMac, deriveScryptKeys } = scryptFactories({ portable: scryptPrimitivesPortable }, 'portable');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type ByteStream, type PluginDescriptor } from '@qubes-backup/core';
-import { createScryptCipher, createScryptMac } from '../src/index.js';
+import { createScryptCipher, createScryptMac } from '../src/node.js';
 import { consume, enc, failure, flip as flipBits, randomBytes, sha256hex } from '@qubes-backup/testkit';
 import { PASS, encryptUnit, fixture, manifest, randomSplits, split } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { scryptCipherNode, scryptCipherPortable, scryptMacNode, scryptMacPortable } from '../src/index.js';
+import { scryptCipherNode, scryptMacNode } from '../src/node.js';
+import { scryptCipherPortable, scryptMacPortable } from '../src/index.js';
 import { describeBackend } from './backend-suite.js';
 
 describeBackend({ cipher: scryptCipherNode, mac: scryptMacNode });

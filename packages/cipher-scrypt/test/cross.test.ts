@@ -4,7 +4,7 @@ import { scryptPrimitivesNode } from '../src/node.js';
 import { scryptPrimitivesPortable } from '../src/portable.js';
 import { makeScryptCipher } from '../src/cipher.js';
 import type { ScryptPrimitives } from '../src/_primitives.js';
-import { createScryptCipher } from '../src/index.js';
+import { createScryptCipher } from '../src/node.js';
 import { consume, enc, hex, prng, randomBytes } from '@qubes-backup/testkit';
 import { PASS, encryptUnit, fixture, randomSplits } from './helpers.js';
 

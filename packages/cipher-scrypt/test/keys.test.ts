@@ -1,8 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { once } from '@qubes-backup/core';
-import {
-  decryptScryptWithKeys, deriveScryptKeys, parseScryptHeader, SCRYPT_HEADER_SIZE,
-} from '../src/index.js';
+import { decryptScryptWithKeys, parseScryptHeader, SCRYPT_HEADER_SIZE } from '../src/index.js';
+import { deriveScryptKeys } from '../src/node.js';
 import { consume, enc, failure, sha256hex } from '@qubes-backup/testkit';
 import { PASS, fixture, manifest } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { once } from '@qubes-backup/core';
-import { scryptCipherNode, scryptMacNode, scryptMacPortable } from '../src/index.js';
+import { scryptCipherNode, scryptMacNode } from '../src/node.js';
+import { scryptMacPortable } from '../src/index.js';
 import { consume, enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
 
 // logN 20 needs 1 GiB and ~5 s per KDF: left out to keep the suite fast.

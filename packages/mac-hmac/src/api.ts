@@ -1,13 +1,11 @@
-import { UnsupportedError, type Backend, type Mac } from '@qubes-backup/core';
+import { UnsupportedError, UsageError, type Backend, type Mac } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS, HMAC_ALIASES, isHmacAlgorithm, type HmacAlgorithm } from './algorithms.js';
-import { makeHmacMac } from './mac.js';
-import { nodeHmac } from './node.js';
-import { portableHmac } from './portable.js';
+import { makeHmacMac, type HmacFactory } from './mac.js';
 
 export interface HmacMacOptions {
   /** An openssl digest name, any case (`SHA512`, `sha512`, `rmd160`). */
   name: string;
-  /** Default `node`. */
+  /** Default: `node` from `@qubes-backup/mac-hmac/node`, `portable` from the main entry point. */
   backend?: Backend;
 }
 
@@ -20,8 +18,16 @@ function canonical(name: string): HmacAlgorithm {
   throw new UnsupportedError(`no HMAC digest '${name}' (known: ${HMAC_ALGORITHMS.join(', ')})`);
 }
 
-/** The Mac for one digest, outside the registry. */
-export function createHmacMac({ name, backend = 'node' }: HmacMacOptions): Mac {
-  const alg = canonical(name);
-  return makeHmacMac(alg, backend, backend === 'node' ? nodeHmac : portableHmac);
+/**
+ * `createHmacMac` over the backends an entry point offers: the main one only the portable backend
+ * (so a browser bundle never sees node:crypto), `./node` both.
+ */
+export function hmacFactory(backends: Partial<Record<Backend, HmacFactory>>, fallback: Backend) {
+  /** The Mac for one digest, outside the registry. */
+  return function createHmacMac({ name, backend = fallback }: HmacMacOptions): Mac {
+    const alg = canonical(name);
+    const f = backends[backend];
+    if (!f) throw new UsageError(`the ${backend} backend is in @qubes-backup/mac-hmac/${backend}`);
+    return makeHmacMac(alg, backend, f);
+  };
 }

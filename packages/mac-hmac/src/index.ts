@@ -10,6 +10,5 @@
  */
 export { HMAC_ALGORITHMS, HMAC_ALIASES, type HmacAlgorithm } from './algorithms.js';
 export { MAX_HMAC_FILE_SIZE, parseHmacTag } from './tag.js';
-export { createHmacMac, type HmacMacOptions } from './api.js';
-export { hmacMacsNode } from './node.js';
-export { hmacMacsPortable } from './portable.js';
+export type { HmacMacOptions } from './api.js';
+export { hmacMacsPortable, createHmacMac } from './portable.js';

@@ -5,6 +5,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Mac, PluginDescriptor } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS, HMAC_ALIASES, type HmacAlgorithm } from './algorithms.js';
 import { makeHmacMac, type HmacFactory } from './mac.js';
+import { hmacFactory } from './api.js';
 
 const HASHES = { md5, sha1, sha224, sha256, sha384, sha512, ripemd160 } as const;
 
@@ -23,3 +24,6 @@ function descriptor(name: HmacAlgorithm): PluginDescriptor<'mac'> {
 
 /** The same tags as `hmacMacsNode`, in pure JS (@noble/hashes); runs in browsers. */
 export const hmacMacsPortable: readonly PluginDescriptor<'mac'>[] = HMAC_ALGORITHMS.map(descriptor);
+
+/** `createHmacMac` with the portable backend only (this entry point never loads node:*). */
+export const createHmacMac = hmacFactory({ portable: portableHmac }, 'portable');

@@ -1,4 +1,5 @@
-import { hmacMacsNode, hmacMacsPortable } from '../src/index.js';
+import { hmacMacsPortable } from '../src/index.js';
+import { hmacMacsNode } from '../src/node.js';
 import { describeBackend } from './backend-suite.js';
 
 describeBackend(hmacMacsNode);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once } from '@qubes-backup/core';
-import { HMAC_ALGORITHMS, createHmacMac, hmacMacsNode, hmacMacsPortable, parseHmacTag } from '../src/index.js';
+import { HMAC_ALGORITHMS, hmacMacsPortable, parseHmacTag } from '../src/index.js';
+import { createHmacMac, hmacMacsNode } from '../src/node.js';
 import { nodeHmac } from '../src/node.js';
 import { portableHmac } from '../src/portable.js';
 import { enc, prng, randomBytes } from '@qubes-backup/testkit';

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once } from '@qubes-backup/core';
-import { hmacMacsNode, hmacMacsPortable } from '../src/index.js';
+import { hmacMacsPortable } from '../src/index.js';
+import { hmacMacsNode } from '../src/node.js';
 import { enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.hmac_algorithm !== null);

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import type { Mac, Member } from '@qubes-backup/core';
 import { ChunkSequence, MemberCursor, nextSelectedFile } from '@qubes-backup/qubes-common';
 import { drain, enc, rejection } from '@qubes-backup/testkit';
-import { createHmacMac } from '@qubes-backup/mac-hmac';
+import { createHmacMac } from '@qubes-backup/mac-hmac/node';
 
 const PASS = enc('qubes');
 const mac: Mac = createHmacMac({ name: 'sha512', backend: 'node' });
