@@ -5,6 +5,8 @@ export interface PassphraseOptions {
   passphraseFile?: string;
   /** True when standard input carries the backup, so it cannot answer a prompt. */
   stdinBusy: boolean;
+  /** Whose passphrase: `borg` for a Borg repository's key (BORG_PASSPHRASE first). */
+  purpose?: string;
 }
 
 /**
@@ -22,13 +24,16 @@ export async function readPassphrase(o: PassphraseOptions): Promise<string> {
     }
     return text.replace(/\r?\n$/, '');
   }
-  // BORG_PASSPHRASE too: Borg users already keep their passphrase there (borgmatic, cron jobs).
-  const env = process.env['QUBES_BACKUP_PASSPHRASE'] ?? process.env['BORG_PASSPHRASE'];
+  // BORG_PASSPHRASE too: Borg users already keep their passphrase there (borgmatic, cron jobs). A
+  // Borg key takes it first, so a Qubes backup inside a Borg archive can have its own.
+  const q = process.env['QUBES_BACKUP_PASSPHRASE'];
+  const b = process.env['BORG_PASSPHRASE'];
+  const env = o.purpose === 'borg' ? b ?? q : q ?? b;
   if (env !== undefined) return env;
   if (!process.stdin.isTTY || o.stdinBusy) {
     throw new UsageError('no passphrase: use --passphrase-file FILE, set QUBES_BACKUP_PASSPHRASE, or run on a terminal to be asked');
   }
-  return prompt('Backup passphrase: ');
+  return prompt(o.purpose === 'borg' ? 'Borg repository passphrase: ' : 'Backup passphrase: ');
 }
 
 async function readStdin(): Promise<string> {

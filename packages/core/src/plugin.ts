@@ -212,8 +212,17 @@ export type BackupInput =
 /** What a format gets to open a backup. */
 export interface FormatContext extends ReadOptions {
   readonly registry: Registry;
-  /** The passphrase, asked for only when the format needs one (a plaintext Borg repository does not). */
-  passphrase(): Promise<Uint8Array>;
+  /**
+   * The passphrase, asked for only when the format needs one (a plaintext Borg repository does
+   * not). `purpose` says whose (`borg` for a Borg repository's key), so a front end can keep one
+   * per purpose: a Qubes backup stored in a Borg archive may have another than the repository.
+   */
+  passphrase(purpose?: string): Promise<Uint8Array>;
+  /**
+   * Opens a backup held inside this one (a Qubes backup file stored in a Borg archive) as any
+   * input: detected among the registered formats, with the same options.
+   */
+  open?(input: BackupInput): Promise<OpenedBackup>;
   /** The values of the options plugins declare (`PluginInfo.options`), by option name. */
   readonly settings: Readonly<Record<string, string | boolean | undefined>>;
   /** Names the user selected in the input itself (`REPO::ARCHIVE`): the format reads only those. */

@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, UnsupportedError, UsageError,
+  AuthenticationError, CorruptBackupError, UnsupportedError, UsageError, utf8,
   type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -10,6 +10,7 @@ import { decryptKeyBlob, type KeyMaterial } from './keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { membersOf } from './members.js';
 import { borgDisplay, type BorgArchiveInfo, type BorgRepositoryInfo } from './model.js';
+import { itemSource } from './item-source.js';
 import { Objects } from './objects.js';
 import { MANIFEST_ID, Repository } from './repository.js';
 
@@ -24,6 +25,11 @@ const info: PluginInfo<'format'> = {
       description: 'Borg: open archives whose authentication tag (TAM) is missing or does not verify (borg < 1.0.9, or renamed by borg <= 1.2.4)',
     },
     { name: 'consider-checkpoints', description: 'Borg: also list checkpoint archives (<name>.checkpoint) left by an interrupted borg create' },
+    {
+      name: 'member', value: 'PATH',
+      description: 'Borg: open the backup stored as this file of REPO::ARCHIVE (a Qubes backup file), read in place; ' +
+        'its passphrase comes from QUBES_BACKUP_PASSPHRASE, the repository\'s from BORG_PASSPHRASE',
+    },
   ],
 };
 
@@ -100,24 +106,58 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     ...(transactions ? { transactions } : {}),
   };
   const accept = ctx.settings['accept-unauthenticated-archives'] === true;
+  const member = ctx.settings['member'];
+  if (typeof member === 'string') return openMember(member, ctx, archivesInfo, metas, objects, accept);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     for (const a of archivesInfo) {
       if (!select({ unit: a.name, path: '' })) continue;
       const meta = metas.get(a.name)!;
-      if (meta.tam !== 'verified' && !accept) {
-        throw new AuthenticationError(meta.tam === 'missing'
-          ? 'has no authentication tag (TAM): made by borg < 1.0.9, or forged by someone who can write to the repository; ' +
-            '--accept-unauthenticated-archives opens it anyway'
-          : 'its authentication tag (TAM) does not verify: tampered, or renamed or recreated by borg <= 1.2.4; ' +
-            '--accept-unauthenticated-archives opens it anyway', { member: `archive '${a.name}'` });
-      }
+      checkTam(meta, accept);
       opts?.signal?.throwIfAborted();
       yield { unit: a.name, path: '', prefix: '', members: () => membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id)) };
     }
   }
 
   return { info: model, display: borgDisplay(model), archives };
+}
+
+/**
+ * A backup stored as a file of an archive (`--member PATH` of `REPO::ARCHIVE`), opened in place
+ * through the engine's own detection: a Qubes backup in a Borg archive restores like one on disk.
+ */
+async function openMember(
+  path: string, ctx: FormatContext, archives: readonly BorgArchiveInfo[], metas: ReadonlyMap<string, ArchiveMeta>, objects: Objects, accept: boolean,
+): Promise<OpenedBackup> {
+  if (!ctx.open) throw new UsageError('--member: this front end cannot open a backup inside another');
+  const name = ctx.unit ?? (archives.length === 1 ? archives[0]!.name : undefined);
+  if (name === undefined) throw new UsageError('--member needs one archive: REPO::ARCHIVE');
+  const meta = metas.get(name)!;
+  checkTam(meta, accept);
+  const wanted = path.split('/').filter((p) => p !== '' && p !== '.').join('/');
+  for await (const item of itemsOf(objects, meta)) {
+    if (!(item['path'] instanceof Uint8Array) || utf8.decodeEscaped(item['path']) !== wanted) continue;
+    const chunks = Array.isArray(item['chunks']) ? item['chunks'] : undefined;
+    if (typeof item['mode'] !== 'number' || (item['mode'] & 0o170000) !== 0o100000 || !chunks) {
+      throw new UsageError(`--member: '${wanted}' in archive '${name}' is not a regular file`);
+    }
+    const list = chunks.map((c) => {
+      if (!Array.isArray(c) || !(c[0] instanceof Uint8Array) || typeof c[1] !== 'number') throw new CorruptBackupError('invalid chunk list entry', { member: wanted });
+      return { id: c[0], size: c[1] };
+    });
+    return ctx.open({ kind: 'file', source: itemSource(`${name}:${wanted}`, list, objects) });
+  }
+  throw new UsageError(`--member: no file '${wanted}' in archive '${name}'`);
+}
+
+/** An archive whose TAM did not verify opens only when the user accepted that. */
+function checkTam(meta: ArchiveMeta, accept: boolean): void {
+  if (meta.tam === 'verified' || accept) return;
+  throw new AuthenticationError(meta.tam === 'missing'
+    ? 'has no authentication tag (TAM): made by borg < 1.0.9, or forged by someone who can write to the repository; ' +
+      '--accept-unauthenticated-archives opens it anyway'
+    : 'its authentication tag (TAM) does not verify: tampered, or renamed or recreated by borg <= 1.2.4; ' +
+      '--accept-unauthenticated-archives opens it anyway', { member: `archive '${meta.name}'` });
 }
 
 /**
@@ -130,7 +170,7 @@ async function unlock(registry: Registry, blob: Uint8Array, ctx: FormatContext):
   } catch (e) {
     if ((e as { code?: string }).code !== 'E_PASSPHRASE') throw e;
   }
-  return decryptKeyBlob(registry, blob, await ctx.passphrase());
+  return decryptKeyBlob(registry, blob, await ctx.passphrase('borg'));
 }
 
 /** Every transaction and the archive names its manifest listed (each manifest authenticated by its own MAC and TAM). */

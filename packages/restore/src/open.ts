@@ -19,7 +19,7 @@ export interface OpenOptions extends ReadOptions {
    * The passphrase (kept exactly; UTF-8 for strings), or a function asked for it only when the
    * format needs one: a plaintext Borg repository never does, and a missing file is reported first.
    */
-  passphrase?: Passphrase | (() => Promise<Passphrase>);
+  passphrase?: Passphrase | ((purpose?: string) => Promise<Passphrase>);
   /** Values of the options plugins declare (`compression-filter`, `legacy`, `as-of`, `keyfile`, ...), by name. */
   settings?: Readonly<Record<string, string | boolean | undefined>>;
 }
@@ -46,7 +46,18 @@ export async function openBackup(location: BackupLocation, options: OpenOptions)
   if (!format) throw await unrecognized(options.registry, probed, head);
   const counted = options.onProgress ? withProgress(probed, options.onProgress) : probed;
   const opened = await format.open(counted, formatContext(options, unit));
-  return { ...opened, input: counted, ...(unit !== undefined ? { unit } : {}) };
+  // The unit the location named selects a unit of what opened; a format that used it to find a
+  // backup inside (`REPO::ARCHIVE --member PATH`) returns that backup, whose units are others.
+  const named = unit !== undefined && opened.info.units.some((u) => u.name === unit);
+  return { ...opened, input: counted, ...(named ? { unit } : {}) };
+}
+
+/** A backup inside another (a Qubes backup file in a Borg archive): detected and opened like any input. */
+async function openInner(input: BackupInput, options: OpenOptions): Promise<OpenedBackup> {
+  const { input: probed, head } = await probe(input);
+  const format = await detect(options.registry, probed, head);
+  if (!format) throw await unrecognized(options.registry, probed, head);
+  return format.open(probed, formatContext(options, undefined));
 }
 
 /** The name of the format that recognizes a location (a file, a folder), or undefined: no passphrase needed. */
@@ -77,7 +88,7 @@ export async function detect(registry: Registry, input: BackupInput, head: Uint8
 }
 
 function formatContext(options: OpenOptions, unit: string | undefined): FormatContext {
-  let asked: Promise<Uint8Array> | undefined;
+  const asked = new Map<string, Promise<Uint8Array>>();
   const given = options.passphrase;
   return {
     registry: options.registry,
@@ -87,11 +98,19 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
     // Derivations ahead of use may take the cores and half of the memory free now.
     resources: { cores: availableParallelism(), memory: freemem() / 2 },
     host: { env: process.env, folder: directorySource },
-    passphrase: () => (asked ??= (async () => {
-      const p = typeof given === 'function' ? await given() : given;
-      if (p === undefined) throw new UsageError('this backup needs a passphrase, and none was given');
-      return typeof p === 'string' ? utf8.encode(p) : p;
-    })()),
+    passphrase(purpose?: string) {
+      let p = asked.get(purpose ?? '');
+      if (!p) {
+        p = (async () => {
+          const v = typeof given === 'function' ? await given(purpose) : given;
+          if (v === undefined) throw new UsageError('this backup needs a passphrase, and none was given');
+          return typeof v === 'string' ? utf8.encode(v) : v;
+        })();
+        asked.set(purpose ?? '', p);
+      }
+      return p;
+    },
+    open: (input) => openInner(input, options),
   };
 }
 

@@ -21,10 +21,12 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
   const options: BackupOptions = {
     registry: f.registry(),
     settings: f.settings,
-    passphrase: async () => {
+    passphrase: async (purpose?: string) => {
       progress.pause();
       try {
-        return await readPassphrase({ ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy: backup === '-' });
+        return await readPassphrase({
+          ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy: backup === '-', ...(purpose ? { purpose } : {}),
+        });
       } finally {
         progress.resume();
       }
