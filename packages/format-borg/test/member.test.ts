@@ -16,11 +16,10 @@ const work = mkdtempSync(join(tmpdir(), 'qbt-borg-member-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const member = 'home/user/qubes-backup-2024-01-01T000000';
 /** The repository's passphrase for its key, the backup's own for the backup inside. */
-const options = (extra: object = {}) => ({
+const options = () => ({
   registry: defaultRegistry(),
   passphrase: async (purpose?: string) => (purpose === 'borg' ? c.expected.passphrase! : sample.passphrase),
   settings: { member },
-  ...extra,
 });
 
 test('info REPO::ARCHIVE --member PATH shows the Qubes backup inside', async () => {
@@ -32,7 +31,7 @@ test('info REPO::ARCHIVE --member PATH shows the Qubes backup inside', async () 
 
 test('extract restores it byte-identical to the same backup on disk', async () => {
   const dest = join(work, 'out');
-  const r = await extract(`${c.repo}::backup`, options({ dest }));
+  const r = await extract(`${c.repo}::backup`, { ...options(), dest });
   expect(r.ok).toBe(true);
   expect(await compareWithManifest(dest, sample.files.map((e) => [e.path, e] as [string, Entry]))).toEqual([]);
 });
