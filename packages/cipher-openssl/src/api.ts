@@ -1,5 +1,5 @@
-import { UnsupportedError, UsageError, type Backend, type Cipher } from '@qubes-backup/core';
-import { OPENSSL_CIPHER_NAMES, opensslCipherSpec } from './ciphers.js';
+import { UnsupportedError, UsageError, type Backend, type Cipher, type PluginDescriptor } from '@qubes-backup/core';
+import { OPENSSL_CIPHER_ALIASES, OPENSSL_CIPHER_NAMES, opensslCipherSpec } from './ciphers.js';
 import { makeOpensslCipher } from './decrypt.js';
 import type { OpensslDigest, OpensslPrimitives } from './_primitives.js';
 
@@ -28,4 +28,16 @@ export function opensslFactory(backends: Partial<Record<Backend, OpensslPrimitiv
     if (!p) throw new UsageError(`the ${backend} backend is in @qubes-backup/cipher-openssl/${backend}`);
     return makeOpensslCipher(p, spec, digest);
   };
+}
+
+/**
+ * The registry descriptors of every cipher on one backend. They derive keys with MD5: Qubes R2/R3
+ * ran OpenSSL 1.0.x, whose `enc` default was MD5.
+ */
+export function opensslDescriptors(p: OpensslPrimitives): readonly PluginDescriptor<'cipher'>[] {
+  return OPENSSL_CIPHER_NAMES.map((name) => {
+    const spec = opensslCipherSpec(name)!;
+    const aliases = OPENSSL_CIPHER_ALIASES[name];
+    return { kind: 'cipher', name, backend: p.backend, ...(aliases ? { aliases } : {}), create: (): Cipher => makeOpensslCipher(p, spec, 'md5') };
+  });
 }

@@ -1,13 +1,10 @@
 import { cbc, cfb, ctr } from '@noble/ciphers/aes.js';
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CorruptBackupError, addToCounter128, type Cipher, type PluginDescriptor } from '@qubes-backup/core';
-import {
-  OPENSSL_CIPHER_ALIASES, OPENSSL_CIPHER_NAMES, opensslCipherSpec, type OpensslCipherName, type OpensslCipherSpec,
-} from './ciphers.js';
-import { makeOpensslCipher } from './decrypt.js';
+import { CorruptBackupError, addToCounter128, type PluginDescriptor } from '@qubes-backup/core';
+import type { OpensslCipherSpec } from './ciphers.js';
 import { BAD_DECRYPT, type Decryptor, type OpensslPrimitives } from './_primitives.js';
-import { opensslFactory } from './api.js';
+import { opensslDescriptors, opensslFactory } from './api.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -98,17 +95,9 @@ export const opensslPrimitivesPortable: OpensslPrimitives = {
   decryptor: nobleDecryptor,
 };
 
-function descriptor(name: OpensslCipherName): PluginDescriptor<'cipher'> {
-  const spec = opensslCipherSpec(name)!;
-  const aliases = OPENSSL_CIPHER_ALIASES[name];
-  return {
-    kind: 'cipher', name, backend: 'portable', ...(aliases ? { aliases } : {}),
-    create: (): Cipher => makeOpensslCipher(opensslPrimitivesPortable, spec, 'md5'),
-  };
-}
 
 /** The same ciphers as `opensslCiphersNode`, in pure JS (@noble/ciphers). */
-export const opensslCiphersPortable: readonly PluginDescriptor<'cipher'>[] = OPENSSL_CIPHER_NAMES.map(descriptor);
+export const opensslCiphersPortable: readonly PluginDescriptor<'cipher'>[] = opensslDescriptors(opensslPrimitivesPortable);
 
 /** `createOpensslCipher` with the portable backend only (this entry point never loads node:*). */
 export const createOpensslCipher = opensslFactory({ portable: opensslPrimitivesPortable }, 'portable');

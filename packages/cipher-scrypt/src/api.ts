@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, UsageError, assertBytes, equalBytes, type Backend, type ByteStream, type Cipher, type Mac,
+  CorruptBackupError, UsageError, assertBytes, equalBytes, type Backend, type ByteStream, type Cipher, type Mac, type PluginDescriptor,
 } from '@qubes-backup/core';
 import { makeScryptCipher, type ScryptLimits } from './cipher.js';
 import { makeScryptMac } from './mac.js';
@@ -85,4 +85,12 @@ async function* withWipe(stream: ByteStream, keys: ScryptKeys): ByteStream {
   } finally {
     keys.wipe();
   }
+}
+
+/** `scrypt` as a Cipher (format-4 chunks) and as the format-4 header Mac, on one backend. */
+export function scryptDescriptors(p: ScryptPrimitives): { cipher: PluginDescriptor<'cipher'>; mac: PluginDescriptor<'mac'> } {
+  return {
+    cipher: { kind: 'cipher', name: 'scrypt', backend: p.backend, create: (): Cipher => makeScryptCipher(p) },
+    mac: { kind: 'mac', name: 'scrypt', backend: p.backend, create: (): Mac => makeScryptMac(p) },
+  };
 }

@@ -1,10 +1,7 @@
 import { createDecipheriv, createHmac, scrypt } from 'node:crypto';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import type { Cipher, Mac, PluginDescriptor } from '@qubes-backup/core';
-import { makeScryptCipher } from './cipher.js';
-import { makeScryptMac } from './mac.js';
 import type { ScryptPrimitives } from './_primitives.js';
-import { scryptFactories } from './api.js';
+import { scryptDescriptors, scryptFactories } from './api.js';
 import { scryptPrimitivesPortable } from './portable.js';
 
 const SLACK = 64 * 1024 * 1024;
@@ -35,17 +32,8 @@ export const scryptPrimitivesNode: ScryptPrimitives = {
   },
 };
 
-/** `scrypt` as a Cipher (node:crypto). */
-export const scryptCipherNode: PluginDescriptor<'cipher'> = {
-  kind: 'cipher', name: 'scrypt', backend: 'node',
-  create: (): Cipher => makeScryptCipher(scryptPrimitivesNode),
-};
-
-/** `scrypt` as the format-4 header Mac (node:crypto). */
-export const scryptMacNode: PluginDescriptor<'mac'> = {
-  kind: 'mac', name: 'scrypt', backend: 'node',
-  create: (): Mac => makeScryptMac(scryptPrimitivesNode),
-};
+/** `scrypt` as a Cipher and as the format-4 header Mac (node:crypto). */
+export const { cipher: scryptCipherNode, mac: scryptMacNode } = scryptDescriptors(scryptPrimitivesNode);
 
 /** The factories with both backends, `node` by default. */
 export const { createScryptCipher, createScryptMac, deriveScryptKeys } = scryptFactories(

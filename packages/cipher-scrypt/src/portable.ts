@@ -2,11 +2,9 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ctr } from '@noble/ciphers/aes.js';
-import { addToCounter128, type Cipher, type Mac, type PluginDescriptor } from '@qubes-backup/core';
-import { makeScryptCipher } from './cipher.js';
-import { makeScryptMac } from './mac.js';
+import { addToCounter128 } from '@qubes-backup/core';
 import type { ScryptPrimitives } from './_primitives.js';
-import { scryptFactories } from './api.js';
+import { scryptDescriptors, scryptFactories } from './api.js';
 
 /**
  * Pure-JS primitives (@noble). The KDF is noble's scryptAsync, which yields to the event loop every
@@ -37,17 +35,8 @@ export const scryptPrimitivesPortable: ScryptPrimitives = {
   },
 };
 
-/** `scrypt` as a Cipher (pure JS; runs in browsers). */
-export const scryptCipherPortable: PluginDescriptor<'cipher'> = {
-  kind: 'cipher', name: 'scrypt', backend: 'portable',
-  create: (): Cipher => makeScryptCipher(scryptPrimitivesPortable),
-};
-
-/** `scrypt` as the format-4 header Mac (pure JS). */
-export const scryptMacPortable: PluginDescriptor<'mac'> = {
-  kind: 'mac', name: 'scrypt', backend: 'portable',
-  create: (): Mac => makeScryptMac(scryptPrimitivesPortable),
-};
+/** `scrypt` as a Cipher and as the format-4 header Mac (pure JS; runs in browsers). */
+export const { cipher: scryptCipherPortable, mac: scryptMacPortable } = scryptDescriptors(scryptPrimitivesPortable);
 
 /** The factories with the portable backend only (this entry point never loads node:*). */
 export const { createScryptCipher, createScryptMac, deriveScryptKeys } = scryptFactories({ portable: scryptPrimitivesPortable }, 'portable');

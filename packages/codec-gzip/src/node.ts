@@ -1,7 +1,7 @@
 import { createGunzip, crc32 as zlibCrc32 } from 'node:zlib';
-import { Readable } from 'node:stream';
 import type { ByteStream, Compressor, PluginDescriptor, ReadOptions } from '@qubes-backup/core';
 import { corrupt } from './errors.js';
+import { throughZlib } from './_node-stream.js';
 import { crc32Hash } from './crc32-hash.js';
 
 /** zlib's output piece size (its default is 16 KiB; bigger pieces mean fewer awaits). */
@@ -11,35 +11,8 @@ const OUT_PIECE = 64 * 1024;
  * gunzip with node:zlib: checks each member's CRC-32 and length, decodes concatenated members
  * (pigz, `cat a.gz b.gz`), and like GNU gzip ignores zero bytes after the last member.
  */
-export async function* gunzipNode(data: ByteStream, opts: ReadOptions = {}): ByteStream {
-  const { signal } = opts;
-  signal?.throwIfAborted();
-  const gz = createGunzip({ chunkSize: OUT_PIECE });
-  const src = Readable.from(data, { objectMode: false, highWaterMark: 1 });
-  // Errors of the input are not the decoder's: they travel on tagged, and are rethrown unchanged.
-  let upstream: { error: unknown } | undefined;
-  src.on('error', (error) => { upstream = { error }; gz.destroy(error); });
-  const onAbort = (): void => { gz.destroy(signal?.reason as Error); };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  src.pipe(gz);
-  try {
-    for await (const piece of gz as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted();
-      yield new Uint8Array(piece.buffer, piece.byteOffset, piece.length);
-    }
-  } catch (e) {
-    if (upstream) throw upstream.error;
-    if (signal?.aborted) throw signal.reason;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) {
-      throw corrupt((e as Error).message === 'unexpected end of file' ? 'truncated input (unexpected end of file)' : (e as Error).message, e);
-    }
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    src.destroy();
-    gz.destroy();
-  }
+export function gunzipNode(data: ByteStream, opts: ReadOptions = {}): ByteStream {
+  return throughZlib(data, createGunzip({ chunkSize: OUT_PIECE }), opts, { corrupt });
 }
 
 export { unzlibNode, zlibNode } from './zlib-node.js';

@@ -2,6 +2,7 @@ import { Gunzip } from 'fflate';
 import type { ByteStream, Compressor, PluginDescriptor, ReadOptions } from '@qubes-backup/core';
 import { crc32 } from './crc32.js';
 import { corrupt } from './errors.js';
+import { inPieces, inputPieces } from './_pieces.js';
 
 /**
  * Input is fed to fflate in pieces this small because one push inflates everything it can at once,
@@ -93,21 +94,15 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
   function* drain(): Generator<Uint8Array> {
     const out = produced;
     produced = [];
-    for (const c of out) {
-      for (let o = 0; o < c.length; o += OUT_PIECE) yield c.subarray(o, Math.min(c.length, o + OUT_PIECE));
-    }
+    yield* inPieces(out, OUT_PIECE);
   }
 
-  for await (const chunk of data) {
-    for (let o = 0; o < chunk.length; o += IN_PIECE) {
-      signal?.throwIfAborted();
-      const piece = chunk.subarray(o, Math.min(chunk.length, o + IN_PIECE));
-      const first = recent.total === 0;
-      recent.add(piece);
-      if (first) checkHeader(0);
-      push(piece, false);
-      yield* drain();
-    }
+  for await (const piece of inputPieces(data, IN_PIECE, signal)) {
+    const first = recent.total === 0;
+    recent.add(piece);
+    if (first) checkHeader(0);
+    push(piece, false);
+    yield* drain();
   }
   signal?.throwIfAborted();
   if (recent.total < 18) throw corrupt(recent.total === 0 ? 'empty input' : 'truncated input (shorter than a gzip header and trailer)');

@@ -1,5 +1,5 @@
 import { createInflate } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { throughZlib } from './_node-stream.js';
 import type { ByteStream, Compressor, PluginDescriptor, ReadOptions } from '@qubes-backup/core';
 import { corruptZlib as corrupt } from './errors.js';
 
@@ -11,9 +11,7 @@ const OUT_PIECE = 64 * 1024;
  * which checks the header and the Adler-32. node:zlib stops at the end of the deflate data and
  * drops whatever follows without a word; here any byte after the trailer is an error.
  */
-export async function* unzlibNode(data: ByteStream, opts: ReadOptions = {}): ByteStream {
-  const { signal } = opts;
-  signal?.throwIfAborted();
+export function unzlibNode(data: ByteStream, opts: ReadOptions = {}): ByteStream {
   const inflate = createInflate({ chunkSize: OUT_PIECE });
   // Bytes taken from `data`: once the stream ended, more than zlib consumed means trailing bytes.
   let fed = 0;
@@ -23,37 +21,16 @@ export async function* unzlibNode(data: ByteStream, opts: ReadOptions = {}): Byt
       yield c;
     }
   }
-  const src = Readable.from(counted(), { objectMode: false, highWaterMark: 1 });
-  // Errors of the input are not the decoder's: they travel on tagged, and are rethrown unchanged.
-  let upstream: { error: unknown } | undefined;
-  src.on('error', (error) => { upstream = { error }; inflate.destroy(error); });
-  const onAbort = (): void => { inflate.destroy(signal?.reason as Error); };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  src.pipe(inflate);
-  try {
-    for await (const piece of inflate as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted();
-      yield new Uint8Array(piece.buffer, piece.byteOffset, piece.length);
-    }
-    src.unpipe(inflate);
-    if (fed > inflate.bytesWritten) throw corrupt('garbage after the zlib stream');
-    // The input may go on past what was piped so far.
-    for await (const rest of src as AsyncIterable<Buffer>) if (rest.length > 0) throw corrupt('garbage after the zlib stream');
-    signal?.throwIfAborted();
-  } catch (e) {
-    if (upstream) throw upstream.error;
-    if (signal?.aborted) throw signal.reason;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) {
-      if (fed === 0) throw corrupt('empty input', e);
-      throw corrupt((e as Error).message === 'unexpected end of file' ? 'truncated input (unexpected end of file)' : (e as Error).message, e);
-    }
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    src.destroy();
-    inflate.destroy();
-  }
+  return throughZlib(counted(), inflate, opts, {
+    corrupt,
+    empty: () => fed === 0,
+    async finish(src) {
+      src.unpipe(inflate);
+      if (fed > inflate.bytesWritten) throw corrupt('garbage after the zlib stream');
+      // The input may go on past what was piped so far.
+      for await (const rest of src as AsyncIterable<Buffer>) if (rest.length > 0) throw corrupt('garbage after the zlib stream');
+    },
+  });
 }
 
 const info = { kind: 'compressor', name: 'zlib', backend: 'node' } as const;

@@ -2,6 +2,7 @@ import { Unzlib } from 'fflate';
 import { concatBytes, type ByteStream, type Compressor, type PluginDescriptor, type ReadOptions } from '@qubes-backup/core';
 import { adler32 } from './adler32.js';
 import { corruptZlib as corrupt } from './errors.js';
+import { inPieces, inputPieces } from './_pieces.js';
 
 /** As for gunzip: one push inflates all it can, so 16 KiB in is at most ~16.5 MiB out per push. */
 const IN_PIECE = 16 * 1024;
@@ -86,23 +87,17 @@ export async function* unzlibPortable(data: ByteStream, opts: ReadOptions = {}):
   function* drain(): Generator<Uint8Array> {
     const out = produced;
     produced = [];
-    for (const c of out) {
-      for (let o = 0; o < c.length; o += OUT_PIECE) yield c.subarray(o, Math.min(c.length, o + OUT_PIECE));
-    }
+    yield* inPieces(out, OUT_PIECE);
   }
 
-  for await (const chunk of data) {
-    for (let o = 0; o < chunk.length; o += IN_PIECE) {
-      signal?.throwIfAborted();
-      const piece = chunk.subarray(o, Math.min(chunk.length, o + IN_PIECE));
-      total += piece.length;
-      last4 = concatBytes([last4, piece.subarray(Math.max(0, piece.length - 4))]).slice(-4);
-      if (after) { addAfter(piece); continue; }
-      push(piece, false);
-      yield* drain();
-      const rest = afterDeflate(uz);
-      if (rest) { after = []; addAfter(rest); }
-    }
+  for await (const piece of inputPieces(data, IN_PIECE, signal)) {
+    total += piece.length;
+    last4 = concatBytes([last4, piece.subarray(Math.max(0, piece.length - 4))]).slice(-4);
+    if (after) { addAfter(piece); continue; }
+    push(piece, false);
+    yield* drain();
+    const rest = afterDeflate(uz);
+    if (rest) { after = []; addAfter(rest); }
   }
   signal?.throwIfAborted();
   if (total === 0) throw corrupt('empty input');

@@ -111,15 +111,13 @@ export class Lz4BlockDecoder {
           }
         }
         if (state === LITERAL_LENGTH) {
-          // 15, then bytes added while each is 255; the last one (< 255) ends the length.
-          while (i < n) {
-            const b = input[i++]!;
-            remaining += b;
-            if (b !== 255) { state = LITERALS; break; }
-          }
+          const ended = lengthBytes(input, i, n, step);
+          i = step.next;
+          remaining += step.sum;
           // Checked before the length is complete too, so a bomb of 255s stops early.
           if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a run of literals');
-          if (state === LITERAL_LENGTH) break;
+          if (!ended) break;
+          state = LITERALS;
         }
         if (state === LITERALS) {
           if (remaining > 0) {
@@ -161,13 +159,12 @@ export class Lz4BlockDecoder {
           }
         }
         if (state === MATCH_LENGTH) {
-          while (i < n) {
-            const b = input[i++]!;
-            remaining += b;
-            if (b !== 255) { state = MATCH; break; }
-          }
+          const ended = lengthBytes(input, i, n, step);
+          i = step.next;
+          remaining += step.sum;
           if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a match');
-          if (state === MATCH_LENGTH) break;
+          if (!ended) break;
+          state = MATCH;
         }
         if (state === MATCH) {
           if (pos === cap) break;
@@ -282,4 +279,23 @@ function copyMatch(buf: Uint8Array, pos: number, offset: number, length: number)
     pos += c;
   }
   return end;
+}
+
+/** Where `lengthBytes` stopped and what it added (reused: no object per call on the hot path). */
+const step = { next: 0, sum: 0 };
+
+/**
+ * A length's extension bytes from `input[i..n)`: 15 in the token, then bytes added while each is
+ * 255; the first one below 255 ends the length. Returns whether it ended (else the input ran out).
+ */
+function lengthBytes(input: Uint8Array, i: number, n: number, out: typeof step): boolean {
+  let sum = 0;
+  while (i < n) {
+    const b = input[i++]!;
+    sum += b;
+    if (b !== 255) { out.next = i; out.sum = sum; return true; }
+  }
+  out.next = i;
+  out.sum = sum;
+  return false;
 }

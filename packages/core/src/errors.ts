@@ -33,66 +33,45 @@ export class QubesBackupError extends Error {
   }
 }
 
-/** The passphrase does not open the backup (header MAC or scrypt header HMAC mismatch). */
-export class WrongPassphraseError extends QubesBackupError {
-  static override readonly name = 'WrongPassphraseError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_PASSPHRASE', message, details);
-    this.name = 'WrongPassphraseError';
-  }
+/**
+ * A subclass of QubesBackupError for one code, its `name` set statically and on each instance (so
+ * a check by name survives a duplicate install of this package).
+ */
+function errorClass<N extends string>(name: N, code: ErrorCode) {
+  return class extends QubesBackupError {
+    static override readonly name: N = name;
+    constructor(message: string, details?: ErrorDetails) {
+      super(code, message, details);
+      this.name = name;
+    }
+  };
 }
 
-/** Bytes were modified: a MAC over data that the passphrase did open does not verify. */
-export class AuthenticationError extends QubesBackupError {
-  static override readonly name = 'AuthenticationError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_AUTH', message, details);
-    this.name = 'AuthenticationError';
-  }
-}
+/**
+ * The errors by cause, one code each:
+ * - `WrongPassphraseError` (E_PASSPHRASE): the passphrase does not open the backup (header MAC or scrypt header HMAC mismatch).
+ * - `AuthenticationError` (E_AUTH): bytes were modified: a MAC over data that the passphrase did open does not verify.
+ * - `CorruptBackupError` (E_CORRUPT): structure is broken: truncated, malformed, missing or out-of-order members.
+ * - `UnsupportedError` (E_UNSUPPORTED): a version, filter, cipher or digest that no registered plugin handles.
+ * - `UnsafePathError` (E_UNSAFE_PATH): a name that would escape the destination, or write through a link.
+ * - `UsageError` (E_USAGE): a wrong call: bad arguments or options.
+ */
+export const WrongPassphraseError = errorClass('WrongPassphraseError', 'E_PASSPHRASE'), AuthenticationError = errorClass('AuthenticationError', 'E_AUTH'),
+  CorruptBackupError = errorClass('CorruptBackupError', 'E_CORRUPT'), UnsupportedError = errorClass('UnsupportedError', 'E_UNSUPPORTED'),
+  UnsafePathError = errorClass('UnsafePathError', 'E_UNSAFE_PATH'), UsageError = errorClass('UsageError', 'E_USAGE');
+export type WrongPassphraseError = InstanceType<typeof WrongPassphraseError>;
+export type AuthenticationError = InstanceType<typeof AuthenticationError>;
+export type CorruptBackupError = InstanceType<typeof CorruptBackupError>;
+export type UnsupportedError = InstanceType<typeof UnsupportedError>;
+export type UnsafePathError = InstanceType<typeof UnsafePathError>;
+export type UsageError = InstanceType<typeof UsageError>;
 
-/** Structure is broken: truncated, malformed, missing or out-of-order members. */
-export class CorruptBackupError extends QubesBackupError {
-  static override readonly name = 'CorruptBackupError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_CORRUPT', message, details);
-    this.name = 'CorruptBackupError';
-  }
-}
-
-/** A version, filter, cipher or digest that no registered plugin handles. */
-export class UnsupportedError extends QubesBackupError {
-  static override readonly name = 'UnsupportedError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_UNSUPPORTED', message, details);
-    this.name = 'UnsupportedError';
-  }
-}
-
-/** A name that would escape the destination, or write through a link. */
-export class UnsafePathError extends QubesBackupError {
-  static override readonly name = 'UnsafePathError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_UNSAFE_PATH', message, details);
-    this.name = 'UnsafePathError';
-  }
-}
-
-/** Reading the source or writing the destination failed (not the backup's fault). */
+/** Reading the source or writing the destination failed (not the backup's fault): also disk full and existing files. */
 export class IoError extends QubesBackupError {
   static override readonly name = 'IoError';
   constructor(message: string, details?: ErrorDetails, code: 'E_IO' | 'E_DISK_FULL' | 'E_EXISTS' = 'E_IO') {
     super(code, message, details);
     this.name = 'IoError';
-  }
-}
-
-/** A wrong call: bad arguments or options. */
-export class UsageError extends QubesBackupError {
-  static override readonly name = 'UsageError';
-  constructor(message: string, details?: ErrorDetails) {
-    super('E_USAGE', message, details);
-    this.name = 'UsageError';
   }
 }
 

@@ -93,33 +93,23 @@ export class Objects {
   }
 
   private mac(body: Uint8Array): Uint8Array {
-    if (this.type.mac === 'blake2b') {
-      // BLAKE2b-256 over key ‖ data, not BLAKE2b's own keyed mode (`low_level.pyx` blake2b_256).
-      const h = this.registry.get('hash', 'blake2b-256').create();
-      h.update(this.key!.encHmacKey);
-      h.update(body);
-      return h.digest();
-    }
-    const h = this.registry.get('hash', 'sha256').hmac(this.key!.encHmacKey);
-    h.update(body);
-    return h.digest();
+    return this.keyed(this.type.mac!, this.key!.encHmacKey, body);
   }
 
   /** The id borg gives this plaintext. */
   idOf(plain: Uint8Array): Uint8Array {
-    if (this.type.id === 'sha256') {
-      const h = this.registry.get('hash', 'sha256').create();
-      h.update(plain);
-      return h.digest();
-    }
-    if (this.type.id === 'blake2b') {
-      const h = this.registry.get('hash', 'blake2b-256').create();
-      h.update(this.key!.idKey);
-      h.update(plain);
-      return h.digest();
-    }
-    const h = this.registry.get('hash', 'sha256').hmac(this.key!.idKey);
-    h.update(plain);
+    return this.keyed(this.type.id, this.key?.idKey, plain);
+  }
+
+  /**
+   * HMAC-SHA256(key, data); BLAKE2b-256 over key ‖ data, not BLAKE2b's own keyed mode
+   * (`low_level.pyx` blake2b_256); or plain SHA-256 (mode none).
+   */
+  private keyed(kind: KeyType['id'], key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
+    const h = kind === 'hmac-sha256' ? this.registry.get('hash', 'sha256').hmac(key!)
+      : this.registry.get('hash', kind === 'blake2b' ? 'blake2b-256' : 'sha256').create();
+    if (kind === 'blake2b') h.update(key!);
+    h.update(data);
     return h.digest();
   }
 }

@@ -76,16 +76,8 @@ async function openV1(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
   const user = (await subdirs(root, 'dom0-home'))[0];
   const dom0Home: Dom0HomeInfo | undefined = user !== undefined ? { user, backupPath: `dom0-home/${user}` } : undefined;
 
-  const model = qubesModel('v1', {
-    version: 1,
-    header: {},
-    encrypted: false,
-    compressed: false,
-    authenticated: false,
-    vms,
-    ...(dom0Home ? { dom0Home } : {}),
-    globals: parsed.globals,
-  });
+  const model = qubesModel('v1', { version: 1, header: {}, encrypted: false, compressed: false, authenticated: false },
+    { vms, dom0Home, globals: parsed.globals });
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     const list: { vm: string; path: string; prefix: string }[] = vms

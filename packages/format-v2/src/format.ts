@@ -1,12 +1,12 @@
 import {
   CorruptBackupError, UnsupportedError, WrongPassphraseError,
   type Archive, type BackupInput, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
-  type Mac, type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
+  type Mac, type OpenedBackup, type PluginDescriptor, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import {
-  COMPRESSION_FILTER_OPTION, ChunkSequence, MAX_FILE_SIZE, MemberCursor, chunkOf, dom0HomeOf, fromParts, imageLocation,
-  innerFile, missingData, naming, nextSelectedFile, openQubesTar, ownersOf, parseBackupHeader, qubesDisplay, qubesHead,
-  qubesModel, qubesSettings, readChunkPair, resolveCompressor, scanDom0Home, skipRestOf, verifyChunk,
+  COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, MAX_FILE_SIZE, MemberCursor, chunkOf, dom0HomeOf, fromParts,
+  innerFile, naming, openQubesTar, ownersOf, parseBackupHeader, qubesHead, qubesOpened,
+  qubesModel, qubesSettings, readChunkPair, resolveCompressor, scanDom0Home, selectedFiles, skipRestOf, verifyChunk,
   type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -18,18 +18,13 @@ const LEGACY_OPTION = {
   description: 'Qubes backups: accept header-less format 2 backups (Qubes R2 beta 3), whose header cannot be authenticated',
 } as const;
 
-const info: PluginInfo<'format'> = { kind: 'format', name: 'v2', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, LEGACY_OPTION] };
+
 /** Header-less backups used `openssl dgst -hmac` without a digest: its default of the time (spec §4.1). */
 const HEADERLESS_DIGESTS = ['md5', 'sha1', 'sha256', 'sha512'];
 /** What header-less backups were encrypted with (the only cipher R2 beta3 wrote). */
 const HEADERLESS_CIPHER = 'aes-256-cbc';
 const SALTED = [0x53, 0x61, 0x6c, 0x74, 0x65, 0x64, 0x5f, 0x5f];
 
-/** Format 2 (Qubes R2 beta3 – rc): HMAC per chunk, each chunk one GNU tar volume encrypted or gzipped on its own. */
-export const formatV2: PluginDescriptor<'format'> = {
-  ...info,
-  create: (): FormatPlugin => ({ info, detect: detectV2, open: openV2 }),
-};
 
 /** A backup header without a `version` line (A32's rule), or a backup that starts with qubes.xml (no header). */
 async function detectV2(input: BackupInput, probe: Parameters<FormatPlugin['detect']>[1]): Promise<boolean> {
@@ -78,24 +73,12 @@ async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
   const dom0Home = parsed.dom0Home ?? dom0HomeOf(await scanDom0Home(registry, outer.source));
 
   const model = qubesModel('v2', {
-    version: 2,
-    header: settings.header,
-    encrypted: settings.encrypted,
-    compressed: settings.compressed,
-    authenticated: true,
-    vms: parsed.vms,
-    ...(dom0Home ? { dom0Home } : {}),
-    globals: parsed.globals,
-  });
+    version: 2, header: settings.header, encrypted: settings.encrypted, compressed: settings.compressed, authenticated: true,
+  }, { ...parsed, dom0Home });
   const owners = ownersOf(model);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
-    const seen = new Set<string>(['qubes.xml']);
-    for (;;) {
-      const next = await nextSelectedFile(cursor, seen, owners, select);
-      if (!next) return;
-      const { info: ref, owner } = next;
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, ref.path);
+    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, opts: opts ?? ctx }, owners, select)) {
       let used = false;
       let failed = false;
       yield {
@@ -113,13 +96,7 @@ async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
       else await file.finish();
     }
   }
-  return {
-    info: model,
-    display: qubesDisplay(model),
-    archives,
-    missing: (unit, seen) => missingData(model, unit, seen),
-    image: (unit, volume) => imageLocation(model, unit, volume),
-  };
+  return qubesOpened(model, archives);
 }
 
 /** Notes when any volume's stream throws (to its consumer). */
@@ -247,3 +224,6 @@ async function firstBytes(stream: ByteStream, n: number): Promise<Uint8Array> {
 async function* firstOf(volumes: AsyncIterable<ByteStream>): ByteStream {
   for await (const v of volumes) { yield* v; return; }
 }
+
+/** Format 2 (Qubes R2 beta3 – rc): HMAC per chunk, each chunk one GNU tar volume encrypted or gzipped on its own. */
+export const formatV2: PluginDescriptor<'format'> = qubesFormat('v2', [COMPRESSION_FILTER_OPTION, LEGACY_OPTION], detectV2, openV2);

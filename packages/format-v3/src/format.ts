@@ -1,26 +1,17 @@
 import {
   CorruptBackupError,
   type Archive, type BackupInput, type ByteStream, type Cipher, type Compressor, type FormatContext, type FormatPlugin,
-  type OpenedBackup, type PluginDescriptor, type PluginInfo, type ReadOptions,
+  type OpenedBackup, type PluginDescriptor, type ReadOptions,
 } from '@qubes-backup/core';
 import {
-  COMPRESSION_FILTER_OPTION, ChunkSequence, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, chunkOf,
-  dom0HomeOf, imageLocation, missingData, naming, nextSelectedFile, openQubesTar, ownersOf, parseBackupHeader,
-  qubesDisplay, qubesHead, qubesModel, qubesSettings, readInnerFile, resolveCompressor, scanDom0Home, shielded, skipRestOf,
+  COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, chunkOf,
+  dom0HomeOf, naming, openQubesTar, ownersOf,
+  qubesOpened, qubesHead, qubesModel, readInnerFile, validatedHeader, scanDom0Home, selectedFiles, shielded, skipRestOf,
   type HmacChunkContext,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV3Header } from './header.js';
 
-const info: PluginInfo<'format'> = {
-  kind: 'format', name: 'v3', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION],
-};
-
-/** Format 3 (Qubes R2 final – R3.2): HMAC per chunk, one openssl stream and one compressed inner tar per stored file. */
-export const formatV3: PluginDescriptor<'format'> = {
-  ...info,
-  create: (): FormatPlugin => ({ info, detect: detectV3, open: openV3 }),
-};
 
 /** A backup header saying `version=3` (authenticated only once opened). */
 async function detectV3(input: BackupInput, probe: Parameters<FormatPlugin['detect']>[1]): Promise<boolean> {
@@ -36,12 +27,8 @@ interface Pipeline {
 
 async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
   const outer = await openQubesTar(input, ctx);
-  if (!outer.header) throw new CorruptBackupError('format 3 has a backup header', { member: 'qubes.xml.000' });
-  const fields = parseBackupHeader(outer.header);
-  const header = validateV3Header(fields);
+  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV3Header, 'qubes.xml.000');
   const registry = ctx.registry;
-  const settings = qubesSettings(ctx);
-  const compressor = resolveCompressor(registry, { compressed: header.compressed, filter: header.compressionFilter, forced: settings.forcedFilter });
   const cipher = header.encrypted ? registry.get('cipher', header.cryptoAlgorithm!) : undefined;
   const pipeline: Pipeline = { cipher, compressor, passphrase: outer.passphrase };
   const cursor = new MemberCursor(outer.members);
@@ -59,25 +46,13 @@ async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
   const dom0Home = parsed.dom0Home ?? dom0HomeOf(await scanDom0Home(registry, outer.source));
 
   const model = qubesModel('v3', {
-    version: 3,
-    header: Object.fromEntries(fields),
-    encrypted: header.encrypted,
-    compressed: header.compressed,
-    ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
-    authenticated: true,
-    vms: parsed.vms,
-    ...(dom0Home ? { dom0Home } : {}),
-    globals: parsed.globals,
-  });
+    version: 3, header: Object.fromEntries(fields), encrypted: header.encrypted, compressed: header.compressed,
+    compressionFilter: header.compressionFilter, authenticated: true,
+  }, { ...parsed, dom0Home });
   const owners = ownersOf(model);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
-    const seen = new Set<string>(['qubes.xml']);
-    for (;;) {
-      const next = await nextSelectedFile(cursor, seen, owners, select);
-      if (!next) return;
-      const { info: ref, owner } = next;
-      const file = new ChunkSequence({ ...chunks, opts: opts ?? ctx }, ref.path);
+    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, opts: opts ?? ctx }, owners, select)) {
       const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, ref.path, settings.ignoreSizeLimit));
       yield {
         ...ref, prefix: owner.prefix,
@@ -93,13 +68,7 @@ async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
       }
     }
   }
-  return {
-    info: model,
-    display: qubesDisplay(model),
-    archives,
-    missing: (unit, seen) => missingData(model, unit, seen),
-    image: (unit, volume) => imageLocation(model, unit, volume),
-  };
+  return qubesOpened(model, archives);
 }
 
 /**
@@ -112,3 +81,6 @@ function plaintext(file: ChunkSequence, p: Pipeline, opts: ReadOptions): ByteStr
   if (p.cipher) s = p.cipher.decrypt(s, p.passphrase, opts);
   return naming(p.compressor.decompress(s, opts), () => file.current);
 }
+
+/** Format 3 (Qubes R2 final – R3.2): HMAC per chunk, one openssl stream and one compressed inner tar per stored file. */
+export const formatV3: PluginDescriptor<'format'> = qubesFormat('v3', [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION], detectV3, openV3);

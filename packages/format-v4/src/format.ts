@@ -1,12 +1,12 @@
 import {
   CorruptBackupError,
   type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
-  type PluginInfo, type ReadOptions,
+  type ReadOptions,
 } from '@qubes-backup/core';
 import {
-  COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, imageLocation, missingData,
-  naming, openQubesTar, ownersOf, parseBackupHeader, parseChunkName, qubesDisplay, qubesHead, qubesModel, qubesSettings,
-  readInnerFile, resolveCompressor, shielded, skipRestOf,
+  COMPRESSION_FILTER_OPTION, qubesFormat, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped,
+  naming, openQubesTar, ownersOf, parseBackupHeader, parseChunkName, qubesHead, qubesModel, qubesOpened,
+  readInnerFile, validatedHeader, shielded, skipRestOf,
   type Alongside, type QubesTar,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -14,15 +14,6 @@ import { validateV4Header } from './header.js';
 import { chunkKey, skipStoredFile, storedFile, type StoredFileContext } from './stored-file.js';
 import { KeyAhead } from './key-ahead.js';
 
-const info: PluginInfo<'format'> = {
-  kind: 'format', name: 'v4', backend: 'portable', options: [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION],
-};
-
-/** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
-export const formatV4: PluginDescriptor<'format'> = {
-  ...info,
-  create: (): FormatPlugin => ({ info, detect: detectV4, open: openV4 }),
-};
 
 /**
  * A header saying version 4, or any later or unreadable version: the newest Qubes reader takes
@@ -67,12 +58,8 @@ async function openV4(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
 }
 
 async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | undefined): Promise<OpenedBackup> {
-  if (!outer.header) throw new CorruptBackupError('format 4 has a backup header', { member: 'qubes.xml.000.enc' });
-  const fields = parseBackupHeader(outer.header);
-  const header = validateV4Header(fields);
+  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV4Header, 'qubes.xml.000.enc');
   const registry = ctx.registry;
-  const settings = qubesSettings(ctx);
-  const compressor = resolveCompressor(registry, { compressed: header.compressed, filter: header.compressionFilter, forced: settings.forcedFilter });
   const tar = registry.get('container', 'tar');
   const cursor = new MemberCursor(outer.members);
   const files: StoredFileContext = {
@@ -88,16 +75,9 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
   const parsed = parseQubesXml(xml);
 
   const model = qubesModel('v4', {
-    version: 4,
-    header: Object.fromEntries(fields),
-    encrypted: true,
-    compressed: header.compressed,
-    ...(header.compressionFilter !== undefined ? { compressionFilter: header.compressionFilter } : {}),
-    authenticated: true,
-    vms: parsed.vms,
-    ...(parsed.dom0Home ? { dom0Home: parsed.dom0Home } : {}),
-    globals: parsed.globals,
-  });
+    version: 4, header: Object.fromEntries(fields), encrypted: true, compressed: header.compressed,
+    compressionFilter: header.compressionFilter, authenticated: true,
+  }, parsed);
   const owners = ownersOf(model);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
@@ -149,11 +129,8 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
     }
   }
 
-  return {
-    info: model,
-    display: qubesDisplay(model),
-    archives,
-    missing: (unit, seen) => missingData(model, unit, seen),
-    image: (unit, volume) => imageLocation(model, unit, volume),
-  };
+  return qubesOpened(model, archives);
 }
+
+/** Format 4 (Qubes R4.x): scrypt per chunk, one compressed inner tar per stored file. */
+export const formatV4: PluginDescriptor<'format'> = qubesFormat('v4', [COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION], detectV4, openV4);

@@ -1,4 +1,4 @@
-import { UnsupportedError, UsageError, type Backend, type Mac } from '@qubes-backup/core';
+import { UnsupportedError, UsageError, type Backend, type Mac, type PluginDescriptor } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS, HMAC_ALIASES, isHmacAlgorithm, type HmacAlgorithm } from './algorithms.js';
 import { makeHmacMac, type HmacFactory } from './mac.js';
 
@@ -30,4 +30,12 @@ export function hmacFactory(backends: Partial<Record<Backend, HmacFactory>>, fal
     if (!f) throw new UsageError(`the ${backend} backend is in @qubes-backup/mac-hmac/${backend}`);
     return makeHmacMac(alg, backend, f);
   };
+}
+
+/** The registry descriptors of every digest on one backend. */
+export function hmacDescriptors(backend: Backend, factory: HmacFactory): readonly PluginDescriptor<'mac'>[] {
+  return HMAC_ALGORITHMS.map((name) => {
+    const aliases = HMAC_ALIASES[name];
+    return { kind: 'mac', name, backend, ...(aliases ? { aliases } : {}), create: (): Mac => makeHmacMac(name, backend, factory) };
+  });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { once, type PluginDescriptor } from '@qubes-backup/core';
 import { HMAC_ALGORITHMS } from '../src/index.js';
-import { enc, fixtureReader, fromHex, split } from '@qubes-backup/testkit';
+import { enc, fixtureReader, split } from '@qubes-backup/testkit';
 
 const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
 const QUBES = enc('qubes');

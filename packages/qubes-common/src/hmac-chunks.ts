@@ -232,3 +232,18 @@ export async function nextSelectedFile(
     await skipChunks(cursor, cn.path);
   }
 }
+
+/**
+ * The stored files a consumer selected, in backup order, each with its chunk sequence still unread
+ * (formats 2 and 3): `nextSelectedFile` over the whole backup, qubes.xml already read.
+ */
+export async function* selectedFiles(
+  ctx: HmacChunkContext, owners: (path: string) => Owner | undefined, select: (a: Pick<Archive, 'unit' | 'path'>) => boolean,
+): AsyncGenerator<SelectedFile & { readonly file: ChunkSequence }> {
+  const seen = new Set<string>(['qubes.xml']);
+  for (;;) {
+    const next = await nextSelectedFile(ctx.cursor, seen, owners, select);
+    if (!next) return;
+    yield { ...next, file: new ChunkSequence(ctx, next.info.path) };
+  }
+}

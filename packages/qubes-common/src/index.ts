@@ -14,13 +14,13 @@ export { parseChunkName, assertSafeStoredName, type ChunkName } from './stored-n
 export { MemberCursor, skipRestOf } from './member-cursor.js';
 export { ownersOf, scanDom0Home, type Owner } from './stored-path-owners.js';
 export {
-  chunkOf, readChunkPair, verifyChunk, ChunkSequence, skipChunks, fromParts, naming, nextSelectedFile,
+  chunkOf, readChunkPair, verifyChunk, ChunkSequence, skipChunks, fromParts, naming, nextSelectedFile, selectedFiles,
   type HmacChunkContext, type VerifiedChunk, type ChunkPair, type SelectedFile,
 } from './hmac-chunks.js';
 export { innerFile, readInnerFile } from './inner-file.js';
 export { shielded, limitBytes } from './streams.js';
 export { capped, backupSizeLimit, MAX_FILE_SIZE } from './size-cap.js';
-export { qubesHead, openQubesTar, authenticateHeader, type QubesHead, type QubesTar, type Alongside } from './outer.js';
-export { COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION, qubesSettings } from './options.js';
-export { qubesModel, qubesDisplay, missingData, imageLocation, dom0HomeOf, type QubesModelParts } from './qubes-model.js';
+export { qubesHead, openQubesTar, authenticateHeader, validatedHeader, type QubesHead, type QubesTar, type Alongside } from './outer.js';
+export { COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION, qubesSettings, qubesFormat } from './options.js';
+export { qubesModel, qubesOpened, qubesDisplay, missingData, imageLocation, dom0HomeOf, type QubesHeaderParts, type QubesXmlParts } from './qubes-model.js';
 export type { VmInfo, VolumeInfo, DeviceInfo, Dom0HomeInfo, QubesBackupModel } from './model.js';

@@ -1,4 +1,4 @@
-import type { FormatContext, PluginInfo } from '@qubes-backup/core';
+import type { FormatContext, FormatPlugin, PluginDescriptor, PluginInfo } from '@qubes-backup/core';
 
 type Option = NonNullable<PluginInfo['options']>[number];
 
@@ -19,4 +19,13 @@ export const IGNORE_SIZE_LIMIT_OPTION: Option = {
 export function qubesSettings(ctx: Pick<FormatContext, 'settings'>): { forcedFilter: string | undefined; ignoreSizeLimit: boolean } {
   const f = ctx.settings['compression-filter'];
   return { forcedFilter: typeof f === 'string' ? f : undefined, ignoreSizeLimit: ctx.settings['ignore-size-limit'] === true };
+}
+
+/**
+ * The descriptor of a Qubes format plugin (portable: formats 2–4 read files through the registry
+ * only), offering the options it reads.
+ */
+export function qubesFormat(name: string, options: readonly Option[], detect: FormatPlugin['detect'], open: FormatPlugin['open']): PluginDescriptor<'format'> {
+  const info: PluginInfo<'format'> = { kind: 'format', name, backend: 'portable', options };
+  return { ...info, create: (): FormatPlugin => ({ info, detect, open }) };
 }

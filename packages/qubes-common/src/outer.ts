@@ -3,6 +3,9 @@ import {
   type BackupInput, type ByteSource, type FormatContext, type Member, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { assertSafeStoredName } from './stored-name.js';
+import { parseBackupHeader } from './backup-header.js';
+import { resolveCompressor } from './compression-filter.js';
+import { qubesSettings } from './options.js';
 
 const HEADER_LIMIT = 1 << 20;
 /** Header-less format 2 (R2 beta 3) starts with qubes.xml; nothing precedes it (spec §4.1). */
@@ -141,4 +144,19 @@ function safeNames(it: AsyncIterator<Member>): AsyncIterator<Member> {
 function prepend(first: Member, rest: AsyncIterator<Member>): AsyncIterator<Member> {
   let given = false;
   return { next: async () => (given ? rest.next() : ((given = true), { done: false, value: first })) };
+}
+
+/**
+ * The authenticated header, checked by the format's own rules (`validate`), with the decoder it
+ * names (or the one the user forced with `--compression-filter`) and the Qubes options' values.
+ */
+export function validatedHeader<H extends { readonly compressed: boolean; readonly compressionFilter: string | undefined }>(
+  outer: QubesTar, ctx: FormatContext, validate: (fields: Map<string, string>) => H, member: string,
+) {
+  if (!outer.header) throw new CorruptBackupError('this format has a backup header', { member });
+  const fields = parseBackupHeader(outer.header);
+  const header = validate(fields);
+  const settings = qubesSettings(ctx);
+  const compressor = resolveCompressor(ctx.registry, { compressed: header.compressed, filter: header.compressionFilter, forced: settings.forcedFilter });
+  return { fields, header, settings, compressor };
 }

@@ -4,14 +4,26 @@ type UnitInfo = BackupInfo['units'][number];
 type UnitSeen = Parameters<NonNullable<OpenedBackup['missing']>>[1];
 import type { Dom0HomeInfo, QubesBackupModel, VmInfo } from './model.js';
 
-/** What a Qubes format reads from its header and qubes.xml; `qubesModel` adds the generic `BackupInfo` fields. */
-export type QubesModelParts = Omit<QubesBackupModel, 'format' | 'title' | 'unitNoun' | 'units'>;
+/** What a Qubes format reads from its header; `qubesModel` adds qubes.xml's VMs and the generic `BackupInfo` fields. */
+export type QubesHeaderParts = Pick<QubesBackupModel, 'version' | 'header' | 'encrypted' | 'compressed' | 'compressionFilter' | 'authenticated'>;
+
+/** qubes.xml as parsed (`@qubes-backup/qubes-xml`), and dom0's home when the backup's names tell it instead. */
+export interface QubesXmlParts {
+  readonly vms: readonly VmInfo[];
+  readonly dom0Home?: Dom0HomeInfo | undefined;
+  readonly globals: Readonly<Record<string, string | null>>;
+}
 
 /**
  * The model of a Qubes backup: every VM qubes.xml lists is a unit (restored into `<dest>/<vm>/`,
  * with its settings as `vm.json`), and dom0's home is the unit `dom0` (into `<dest>/dom0-home/`).
  */
-export function qubesModel(format: string, parts: QubesModelParts): QubesBackupModel {
+export function qubesModel(format: string, header: QubesHeaderParts, xml: QubesXmlParts): QubesBackupModel {
+  const { compressionFilter, ...rest } = header;
+  const parts = {
+    ...rest, ...(compressionFilter !== undefined ? { compressionFilter } : {}),
+    vms: xml.vms, ...(xml.dom0Home ? { dom0Home: xml.dom0Home } : {}), globals: xml.globals,
+  };
   const units: UnitInfo[] = [];
   for (const vm of parts.vms) {
     if (vm.klass === 'AdminVM') continue;
@@ -27,6 +39,17 @@ export function qubesModel(format: string, parts: QubesModelParts): QubesBackupM
     units.push({ name: 'dom0', output: 'dom0-home', present: true, ...(parts.dom0Home.backupSize !== undefined ? { size: parts.dom0Home.backupSize } : {}) });
   }
   return { format, title: `Qubes backup format ${parts.version}`, unitNoun: 'VM', units, ...parts };
+}
+
+/** An opened Qubes backup: its model, how it is shown, its archives, and the Qubes rules for missing data and images. */
+export function qubesOpened(model: QubesBackupModel, archives: OpenedBackup['archives']): OpenedBackup {
+  return {
+    info: model,
+    display: qubesDisplay(model),
+    archives,
+    missing: (unit, seen) => missingData(model, unit, seen),
+    image: (unit, volume) => imageLocation(model, unit, volume),
+  };
 }
 
 /** `info` for people: the header, then one row per VM. */

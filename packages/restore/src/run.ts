@@ -5,7 +5,6 @@ import {
 import type { Opened } from './open.js';
 import type { MemberResult, Sink } from './sink.js';
 
-type UnitInfo = BackupInfo['units'][number];
 type ArchiveRef = Pick<Archive, 'unit' | 'path'>;
 
 /** Which units (VMs, archives) to restore. Without `units`, every unit whose data is in the backup. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { extract, reportOf } from '@qubes-backup/restore';
+import { extract } from '@qubes-backup/restore';
 import { backupOptions, printJson, printReport } from './shared.js';
-import { errorJson, selection, skippedError, warnUnauthenticated, type VerifyFlags } from './verify.js';
+import { selection, skippedError, stopped, warnUnauthenticated, type VerifyFlags } from './verify.js';
 
 export interface ExtractFlags extends VerifyFlags {
   dest: string;
@@ -23,11 +23,7 @@ export async function extractCommand(backup: string, flags: ExtractFlags): Promi
       },
     });
   } catch (e) {
-    progress.stop();
-    const report = reportOf(e);
-    if (flags.json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
-    else if (report) printReport(report, noun);
-    throw e;
+    throw stopped(e, progress, flags.json, noun);
   }
   progress.stop();
   if (flags.json) {

@@ -19,23 +19,29 @@ export function selection(flags: VerifyFlags): { units?: string[]; exclude: stri
 export async function verifyCommand(backup: string, flags: VerifyFlags): Promise<void> {
   const { options, progress } = await backupOptions(backup, flags);
   let noun = 'VM';
+  let r: Awaited<ReturnType<typeof verify>>;
   try {
-    const r = await verify(backup, {
+    r = await verify(backup, {
       ...options, ...selection(flags), keepGoing: Boolean(flags.keepGoing),
       onEvent: (e) => { if (e.type === 'opened') { noun = e.info.unitNoun; warnUnauthenticated(e.info); } },
     });
-    progress.stop();
-    if (flags.json) printJson({ ok: r.ok, format: r.info.format, units: r.units });
-    else printReport(r, noun);
-    if (!r.ok) throw skippedError(r, noun);
-    if (!flags.json) process.stdout.write('All selected members verified.\n');
   } catch (e) {
-    progress.stop();
-    const report = reportOf(e);
-    if (flags.json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
-    else if (report) printReport(report, noun);
-    throw e;
+    throw stopped(e, progress, flags.json, noun);
   }
+  progress.stop();
+  if (flags.json) printJson({ ok: r.ok, format: r.info.format, units: r.units });
+  else printReport(r, noun);
+  if (!r.ok) throw skippedError(r, noun);
+  if (!flags.json) process.stdout.write('All selected members verified.\n');
+}
+
+/** A run an error stopped: the summary of what completed, failed or was not reached is printed before the error. */
+export function stopped(e: unknown, progress: { stop(): void }, json: boolean | undefined, noun: string): unknown {
+  progress.stop();
+  const report = reportOf(e);
+  if (json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
+  else if (report) printReport(report, noun);
+  return e;
 }
 
 /** An error as the JSON outputs carry it. */
