@@ -2,8 +2,8 @@
 // The one-way imports of the plan, checked on every build (`npm run build` runs this first):
 //   core ← part ← family ← format ← composition ← app, and engine (restore) on core alone.
 // - A package's source imports only packages of the layers its own layer may use (its nx tag
-//   `layer:<name>` in package.json), never another package of the same layer (a part never
-//   imports a part, a format never another format), except within the Qubes family.
+//   `layer:<name>` in package.json): a part never imports a part, a format never another format;
+//   only the Qubes family shares within its layer (qubes-xml builds qubes-common's model).
 // - testkit (layer:test) is imported by tests only.
 // - Every import of a package, in source and in tests, is listed in package.json (source:
 //   dependencies; tests: dependencies or devDependencies, or the root's devDependencies, which
@@ -26,8 +26,6 @@ export const ALLOWED = {
   app: ['core', 'part', 'engine', 'composition'],
   test: ['core', 'part', 'family', 'format', 'engine', 'composition'],
 };
-/** Layers whose packages may import a sibling of the same layer (the Qubes family shares a model). */
-const SIBLINGS_ALLOWED = new Set(['family', 'test']);
 
 const IMPORT = /(?:^|[^\w.])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
@@ -92,15 +90,11 @@ export function check(root) {
           const listed = deps.has(dep) || (testCode && (devDeps.has(dep) || rootDev.has(dep)));
           if (!listed) problems.push(`${rel}: imports '${dep}', which ${name}'s package.json does not list${kind === 'src' ? ' in dependencies' : ''}`);
           const target = pkgs.get(dep);
-          if (!target || kind !== 'src') {
-            if (target?.layer === 'test' && kind === 'src' && p.layer !== 'test') problems.push(`${rel}: source imports the test helpers '${dep}'`);
-            continue;
-          }
+          // Tests may import any layer they list (they exercise the whole path).
+          if (!target || kind !== 'src') continue;
           if (target.layer === 'test' && p.layer !== 'test') { problems.push(`${rel}: source imports the test helpers '${dep}'`); continue; }
           if (!ALLOWED[p.layer].includes(target.layer)) {
-            problems.push(`${rel}: ${p.layer} package ${name} imports ${target.layer} package ${dep} (allowed: ${ALLOWED[p.layer].join(', ') || 'none'})`);
-          } else if (target.layer === p.layer && !SIBLINGS_ALLOWED.has(p.layer)) {
-            problems.push(`${rel}: ${p.layer} package ${name} imports another ${p.layer} package, ${dep} (reach it through the registry)`);
+            problems.push(`${rel}: ${p.layer} package ${name} imports ${target.layer} package ${dep} (allowed: ${ALLOWED[p.layer].join(', ') || 'none'}; reach plugins through the registry)`);
           }
         }
       }

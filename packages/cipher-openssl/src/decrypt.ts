@@ -27,8 +27,7 @@ export async function* decryptOpenssl(
   let iv: Uint8Array | undefined;
   try {
     signal?.throwIfAborted();
-    // ByteReader.read(n) fails on an empty stream (core bug, reported), hence the atEnd check.
-    const head = (await reader.atEnd()) ? new Uint8Array(0) : await reader.read(16);
+    const head = await reader.read(16);
     if (head.length < 16 || SALTED.some((b, i) => head[i] !== b)) {
       throw new CorruptBackupError('no Salted__ header (not openssl enc output, or not encrypted)');
     }

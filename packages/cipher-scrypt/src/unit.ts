@@ -118,8 +118,7 @@ export async function* decryptUnit(
   let keys: ScryptKeys | undefined;
   try {
     signal?.throwIfAborted();
-    // ByteReader.read(n) fails on an empty stream (core bug, reported), hence the atEnd check.
-    const head = (await reader.atEnd()) ? new Uint8Array(0) : await reader.read(SCRYPT_HEADER_SIZE);
+    const head = await reader.read(SCRYPT_HEADER_SIZE);
     if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
       throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
     }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isQubesBackupError, UsageError, type Registry } from '@qubes-backup/core';
+import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 
@@ -137,8 +137,6 @@ function collectList(value: string, previous: string[]): string[] {
 export function reportError(e: unknown): void {
   if (isQubesBackupError(e)) {
     process.stderr.write(`qubes-backup: error: ${e.message}\n`);
-  } else if (e instanceof UsageError) {
-    process.stderr.write(`qubes-backup: ${e.message}\n`);
   } else {
     const err = e as Error;
     process.stderr.write(`qubes-backup: internal error: ${err?.stack ?? String(e)}\n`);

@@ -1,4 +1,4 @@
-import { UnsupportedError } from './errors.js';
+import { UnsupportedError, UsageError } from './errors.js';
 import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher } from './plugin.js';
 
 /** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
@@ -49,12 +49,12 @@ export class Registry {
   }
 
   use(...descriptors: readonly (PluginDescriptor | readonly PluginDescriptor[])[]): this {
-    if (this.frozen) throw new Error('registry is frozen (already used); call clone() to change it');
+    if (this.frozen) throw new UsageError('registry is frozen (already used); call clone() to change it');
     for (const d of descriptors.flat()) {
       if (d.backend === 'node' && !hasNode) continue;
       for (const n of namesOf(d)) {
         if (this.find(d.kind, n, d.backend)) {
-          throw new Error(`duplicate ${d.kind} plugin '${n}' for backend ${d.backend}`);
+          throw new UsageError(`duplicate ${d.kind} plugin '${n}' for backend ${d.backend}`);
         }
       }
       this.plugins.push(d);
@@ -70,7 +70,7 @@ export class Registry {
 
   /** Removes every plugin of a kind and name (all backends); for tests and for users who opt out. */
   remove(kind: PluginKind, name: string): this {
-    if (this.frozen) throw new Error('registry is frozen (already used); call clone() to change it');
+    if (this.frozen) throw new UsageError('registry is frozen (already used); call clone() to change it');
     for (let i = this.plugins.length - 1; i >= 0; i--) {
       const d = this.plugins[i]!;
       if (d.kind === kind && namesOf(d).includes(name.toLowerCase())) this.plugins.splice(i, 1);

@@ -1,4 +1,4 @@
-import { ByteReader, concatBytes, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { ByteReader, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { SEEK_THRESHOLD } from './limits.js';
 
 async function* empty(): ByteStream {}
@@ -35,18 +35,9 @@ export class Input {
 
   /** Exactly `n` bytes, fewer only at the end. */
   async read(n: number): Promise<Uint8Array> {
-    // Built on readSome: ByteReader.read at the end of its stream throws a TypeError (core bug, reported).
-    const first = await this.readSome(n);
-    if (first.length === n || first.length === 0) return first;
-    const parts = [first];
-    let got = first.length;
-    while (got < n) {
-      const c = await this.readSome(n - got);
-      if (c.length === 0) break;
-      parts.push(c);
-      got += c.length;
-    }
-    return concatBytes(parts);
+    const b = await this.reader.read(n);
+    this.progress(b.length);
+    return b;
   }
 
   /** Up to `max` bytes; empty only at the end. */
