@@ -2,18 +2,15 @@
 // Speed and memory of `qubes-backup extract`/`info` against the manual emergency-restore pipeline, on large
 // backups built by the independent generator. Not run in CI; see tools/bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { caseList, checkTools, ensureBackup } from './lib/cases.mjs';
 import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
 import { manualV3, manualV4 } from './lib/manual.mjs';
-import { combine, duBytes, measureReads, median, setTimeScratch, timed, uptime, watchDirs } from './lib/run.mjs';
+import { combine, duBytes, measureReads, median, restoreRun, setTimeScratch, timed, uptime, warmPageCache } from './lib/run.mjs';
 import { mib, renderMarkdown } from './lib/report.mjs';
-import { sampleMemory } from './lib/memory.mjs';
 
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
   --quick          skip the large memory cases (e, e2)
@@ -59,10 +56,6 @@ function findGenerator(given) {
   const g = candidates.find((p) => existsSync(p));
   if (!g) usage(`make-qubes-backup not found (tried ${candidates.join(', ')}); pass --generator`);
   return g;
-}
-
-async function warmCache(path) {
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), new Writable({ write(_c, _e, cb) { cb(); } }));
 }
 
 /** What the bench knows about a backup from its own reading: members, scrypt cost, KDF count. */
@@ -129,30 +122,16 @@ async function main() {
     const b = ensureBackup(c, { generator, cacheRoot, log });
     const meta = inspect(b);
     const passphrase = b.manifest.passphrase;
-    await warmCache(b.backup);
+    await warmPageCache(b.backup);
     const res = { c, backup: b.backup, size: meta.size, version: b.manifest.format_version, meta, load: [uptime()], errors: [] };
     results.push(res);
     log(`case ${c.name}: ${c.title}, ${(meta.size / 2 ** 30).toFixed(2)} GiB, ${meta.kdfs} KDFs; ${res.load[0]}`);
     const oursEnv = { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase };
 
     // With `sample`, /proc is polled during the run to split its peak RSS into scrypt's and the rest.
-    const oursExtract = async (extra = [], { sample = false } = {}) => {
-      const base = mkdtempSync(join(scratch, 'ours-'));
-      const tmpdir = mkdtempSync(join(scratch, 'tmpdir-'));
-      const dest = join(base, 'out');
-      const watch = watchDirs({ extra: [base, tmpdir], keep: new Set([dest]), dest });
-      let sampler;
-      const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra], {
-        cwd: base, env: { ...oursEnv, TMPDIR: tmpdir },
-        ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, meta.kdfSizes); } } : {}),
-      });
-      if (sampler) r.memory = sampler.stop();
-      const w = watch.stop();
-      const out = existsSync(dest) ? duBytes(dest) : { allocated: 0, apparent: 0 };
-      rmSync(base, { recursive: true, force: true });
-      rmSync(tmpdir, { recursive: true, force: true });
-      return { ...r, temp: w, out };
-    };
+    const oursExtract = (extra = [], { sample = false } = {}) => restoreRun(process.execPath,
+      (dest) => [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra],
+      { scratch, env: oursEnv, prefix: 'ours', sample: sample ? { kdfSizes: meta.kdfSizes } : null });
     const theirs = async () => {
       const work = mkdtempSync(join(scratch, 'manual-'));
       try {

@@ -80,16 +80,18 @@ export function renderMarkdown(env, results) {
   if (prof.length) {
     out.push('## Memory: peak RSS beyond scrypt\'s own memory (one sampled run per case)', '');
     out.push(table(['case', 'peak RSS (GNU time)', 'sampled peak', 'peak of RSS − resident scrypt', 'scrypt resident then',
-      'derivations resident at most', 'beyond scrypt, bound', 'samples'], prof.map((r) => {
+      'derivations resident at most', 'beyond scrypt, bound', 'whole tree (sampled)', 'samples'], prof.map((r) => {
       const m = r.profile.memory ?? {};
       return [`${r.c.name}: ${r.c.title}`, mib(r.profile.rss), mib(m.total), mib(m.beyondScrypt), mib(m.scryptAtPeak),
-        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, String(m.samples ?? 0)];
+        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, mib(m.tree), String(m.samples ?? 0)];
     })), '');
     out.push('A separate `extract` run per case, under GNU time, while the bench reads /proc/<pid>/smaps of the largest ' +
       'process every 5 ms. A scrypt derivation is one anonymous mapping of 128·N·r·p bytes (+ < 4 MiB); its resident ' +
       'pages are subtracted. "Bound" adds to the largest sampled difference the part of GNU time\'s exact peak the ' +
       'samples missed. Ours derives up to one key per core at once (format-4 key look-ahead), so one scrypt ' +
-      'derivation is not a fixed amount to subtract.', '');
+      'derivation is not a fixed amount to subtract. "Whole tree": the peak of the RSS summed over every process of the ' +
+      'command (the `qubes-backup` wrapper re-runs node with its memory settings, so two node processes live; pages ' +
+      'they share are counted twice).', '');
   }
 
   const reads = [];
