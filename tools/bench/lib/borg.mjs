@@ -46,8 +46,9 @@ export function compareTrees(want, got, { wantName = 'expected', gotName = 'got'
   for (const [p, w] of Object.entries(want)) {
     const g = got[p];
     if (!g) { diffs.push(`${p}: missing from ${gotName}`); continue; }
+    const show = (f, v) => (f === 'mode' && typeof v === 'number' ? `0${v.toString(8)}` : v);
     for (const f of FIELDS) {
-      if (w[f] !== undefined && String(w[f]) !== String(g[f])) diffs.push(`${p}: ${f} ${wantName} ${w[f]} ≠ ${gotName} ${g[f]}`);
+      if (w[f] !== undefined && String(w[f]) !== String(g[f])) diffs.push(`${p}: ${f} ${wantName} ${show(f, w[f])} ≠ ${gotName} ${show(f, g[f])}`);
     }
   }
   for (const p of Object.keys(got)) if (!want[p]) diffs.push(`${p}: only in ${gotName}`);
