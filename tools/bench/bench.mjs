@@ -1,24 +1,23 @@
 #!/usr/bin/env node
 // Speed and memory of `qubes-backup extract`/`info` against the manual emergency-restore pipeline, on large
-// backups built by the independent generator. Not run in CI; see tools/bench/README.md.
+// backups built by the independent generator, and against `borg extract` on a Borg repository built by
+// Debian's borg. Not run in CI; see tools/bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { caseList, checkTools, ensureBackup } from './lib/cases.mjs';
 import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
 import { manualV3, manualV4 } from './lib/manual.mjs';
-import { combine, duBytes, measureReads, median, setTimeScratch, timed, uptime, watchDirs } from './lib/run.mjs';
+import { combine, duBytes, measureReads, median, restoreRun, setTimeScratch, timed, uptime, warmPageCache } from './lib/run.mjs';
 import { mib, renderMarkdown } from './lib/report.mjs';
-import { sampleMemory } from './lib/memory.mjs';
+import { runBorgCase } from './lib/borg.mjs';
 
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
   --quick          skip the large memory cases (e, e2)
   --runs N         timed runs per measurement, median reported (default 3; memory cases run min(N, 2))
-  --only NAMES     cases to run: a b c d e e2 (comma list, repeatable)
+  --only NAMES     cases to run: a b c d e e2 f (comma list, repeatable; f is the Borg repository)
   --scale X        shrink every backup by X (development only; results are not comparable)
   --no-build       do not run 'npm run build' first
   --no-write       print the table only, do not write tools/bench/results/<date>.md
@@ -61,10 +60,6 @@ function findGenerator(given) {
   return g;
 }
 
-async function warmCache(path) {
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), new Writable({ write(_c, _e, cb) { cb(); } }));
-}
-
 /** What the bench knows about a backup from its own reading: members, scrypt cost, KDF count. */
 function inspect(b) {
   const { size, members } = listMembers(b.backup);
@@ -76,6 +71,11 @@ function inspect(b) {
   const kdfBytes = params.length ? Math.max(...kdfSizes) : 0;
   const byName = new Map(members.map((m) => [m.name, m]));
   return { size, members, byName, kdfs: v4 ? params.length : 0, logNs, kdfBytes, kdfSizes, r: params[0]?.r, p: params[0]?.p };
+}
+
+/** A Borg repository: its apparent size; no scrypt (borg derives its key with PBKDF2). */
+function inspectRepo(b) {
+  return { size: duBytes(b.backup).apparent, kdfs: 0, logNs: [], kdfBytes: 0, kdfSizes: [] };
 }
 
 /** Members one qube's restore must read: its chunks plus the header, its MAC and qubes.xml (with .hmac in v3). */
@@ -92,7 +92,6 @@ function neededBytes(b, meta, vm) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  checkTools();
   let cases = caseList(o.scale).filter((c) => !(o.quick && c.large));
   if (o.only.length) {
     const unknown = o.only.filter((n) => !caseList().some((c) => c.name === n));
@@ -100,7 +99,9 @@ async function main() {
     cases = cases.filter((c) => o.only.includes(c.name));
   }
 
-  const generator = findGenerator(o.generator);
+  checkTools(cases, log);
+  // make-qubes-backup builds the Qubes cases; the Borg case brings its own generator.
+  const generator = cases.some((c) => !c.generator) ? findGenerator(o.generator) : null;
   const cacheRoot = o.cache ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qubes-backup-bench');
   const scratch = join(cacheRoot, 'scratch', `run-${process.pid}`);
   mkdirSync(join(scratch, 'time'), { recursive: true });
@@ -127,32 +128,18 @@ async function main() {
   const results = [];
   for (const c of cases) {
     const b = ensureBackup(c, { generator, cacheRoot, log });
-    const meta = inspect(b);
+    const meta = c.borg ? inspectRepo(b) : inspect(b);
     const passphrase = b.manifest.passphrase;
-    await warmCache(b.backup);
-    const res = { c, backup: b.backup, size: meta.size, version: b.manifest.format_version, meta, load: [uptime()], errors: [] };
+    await warmPageCache(b.backup);
+    const res = { c, backup: b.backup, size: meta.size, version: c.borg ? 'borg' : b.manifest.format_version, meta, load: [uptime()], errors: [] };
     results.push(res);
     log(`case ${c.name}: ${c.title}, ${(meta.size / 2 ** 30).toFixed(2)} GiB, ${meta.kdfs} KDFs; ${res.load[0]}`);
     const oursEnv = { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase };
 
     // With `sample`, /proc is polled during the run to split its peak RSS into scrypt's and the rest.
-    const oursExtract = async (extra = [], { sample = false } = {}) => {
-      const base = mkdtempSync(join(scratch, 'ours-'));
-      const tmpdir = mkdtempSync(join(scratch, 'tmpdir-'));
-      const dest = join(base, 'out');
-      const watch = watchDirs({ extra: [base, tmpdir], keep: new Set([dest]), dest });
-      let sampler;
-      const r = await timed(process.execPath, [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra], {
-        cwd: base, env: { ...oursEnv, TMPDIR: tmpdir },
-        ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, meta.kdfSizes); } } : {}),
-      });
-      if (sampler) r.memory = sampler.stop();
-      const w = watch.stop();
-      const out = existsSync(dest) ? duBytes(dest) : { allocated: 0, apparent: 0 };
-      rmSync(base, { recursive: true, force: true });
-      rmSync(tmpdir, { recursive: true, force: true });
-      return { ...r, temp: w, out };
-    };
+    const oursExtract = (extra = [], { sample = false } = {}) => restoreRun(process.execPath,
+      (dest) => [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...extra],
+      { scratch, env: oursEnv, prefix: 'ours', sample: sample ? { kdfSizes: meta.kdfSizes } : null });
     const theirs = async () => {
       const work = mkdtempSync(join(scratch, 'manual-'));
       try {
@@ -169,6 +156,8 @@ async function main() {
       if (!res.errors.includes(msg)) res.errors.push(msg);
       log(msg);
     };
+
+    if (c.borg) await runBorgCase({ b, res, runs: o.runs, scratch, cli, log, noteFail });
 
     if (c.compare || c.memory) {
       const runs = c.memory ? Math.min(o.runs, 2) : o.runs;

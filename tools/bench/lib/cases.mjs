@@ -3,9 +3,11 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
  * Sizes: `--random-kib` R goes into each private.img and R/4 into each root.img (my-template and standalone
@@ -15,6 +17,7 @@ const GiB = 2 ** 30;
 export function caseList(scale = 1) {
   const kib = (k) => String(Math.max(48, Math.round(k * scale)));
   const img = (bytes) => String(Math.max(32 * MiB, Math.round((bytes * scale) / MiB) * MiB));
+  const mibs = (m) => String(Math.max(1, Math.round(m * scale * 100) / 100));
   const data1g = ['--image-size', img(GiB), '--random-kib', kib(233000)];
   return [
     { name: 'a', title: 'v4, default scrypt', gen: ['--version', '4', ...data1g, '--scrypt-default'],
@@ -29,27 +32,49 @@ export function caseList(scale = 1) {
       '--image-size', img(2 * GiB), '--random-kib', kib(466000), '--scrypt-logn', '14'] },
     { name: 'e2', title: 'v4, ~4 GiB (memory, 2× e)', large: true, memory: true, gen: ['--version', '4',
       '--image-size', img(2 * GiB), '--random-kib', kib(932000), '--scrypt-logn', '14'] },
+    // Not a Qubes backup: a Borg 1.x repository made by Debian's borg from ~1 GiB of mixed data (see
+    // lib/make-borg-repo.mjs), restored by ours and by `borg extract` itself.
+    { name: 'f', title: 'Borg repokey, lz4, ~1 GiB mixed', borg: true, info: true, target: 1.0, rssTarget: 200e6,
+      generator: here('./make-borg-repo.mjs'), generatorDeps: [here('../../make-fixture/lib/prng.mjs')],
+      gen: ['--seed', '1', '--image-mib', mibs(512), '--files-mib', mibs(448), '--max-file-mib', '50',
+        '--small-files', String(Math.max(20, Math.round(3000 * scale))), '--encryption', 'repokey', '--compression', 'lz4'] },
   ];
 }
 
 export const REQUIRED_TOOLS = ['python3', 'scrypt', 'tar', 'gzip', 'openssl', 'mkfs.ext4', 'debugfs', 'strace', 'du'];
+const BORG_TOOLS = ['strace', 'du'];
 const APT = 'apt-get install -y python3 scrypt tar gzip openssl e2fsprogs strace time coreutils';
+const have = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
-export function checkTools() {
-  const missing = REQUIRED_TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+/** Tools the selected cases need; Debian's borg is installed when a Borg case runs and `borg` is missing. */
+export function checkTools(cases, log) {
+  const needs = new Set(cases.flatMap((c) => (c.borg ? BORG_TOOLS : REQUIRED_TOOLS)));
+  const missing = [...needs].filter((t) => !have(t));
   if (!existsSync('/usr/bin/time')) missing.push('/usr/bin/time');
   if (missing.length) {
     process.stderr.write(`bench: missing tools: ${missing.join(', ')}\n  install with: ${APT}\n`);
     process.exit(2);
   }
+  if (cases.some((c) => c.borg) && !have('borg')) {
+    log('borg is missing: apt-get update; apt-get install -y borgbackup');
+    for (const args of [['update'], ['install', '-y', 'borgbackup']]) {
+      const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      if (r.status !== 0) { process.stderr.write(`bench: apt-get ${args.join(' ')} failed; install borgbackup by hand\n`); process.exit(2); }
+    }
+  }
 }
 
 /**
  * Returns { dir, backup, manifest }, building the backup on first use. The cache key covers the generator's
- * own bytes and the arguments, so a changed generator or case builds anew.
+ * own bytes (and its `generatorDeps`) and the arguments, so a changed generator or case builds anew. A case
+ * may bring its own generator (`c.generator`, run with node when it ends in .mjs); it must write
+ * `<out>/manifest.json` with `backup_file` like make-qubes-backup does.
  */
-export function ensureBackup(c, { generator, cacheRoot, log }) {
-  const key = createHash('sha256').update(readFileSync(generator)).update(JSON.stringify(c.gen)).digest('hex').slice(0, 12);
+export function ensureBackup(c, { generator: defaultGenerator, cacheRoot, log }) {
+  const generator = c.generator ?? defaultGenerator;
+  const hash = createHash('sha256').update(readFileSync(generator));
+  for (const dep of c.generatorDeps ?? []) hash.update(readFileSync(dep));
+  const key = hash.update(JSON.stringify(c.gen)).digest('hex').slice(0, 12);
   const dir = join(cacheRoot, 'backups', `${c.name}-${key}`);
   const manifestPath = join(dir, 'manifest.json');
   waitForOtherBuilder(`${dir}.lock`, manifestPath, log);
@@ -61,9 +86,10 @@ export function ensureBackup(c, { generator, cacheRoot, log }) {
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     const args = [generator, ...c.gen, '--name', 'qubes-backup-bench', '--out', partial];
-    log(`building (${c.name}) python3 ${args.slice(1).join(' ')}`);
+    const interpreter = generator.endsWith('.mjs') ? process.execPath : 'python3';
+    log(`building (${c.name}) ${interpreter.endsWith('python3') ? 'python3' : 'node'} ${args.join(' ')}`);
     const t0 = Date.now();
-    const r = spawnSync('python3', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
+    const r = spawnSync(interpreter, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
     if (r.status !== 0) throw new Error(`generator failed for case ${c.name} (exit ${r.status})`);
     renameSync(partial, dir);
     rmSync(`${dir}.lock`, { force: true });

@@ -70,18 +70,23 @@ export function residentSplit(pid, kdfSizes) {
 
 /**
  * Samples the process tree under `rootPid` until stop(): the largest process's RSS, and the same minus
- * its scrypt mappings. Returns the peaks of both and how many derivations were resident at most.
+ * its scrypt mappings. Returns the peaks of both, how many derivations were resident at most, and `tree`,
+ * the peak of the RSS summed over every process below `rootPid` (itself left out: it is /usr/bin/time),
+ * which counts a wrapper process as well as the one it starts.
  */
 export function sampleMemory(rootPid, kdfSizes, intervalMs = 5) {
-  const peak = { total: 0, beyondScrypt: 0, scryptAtPeak: 0, maxKdfs: 0, samples: 0 };
+  const peak = { total: 0, beyondScrypt: 0, scryptAtPeak: 0, maxKdfs: 0, samples: 0, tree: 0 };
   const tick = () => {
     let best = null;
+    let sum = 0;
     for (const pid of descendants(rootPid)) {
       const s = residentSplit(pid, kdfSizes);
+      if (s && pid !== rootPid) sum += s.total;
       if (s && (!best || s.total > best.total)) best = s;
     }
     if (!best) return;
     peak.samples++;
+    peak.tree = Math.max(peak.tree, sum);
     peak.total = Math.max(peak.total, best.total);
     peak.maxKdfs = Math.max(peak.maxKdfs, best.kdfs);
     if (best.total - best.scrypt > peak.beyondScrypt) {

@@ -63,6 +63,9 @@ export function renderMarkdown(env, results) {
       'tar and the decrypted chunks.', '');
   }
 
+  const borg = results.filter((r) => r.borg);
+  if (borg.length) out.push(...borgSection(borg));
+
   const mem = results.filter((r) => r.c.memory);
   if (mem.length) {
     out.push('## Memory: ours, full extract of large backups', '');
@@ -80,16 +83,18 @@ export function renderMarkdown(env, results) {
   if (prof.length) {
     out.push('## Memory: peak RSS beyond scrypt\'s own memory (one sampled run per case)', '');
     out.push(table(['case', 'peak RSS (GNU time)', 'sampled peak', 'peak of RSS − resident scrypt', 'scrypt resident then',
-      'derivations resident at most', 'beyond scrypt, bound', 'samples'], prof.map((r) => {
+      'derivations resident at most', 'beyond scrypt, bound', 'whole tree (sampled)', 'samples'], prof.map((r) => {
       const m = r.profile.memory ?? {};
       return [`${r.c.name}: ${r.c.title}`, mib(r.profile.rss), mib(m.total), mib(m.beyondScrypt), mib(m.scryptAtPeak),
-        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, String(m.samples ?? 0)];
+        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, mib(m.tree), String(m.samples ?? 0)];
     })), '');
     out.push('A separate `extract` run per case, under GNU time, while the bench reads /proc/<pid>/smaps of the largest ' +
       'process every 5 ms. A scrypt derivation is one anonymous mapping of 128·N·r·p bytes (+ < 4 MiB); its resident ' +
       'pages are subtracted. "Bound" adds to the largest sampled difference the part of GNU time\'s exact peak the ' +
       'samples missed. Ours derives up to one key per core at once (format-4 key look-ahead), so one scrypt ' +
-      'derivation is not a fixed amount to subtract.', '');
+      'derivation is not a fixed amount to subtract. "Whole tree": the peak of the RSS summed over every process of the ' +
+      'command (the `qubes-backup` wrapper re-runs node with its memory settings, so two node processes live; pages ' +
+      'they share are counted twice).', '');
   }
 
   const reads = [];
@@ -125,6 +130,22 @@ export function renderMarkdown(env, results) {
     if (!by(n)) continue;
     const x = ratio(n);
     rows.push([label, x == null ? (good(by(n).ours).length ? 'manual failed' : 'ours fails') : `${x.toFixed(2)}×`, ok(x == null ? false : x <= t)]);
+  }
+  for (const r of borg) {
+    const o = med(r.ours, 'wall');
+    const t = med(r.borg.plain, 'wall');
+    rows.push([`Borg (case ${r.c.name}): ours ≤ ${r.c.target.toFixed(1)} × \`borg extract\``,
+      o == null ? 'ours fails' : t == null ? 'borg failed' : `${(o / t).toFixed(2)}× (${sec(o)} s vs ${sec(t)} s)`, ok(o != null && t != null && o / t <= r.c.target)]);
+    const peak = med(r.ours, 'rss');
+    rows.push([`Borg (case ${r.c.name}): ours peak RSS ≤ ${r.c.rssTarget / 1e6} MB (GNU time: the largest process)`,
+      `${mib(peak)} = ${(peak / 1e6).toFixed(0)} MB`, ok(peak != null && peak <= r.c.rssTarget)]);
+    const tree = r.profile?.code === 0 ? r.profile.memory.tree : null;
+    rows.push([`Borg (case ${r.c.name}): the same for the whole process tree (sampled, wrapper included)`,
+      tree == null ? '–' : `${mib(tree)} = ${(tree / 1e6).toFixed(0)} MB`, ok(tree == null ? null : tree <= r.c.rssTarget)]);
+    const ch = r.borg.check;
+    rows.push([`Borg (case ${r.c.name}): every output identical to borg's and to the source`,
+      `${ch.compared} outputs × ${ch.entries} entries, ${ch.failures.length ? `${ch.failures.length} difference(s) (see Failures)` : 'no difference'}`,
+      ok(ch.failures.length === 0 && ch.compared > 0)]);
   }
   const measured = results.filter((r) => beyond(r) != null);
   if (measured.length) {
@@ -164,8 +185,59 @@ export function renderMarkdown(env, results) {
     if (r.theirs?.length) parts.push(`manual ${list(r.theirs)} s (RSS ${r.theirs.map((x) => mib(x.rss)).join(', ')})`);
     if (r.info) parts.push(`info ${list(r.info)} s (RSS ${r.info.map((x) => mib(x.rss)).join(', ')})`);
     if (r.select) parts.push(`extract --vm ${r.select.vm} ${list(r.select.runs)} s (RSS ${r.select.runs.map((x) => mib(x.rss)).join(', ')})`);
+    if (r.borg) {
+      parts.push(`borg extract ${list(r.borg.plain)} s (RSS ${r.borg.plain.map((x) => mib(x.rss)).join(', ')})`,
+        `borg extract --sparse ${list(r.borg.sparse)} s (RSS ${r.borg.sparse.map((x) => mib(x.rss)).join(', ')})`,
+        `borg list ${list(r.borg.list)} s (RSS ${r.borg.list.map((x) => mib(x.rss)).join(', ')})`);
+    }
     out.push(`- ${r.c.name} (\`${r.backup}\`, ${r.size} bytes): ${parts.join('; ')}. Load: ${r.load[0]} → ${r.load[1]}`);
   }
   out.push('');
   return out.join('\n');
+}
+
+const cpuOf = (runs) => (good(runs).length ? `${sec(med(runs, 'user'))} + ${sec(med(runs, 'sys'))}` : '–');
+const disk = (runs) => { const x = good(runs).at(-1); return x ? `${mib(x.out.allocated)} / ${mib(x.out.apparent)}` : '–'; };
+
+/** Case f: ours against `borg extract` on the same repository. */
+function borgSection(rs) {
+  const out = ['## Borg repository: ours (`extract REPO::ARCHIVE`) vs `borg extract`', ''];
+  out.push(table(['case', 'repository', 'source', 'ours s', 'borg extract s', 'ours/borg', 'target', 'borg --sparse s',
+    'ours user + sys s', 'borg user + sys s', 'borg --sparse user + sys s', 'load'], rs.map((r) => {
+    const o = med(r.ours, 'wall');
+    const t = med(r.borg.plain, 'wall');
+    const src = r.borg.source;
+    const st = r.borg.stats;
+    return [`${r.c.name}: ${r.c.title}`, gib(r.size),
+      `${gib(src.bytes)} in ${src.files} files${st ? ` (borg: ${mib(st.compressed_size)} compressed, ${mib(st.deduplicated_size)} deduplicated)` : ''}`,
+      o == null ? `fails (exit ${r.ours?.[0]?.code})` : sec(o), sec(t), o != null && t ? `**${(o / t).toFixed(2)}×**` : '–',
+      `≤ ${r.c.target.toFixed(2)}×`, sec(med(r.borg.sparse, 'wall')), cpuOf(r.ours), cpuOf(r.borg.plain), cpuOf(r.borg.sparse),
+      `${load1(r.load[0])} → ${load1(r.load[1])}`];
+  })), '');
+  out.push(table(['case', 'ours peak RSS (GNU time)', 'ours whole tree (sampled)', 'borg peak RSS', 'borg --sparse peak RSS',
+    'read from repository: ours / borg', 'rchar: ours / borg', 'read calls: ours / borg', 'output on disk / apparent: ours',
+    'borg', 'borg --sparse', 'outputs identical'], rs.map((r) => {
+    const rd = r.borg.reads;
+    const ch = r.borg.check;
+    return [`${r.c.name}`, mib(med(r.ours, 'rss')), r.profile?.memory ? mib(r.profile.memory.tree) : '–', mib(med(r.borg.plain, 'rss')),
+      mib(med(r.borg.sparse, 'rss')), `${bytes(rd.ours.fileBytes)} / ${bytes(rd.borg.fileBytes)}`, `${bytes(rd.ours.rchar)} / ${bytes(rd.borg.rchar)}`,
+      `${rd.ours.calls} / ${rd.borg.calls}`, disk(r.ours), disk(r.borg.plain), disk(r.borg.sparse),
+      ch.failures.length ? `**no** (${ch.failures.length})` : `yes (${ch.compared} outputs)`];
+  })), '');
+  const infoRows = rs.filter((r) => r.info).map((r) => [`${r.c.name}`, sec(med(r.info, 'wall')), mib(med(r.info, 'rss')),
+    bytes(r.infoReads?.fileBytes), sec(med(r.borg.list, 'wall')), mib(med(r.borg.list, 'rss'))]);
+  if (infoRows.length) {
+    out.push(table(['case', 'ours `info REPO` s', 'ours info peak RSS', 'ours info read from repository', '`borg list REPO` s', 'borg list peak RSS'], infoRows), '');
+  }
+  out.push('Each round runs ours (`extract REPO::ARCHIVE --dest <fresh dir>/out --no-progress`, passphrase in ' +
+    '`QUBES_BACKUP_PASSPHRASE`), `borg extract REPO::ARCHIVE` and `borg extract --sparse` (both in an empty folder, ' +
+    '`BORG_PASSPHRASE` set, a private `BORG_BASE_DIR`), the order rotated each round; the repository is read once before ' +
+    'timing. Plain `borg extract` is the baseline: it writes every zero; `--sparse` (and ours) leave all-zero chunks as holes, ' +
+    'hence the smaller output on disk. User + sys: CPU seconds from GNU time. Every output is walked after its run: type, ' +
+    'mode, mtime (ns), size and sha256 of every file, symlink targets; each is compared with the generator\'s record of ' +
+    'the source and with the first plain `borg extract` output. "Read from repository": read-family calls on files under ' +
+    'the repository folder (strace, one more run of each); rchar is the whole process tree\'s (interpreters and modules ' +
+    'included). Output on disk: allocated / apparent bytes (du). `borg list REPO` lists the archives, the nearest borg ' +
+    'command to ours\' `info REPO`.', '');
+  return out;
 }

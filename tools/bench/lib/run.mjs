@@ -1,9 +1,12 @@
 // Measuring processes from outside: wall time, peak RSS (GNU time), bytes read (strace + /proc/<pid>/io),
 // and files that appear where they should not (polling).
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sampleMemory } from './memory.mjs';
 
 let scratchForTime = null;
 /** Where GNU time writes its reports: outside every directory the bench watches. */
@@ -33,8 +36,9 @@ function exec(cmd, args, { env, cwd, input, stdout = false, onSpawn } = {}) {
 
 /**
  * Runs one command under `/usr/bin/time -v`: wall seconds, peak RSS in bytes ("Maximum resident set size";
- * for `bash -c 'a | b | c'` it is the largest of the pipeline's processes, as wait4 folds reaped children in).
- * `onSpawn(child)` gets the time process (to sample its descendants).
+ * for `bash -c 'a | b | c'` it is the largest of the pipeline's processes, as wait4 folds reaped children in),
+ * user and system CPU seconds (of the command and all its children). `onSpawn(child)` gets the time process
+ * (to sample its descendants).
  */
 export async function timed(cmd, args, opts = {}) {
   const dir = mkdtempSync(join(scratchForTime, 'time-'));
@@ -45,7 +49,8 @@ export async function timed(cmd, args, opts = {}) {
   const text = existsSync(report) ? readFileSync(report, 'utf8') : '';
   rmSync(dir, { recursive: true, force: true });
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
-  return { ...r, wall, rss: rss ? Number(rss[1]) * 1024 : null };
+  const cpu = (what) => { const m = new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(text); return m ? Number(m[1]) : null; };
+  return { ...r, wall, rss: rss ? Number(rss[1]) * 1024 : null, user: cpu('User'), sys: cpu('System') };
 }
 
 /** Sums a list of timed steps: wall adds up, peak RSS is the largest step. */
@@ -60,19 +65,20 @@ export function combine(steps) {
 const READ_CALLS = 'read,pread64,readv,preadv,preadv2';
 
 /**
- * Bytes a command reads, two ways: strace's return values of read-family calls on `file` (exact, per file),
+ * Bytes a command reads, two ways: strace's return values of read-family calls on `file` (exact, per file;
+ * a folder counts every file under it, as for a Borg repository),
  * and the kernel's `rchar` of the whole process tree (everything read(): includes node loading its modules).
  * rchar comes from the wrapping shell's /proc/$$/io after it reaped the command (Linux folds reaped
  * children's I/O counters into the parent). io_uring is switched off so every read is a visible syscall.
  */
-export async function measureReads(cmd, args, file, { env } = {}) {
+export async function measureReads(cmd, args, file, { env, cwd } = {}) {
   const dir = mkdtempSync(join(scratchForTime, 'io-'));
   const trace = join(dir, 'strace.txt');
   const io = join(dir, 'io.txt');
   const script = 'strace -f -qq -e trace=' + READ_CALLS + ' -e signal=none -y -s 0 -o "$BENCH_TRACE" "$@" >/dev/null; ' +
     'rc=$?; cat /proc/$$/io > "$BENCH_IO"; exit $rc';
   const r = await exec('sh', ['-c', script, 'sh', cmd, ...args], {
-    env: { ...(env ?? process.env), BENCH_TRACE: trace, BENCH_IO: io, UV_USE_IO_URING: '0' },
+    cwd, env: { ...(env ?? process.env), BENCH_TRACE: trace, BENCH_IO: io, UV_USE_IO_URING: '0' },
   });
   const rchar = Number(/rchar: (\d+)/.exec(readFileSync(io, 'utf8'))?.[1] ?? NaN);
   const { fileBytes, allBytes, calls } = parseStrace(readFileSync(trace, 'utf8'), file);
@@ -106,7 +112,7 @@ function parseStrace(text, file) {
     const n = ret ? Number(ret[1]) : 0;
     if (n <= 0) continue;
     allBytes += n;
-    if (path === file) { fileBytes += n; calls++; }
+    if (path === file || path.startsWith(`${file}/`)) { fileBytes += n; calls++; }
   }
   return { fileBytes, allBytes, calls };
 }
@@ -169,6 +175,49 @@ export function watchDirs({ extra, keep, dest, intervalMs = 150 }) {
 export function duBytes(dir) {
   const du = (extra) => Number(execFileSync('du', ['-s', '-B1', ...extra, dir], { encoding: 'utf8' }).split('\t')[0]);
   return { allocated: du([]), apparent: du(['--apparent-size']) };
+}
+
+/** Reads a file, or every file under a folder, once, so that timed runs start from a warm page cache. */
+export async function warmPageCache(path) {
+  if (lstatSync(path).isDirectory()) {
+    for (const name of readdirSync(path)) await warmPageCache(join(path, name));
+    return;
+  }
+  if (!lstatSync(path).isFile()) return;
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), new Writable({ write(_c, _e, cb) { cb(); } }));
+}
+
+/**
+ * One timed restore into a fresh folder `<scratch>/<prefix>-XXXX/out`: `args(dest)` gives the command's
+ * arguments. It runs in the destination's parent (with `cwdIsDest`, in the destination itself, created
+ * first: `borg extract` writes into its working directory), with TMPDIR an empty folder; both are watched
+ * (watchDirs). With `sample`, /proc is polled during the run (sampleMemory; `sample.kdfSizes`). Returns
+ * timed()'s result plus `temp` (the watcher's), `out` (duBytes of the destination) and `seen`, what
+ * `inspect(dest)` returned (run only on success), before the folders are removed.
+ */
+export async function restoreRun(cmd, args, { scratch, env, prefix = 'run', cwdIsDest = false, sample = null, inspect = null }) {
+  const base = mkdtempSync(join(scratch, `${prefix}-`));
+  const tmpdir = mkdtempSync(join(scratch, 'tmpdir-'));
+  const dest = join(base, 'out');
+  if (cwdIsDest) mkdirSync(dest);
+  const watch = watchDirs({ extra: [base, tmpdir], keep: new Set([dest]), dest });
+  let sampler;
+  let temp;
+  try {
+    const r = await timed(cmd, args(dest), {
+      cwd: cwdIsDest ? dest : base, env: { ...(env ?? process.env), TMPDIR: tmpdir },
+      ...(sample ? { onSpawn: (child) => { sampler = sampleMemory(child.pid, sample.kdfSizes ?? []); } } : {}),
+    });
+    if (sampler) r.memory = sampler.stop();
+    temp = watch.stop();
+    const out = existsSync(dest) ? duBytes(dest) : { allocated: 0, apparent: 0 };
+    const seen = inspect && r.code === 0 ? await inspect(dest) : undefined;
+    return { ...r, temp, out, seen };
+  } finally {
+    if (!temp) watch.stop();
+    rmSync(base, { recursive: true, force: true });
+    rmSync(tmpdir, { recursive: true, force: true });
+  }
 }
 
 export function uptime() {
