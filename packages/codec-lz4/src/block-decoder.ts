@@ -16,21 +16,24 @@ const SHORT_COPY = 32;
 
 /**
  * One raw LZ4 block, decoded incrementally: input may arrive in pieces of any size (even one
- * byte) and output leaves in pieces of at most OUT_PIECE bytes, so neither the block nor its
- * output is ever held whole.
+ * byte) and output leaves in pieces, so neither the block nor its output need be held whole.
  *
- * Output goes into a buffer of WINDOW + OUT_PIECE bytes: the first WINDOW bytes hold the history
- * matches may reach back into, the rest receives new output. When the new part is full it is
- * handed out as a view and a fresh buffer starts with a copy of the last WINDOW bytes, so a piece
- * handed out is never written again and needs no copy.
+ * The first buffer receives output from its start (there is no history yet); it holds OUT_PIECE
+ * bytes, or exactly the output size when the caller knows it, so a whole block comes out as one
+ * piece with no copy. Later buffers are WINDOW + OUT_PIECE bytes: the first WINDOW bytes hold the
+ * history matches may reach back into, the rest receives new output. A full buffer is handed out
+ * as a view, and the next decode starts a fresh one with a copy of the last WINDOW bytes, so a
+ * piece handed out is never written again.
  */
 export class Lz4BlockDecoder {
-  private buf = new Uint8Array(WINDOW + OUT_PIECE);
+  private buf: Uint8Array;
+  /** Where output byte `flushed` sits in `buf` (0 in the first buffer, WINDOW after). */
+  private origin = 0;
   /** Next write position in `buf`. */
-  private pos = WINDOW;
+  private pos = 0;
   /** Start of the output in `buf` not yet handed out. */
-  private from = WINDOW;
-  /** Bytes of output before `buf[WINDOW]`: what earlier buffers held. */
+  private from = 0;
+  /** Bytes of output before `buf[origin]`: what earlier buffers held. */
   private flushed = 0;
   private state = TOKEN;
   /** Match length nibble of the current token. */
@@ -43,14 +46,17 @@ export class Lz4BlockDecoder {
   private lastMatchStart = -1;
   private lastMatchEnd = -1;
 
-  constructor(private readonly maxOutput: number) {}
+  /** `outputSize`: the block's output size when known (a hint: a wrong one costs only a copy). */
+  constructor(private readonly maxOutput: number, outputSize?: number) {
+    this.buf = new Uint8Array(outputSize !== undefined && outputSize > 0 ? Math.min(outputSize, maxOutput) : OUT_PIECE);
+  }
 
   /** Bytes of output so far. */
   get produced(): number {
-    return this.flushed + this.pos - WINDOW;
+    return this.flushed + this.pos - this.origin;
   }
 
-  /** True when the output buffer is full: take `flush()` before calling `decode` again. */
+  /** True when the output buffer is full: take `flush()` before calling `decode` again (it then starts a fresh buffer). */
   get full(): boolean {
     return this.pos === this.buf.length;
   }
@@ -61,6 +67,9 @@ export class Lz4BlockDecoder {
    * returns without `full`, everything read so far has been turned into output.
    */
   decode(input: Uint8Array, start = 0): number {
+    // A full buffer (already flushed) gives way to a fresh one only when there is more to write:
+    // a block that filled its exact-size buffer ends there, with no buffer allocated after it.
+    if (this.full && (start < input.length || this.state === MATCH)) this.nextBuffer();
     const buf = this.buf;
     const cap = buf.length;
     const n = input.length;
@@ -73,7 +82,7 @@ export class Lz4BlockDecoder {
     let lastMatchStart = this.lastMatchStart;
     let lastMatchEnd = this.lastMatchEnd;
     // Output position `pos` in `buf` is output byte `base + pos` (`flushed` is fixed until the next flush).
-    const base = this.flushed - WINDOW;
+    const base = this.flushed - this.origin;
     // The output limit as a position in `buf`.
     const limit = this.maxOutput - base;
     // The fast path below needs room for a whole short sequence: 14 literals + an 18-byte match.
@@ -194,21 +203,23 @@ export class Lz4BlockDecoder {
     return this.pos > this.from;
   }
 
-  /**
-   * The output not yet handed out (at most OUT_PIECE bytes), as a view nothing writes to again.
-   * When the buffer is full, decoding goes on in a fresh one that starts with the last WINDOW bytes.
-   */
+  /** The output not yet handed out, as a view nothing writes to again. */
   flush(): Uint8Array {
     const piece = this.buf.subarray(this.from, this.pos);
-    if (this.full) {
-      const next = new Uint8Array(this.buf.length);
-      next.set(this.buf.subarray(this.pos - WINDOW, this.pos));
-      this.flushed += this.pos - WINDOW;
-      this.buf = next;
-      this.pos = WINDOW;
-    }
     this.from = this.pos;
     return piece;
+  }
+
+  /** Goes on in a fresh buffer that starts with the history matches may still reach (the last WINDOW bytes). */
+  private nextBuffer(): void {
+    const keep = Math.min(WINDOW, this.pos);
+    const next = new Uint8Array(WINDOW + OUT_PIECE);
+    next.set(this.buf.subarray(this.pos - keep, this.pos), WINDOW - keep);
+    this.flushed = this.produced;
+    this.buf = next;
+    this.origin = WINDOW;
+    this.pos = WINDOW;
+    this.from = WINDOW;
   }
 
   /**
@@ -250,7 +261,7 @@ export class Lz4BlockDecoder {
 
   /** The error for a run that would take the output past `maxOutput` (raised before producing any of it). */
   private tooLong(pos: number, length: number, what: string): Error {
-    const produced = this.flushed + pos - WINDOW;
+    const produced = this.flushed + pos - this.origin;
     return corrupt(`${what} of ${length} bytes would take the output past its limit of ${this.maxOutput} bytes (${produced} so far)`);
   }
 }

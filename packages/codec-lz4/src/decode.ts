@@ -1,8 +1,8 @@
-import { assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { assertSafeInteger, type ByteStream, type DecompressOptions } from '@qubes-backup/core';
 import { Lz4BlockDecoder } from './block-decoder.js';
 import { DEFAULT_MAX_OUTPUT } from './limits.js';
 
-export interface Lz4Options extends ReadOptions {
+export interface Lz4Options extends DecompressOptions {
   /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 128 MiB). */
   maxOutput?: number;
 }
@@ -10,7 +10,8 @@ export interface Lz4Options extends ReadOptions {
 /**
  * Decodes one raw LZ4 block (no frame, no size prefix: what Borg 1.x stores after a chunk's
  * 2-byte compression id) streamed in pieces of any size. Yields pieces of at most 1 MiB and holds
- * at most 1 MiB + 64 KiB of output. The block ends where the input ends; throws CorruptBackupError
+ * at most 1 MiB + 64 KiB of output; with `outputSize` (a Borg chunk list gives it), the first
+ * piece is that many bytes (at most `maxOutput`), so a whole block comes out as one. The block ends where the input ends; throws CorruptBackupError
  * (`lz4: ...`) when it is malformed or truncated, or its output would exceed `maxOutput`. Errors of
  * the input stream pass through unchanged; `signal` is checked between pieces.
  */
@@ -21,17 +22,20 @@ export function lz4BlockDecode(data: ByteStream, opts: Lz4Options = {}): ByteStr
   if (opts === null || typeof opts !== 'object') throw new TypeError('opts must be an object');
   const maxOutput = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
   assertSafeInteger(maxOutput, 'maxOutput');
-  return decodeBlock(data, maxOutput, opts.signal);
+  if (opts.outputSize !== undefined) assertSafeInteger(opts.outputSize, 'outputSize');
+  return decodeBlock(data, maxOutput, opts.outputSize, opts.signal);
 }
 
-async function* decodeBlock(data: ByteStream, maxOutput: number, signal: AbortSignal | undefined): ByteStream {
+async function* decodeBlock(data: ByteStream, maxOutput: number, outputSize: number | undefined, signal: AbortSignal | undefined): ByteStream {
   signal?.throwIfAborted();
-  const decoder = new Lz4BlockDecoder(maxOutput);
+  const decoder = new Lz4BlockDecoder(maxOutput, outputSize);
   for await (const piece of data) {
     if (!(piece instanceof Uint8Array)) throw new TypeError('lz4: input pieces must be Uint8Array');
     signal?.throwIfAborted();
-    // One input piece can expand ~255:1: hand out each full buffer before decoding on.
-    for (let i = decoder.decode(piece); decoder.full; i = decoder.decode(piece, i)) {
+    // One input piece can expand ~255:1: hand out each full buffer before decoding on. A buffer
+    // filled by the piece's last byte stays as it is until there is more to write (a match being
+    // copied, the next piece), so an exact-size buffer ends the block with none allocated after it.
+    for (let i = decoder.decode(piece); decoder.full && decoder.pending; i = decoder.decode(piece, i)) {
       yield decoder.flush();
       signal?.throwIfAborted();
     }

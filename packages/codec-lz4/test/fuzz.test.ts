@@ -78,6 +78,10 @@ describe('lz4 block decoder under fuzzing', () => {
       const whole = await run(block, seed, 1 << 30);
       expect(whole).toBe(sha256(r.output));
       expect(await run(block, seed, 1 + (seed % 50))).toBe(whole);
+      // The output size as a hint, right or wrong, changes nothing.
+      for (const outputSize of [r.output.length, 1 + (seed % (r.output.length + 1)), r.output.length + 1 + (seed % 100)]) {
+        expect(sha256((await drainHashed(lz4BlockDecode(randomSplits(block, seed, 64), { maxOutput: MAX_OUTPUT, outputSize }), true)).bytes!)).toBe(whole);
+      }
     }), { numRuns: 500 });
   });
 });

@@ -188,6 +188,58 @@ describe('output limit', () => {
   }, 30_000);
 });
 
+describe('outputSize (a Borg chunk list gives each chunk\'s size)', () => {
+  const sized = async (name: string, outputSize: number) => {
+    const got: Uint8Array[] = [];
+    for await (const c of lz4BlockDecode(pieces(fixture(name), 'random', 7), { outputSize })) got.push(c);
+    return got;
+  };
+
+  test('the exact size: the whole block in one piece, the buffer itself (no copy)', async () => {
+    for (const name of ['text.lz4', 'long-lengths.lz4', 'mixed-1MiB.lz4', 'tiny.lz4']) {
+      const want = expected.get(name)!;
+      const got = await sized(name, want.size);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.byteOffset).toBe(0);
+      expect(got[0]!.buffer.byteLength).toBe(want.size);
+      expect(sha256(got[0]!)).toBe(want.sha256);
+    }
+  });
+
+  test('a wrong size is only a hint: too small or too large, the output is the same', async () => {
+    for (const name of ['text.lz4', 'long-lengths.lz4', 'runs.lz4']) {
+      const want = expected.get(name)!;
+      // Too small: matches reach back from later buffers into the first one's bytes.
+      for (const n of [1, 100, 65_535, 65_537, want.size - 1, want.size + 1, want.size * 2]) {
+        const got = await sized(name, n);
+        expect({ n, sha256: sha256(concatBytes(got)) }).toEqual({ n, sha256: want.sha256 });
+        expect(got.slice(1).every((c) => c.length <= 2 ** 20)).toBe(true);
+      }
+    }
+  });
+
+  test('a piece ending exactly where a buffer fills goes on in a fresh buffer (literals, or a match, still to come)', async () => {
+    const literals = Uint8Array.from({ length: 2 << 20 }, (_, k) => (k * 2654435761) >>> 24);
+    const tail = literals.subarray(0, 20);
+    const block = assemble([{ literals, match: { offset: 1000, length: 1 << 20 } }, { literals: tail }]);
+    const first = 1 + lengthBytes(literals.length - 15).length; // where the literals start
+    const want = readBlock(block)!.output;
+    // Cut where 1 MiB of literals has been read (inside them), and where all 2 MiB have (a match follows).
+    for (const cut of [first + (1 << 20), first + (2 << 20)]) {
+      for (const outputSize of [undefined, 1 << 20, 2 << 20, want.length]) {
+        async function* input() { yield block.subarray(0, cut); yield block.subarray(cut); }
+        const got = await drainHashed(lz4BlockDecode(input(), outputSize === undefined ? {} : { outputSize }), true);
+        expect({ cut, outputSize, sha256: sha256(got.bytes!) }).toEqual({ cut, outputSize, sha256: sha256(want) });
+      }
+    }
+  });
+
+  test('it never lifts maxOutput', async () => {
+    await expectCorrupt(drainHashed(lz4BlockDecode(pieces(zerosBlock(100_000)), { maxOutput: 99_999, outputSize: 100_000 })), /past its limit of 99999/);
+    expect(() => lz4BlockDecode(pieces(new Uint8Array(1)), { outputSize: -1 })).toThrow(RangeError);
+  });
+});
+
 describe('arguments and registry', () => {
   test('lz4BlockDecode checks its arguments when called', () => {
     expect(() => lz4BlockDecode(new Uint8Array(1) as never)).toThrow(TypeError);
