@@ -4,7 +4,7 @@ import { crc32 } from './crc32.js';
 /**
  * CRC-32 (the zlib/gzip polynomial) as a `hash` plugin named `crc32`, for formats that check it
  * themselves (Borg's segment entries). The digest is the checksum as 4 big-endian bytes. A
- * checksum is no keyed hash: `hmac` refuses.
+ * checksum is no keyed hash: `hmac` and `hmacOf` refuse.
  */
 export function crc32Hash(update: (data: Uint8Array, previous: number) => number, backend: 'node' | 'portable'): Hash {
   return {
@@ -26,6 +26,9 @@ export function crc32Hash(update: (data: Uint8Array, previous: number) => number
     },
     hmac(): never {
       throw new UnsupportedError('crc32 is a checksum, not a hash an HMAC can key');
+    },
+    hmacOf(): Promise<never> {
+      return Promise.reject(new UnsupportedError('crc32 is a checksum, not a hash an HMAC can key'));
     },
   };
 }

@@ -142,10 +142,19 @@ export interface Mac {
   verify(data: ByteStream, tag: Uint8Array, key: Uint8Array, opts?: ReadOptions): Promise<void>;
 }
 
+export interface DecompressOptions extends ReadOptions {
+  /**
+   * The exact output size, when the container knows it (a Borg chunk list does). A codec may
+   * decode into one buffer of that size and yield it as one piece; it is a hint, not a check:
+   * the container compares what came out.
+   */
+  outputSize?: number;
+}
+
 /** A streaming decoder. Rejects with CorruptBackupError on bad or truncated input. */
 export interface Compressor {
   readonly info: PluginInfo<'compressor'>;
-  decompress(data: ByteStream, opts?: ReadOptions): ByteStream;
+  decompress(data: ByteStream, opts?: DecompressOptions): ByteStream;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +171,11 @@ export interface Hash {
   readonly outputLength: number;
   create(): { update(data: Uint8Array): void; digest(): Uint8Array };
   hmac(key: Uint8Array): { update(data: Uint8Array): void; digest(): Uint8Array };
+  /**
+   * HMAC of one whole input, resolved later: where the runtime has WebCrypto (Node, browsers) a
+   * large input is hashed off the main thread, so several run while the caller decodes others.
+   */
+  hmacOf(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
 }
 
 /**
@@ -300,7 +314,16 @@ export interface Archive {
   /** What member names start with (`vm5/`, `dom0-home/`): stripped to place them under the unit's folder. */
   readonly prefix: string;
   /** The members, each read (or skipped) before the next; callable once, before the next archive is produced. */
-  members(opts?: ReadOptions): AsyncIterable<Member>;
+  members(opts?: MemberOptions): AsyncIterable<Member>;
+}
+
+export interface MemberOptions extends ReadOptions {
+  /**
+   * Which members the caller will read (by the member as yielded). A format that can fetch data
+   * ahead (Borg: chunks of the next files while this one is written) fetches only theirs; without
+   * it, nothing is fetched before a member's data is asked for.
+   */
+  wanted?(member: Member): boolean;
 }
 
 /** What a run saw of a unit, for `OpenedBackup.missing`. */

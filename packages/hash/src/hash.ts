@@ -1,5 +1,6 @@
 import { assertBytes, type Backend, type Hash } from '@qubes-backup/core';
 import { HASH_SPECS, type HashName } from './algorithms.js';
+import { OFF_THREAD_MIN } from './webcrypto.js';
 
 /** One incremental computation as a backend gives it: no argument checks, any Uint8Array out. */
 export interface RawState {
@@ -45,8 +46,12 @@ function checked(name: HashName, raw: RawState): State {
   };
 }
 
-/** A Hash plugin over a backend engine, with the same argument checks on every backend. */
-export function makeHash(name: HashName, backend: Backend, engine: HashEngine): Hash {
+/**
+ * A Hash plugin over a backend engine, with the same argument checks on every backend. `offThread`
+ * computes large one-shot HMACs elsewhere (the portable backend's WebCrypto); without it `hmacOf`
+ * computes them at once.
+ */
+export function makeHash(name: HashName, backend: Backend, engine: HashEngine, offThread?: (key: Uint8Array, data: Uint8Array) => Promise<Uint8Array>): Hash {
   return {
     info: { kind: 'hash', name, backend },
     outputLength: HASH_SPECS[name].outputLength,
@@ -54,6 +59,14 @@ export function makeHash(name: HashName, backend: Backend, engine: HashEngine): 
     hmac(key: Uint8Array) {
       assertBytes(key, 'key');
       return checked(name, engine.hmac(key));
+    },
+    async hmacOf(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+      assertBytes(key, 'key');
+      assertBytes(data, 'data');
+      if (offThread && data.length >= OFF_THREAD_MIN) return offThread(key, data);
+      const s = checked(name, engine.hmac(key));
+      s.update(data);
+      return s.digest();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createHasher } from '@noble/hashes/utils.js';
 import type { Hash, PluginDescriptor } from '@qubes-backup/core';
 import { HASH_NAMES, type HashName } from './algorithms.js';
 import { makeHash, type HashEngine } from './hash.js';
+import { webCryptoHmac } from './webcrypto.js';
 
 /**
  * BLAKE2b with a 32-byte digest as a hash of its own: `hmac` calls `create()` without options, so
@@ -23,8 +24,11 @@ function engine(name: HashName): HashEngine {
 }
 
 function descriptor(name: HashName): PluginDescriptor<'hash'> {
-  return { kind: 'hash', name, backend: 'portable', create: (): Hash => makeHash(name, 'portable', engine(name)) };
+  return { kind: 'hash', name, backend: 'portable', create: (): Hash => makeHash(name, 'portable', engine(name), webCryptoHmac(name)) };
 }
 
-/** sha256, sha512 and blake2b-256 in pure JS (@noble/hashes); runs in browsers. */
+/**
+ * sha256, sha512 and blake2b-256 in pure JS (@noble/hashes); runs in browsers. `hmacOf` of a large
+ * input uses WebCrypto where the runtime has it: native, and off the page's thread.
+ */
 export const hashPortable: readonly PluginDescriptor<'hash'>[] = HASH_NAMES.map(descriptor);

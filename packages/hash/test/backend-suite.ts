@@ -108,6 +108,37 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'hash'>[]
       }
     });
 
+    test.each(mine(HMACS))('hmacOf: HMAC-%s, RFC 4231 case %s inputs', async (name, _case, key, msg, want) => {
+      expect(hex(await get(name).hmacOf(key, msg))).toBe(want);
+    });
+
+    test.each(names.map((n) => [n]))('%s: hmacOf equals hmac below, at and above the off-thread size, for each key in turn', async (name) => {
+      const h = get(name);
+      const keys = [randomBytes(32, 1), randomBytes(32, 2), randomBytes(200, 3)];
+      for (const n of [0, 1, 16 * 1024 - 1, 16 * 1024, 300_000]) {
+        const data = randomBytes(n, n + 7);
+        for (const key of [...keys, keys[0]!]) {
+          const got = await h.hmacOf(key, data);
+          expect(Object.getPrototypeOf(got)).toBe(Uint8Array.prototype);
+          expect(hex(got)).toBe(oneShot(h.hmac(key), data));
+        }
+      }
+    });
+
+    test.each(names.map((n) => [n]))('%s: hmacOf keeps no reference to a key the caller changes later', async (name) => {
+      const h = get(name);
+      const key = randomBytes(32, 9);
+      const data = randomBytes(20_000, 10);
+      const want = oneShot(h.hmac(key), data);
+      expect(hex(await h.hmacOf(key, data))).toBe(want);
+      const other = key.slice();
+      key[0] ^= 1; // same array, new bytes: not the key imported before
+      expect(hex(await h.hmacOf(key, data))).toBe(oneShot(h.hmac(key), data));
+      expect(hex(await h.hmacOf(other, data))).toBe(want);
+      await expect(h.hmacOf('k' as unknown as Uint8Array, data)).rejects.toThrow('key must be a Uint8Array');
+      await expect(h.hmacOf(key, 'd' as unknown as Uint8Array)).rejects.toThrow('data must be a Uint8Array');
+    });
+
     test.each(names.map((n) => [n]))('%s: wrong arguments and reuse throw', (name) => {
       const h = get(name);
       const bad: unknown[] = ['abc', [1, 2], new Uint16Array(2), new ArrayBuffer(2), null, undefined];
