@@ -119,7 +119,8 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
       st.stored.add(archive.path);
       const target = { path: archive.path, prefix: archive.prefix, outBase: outputOf(archive.unit) };
       try {
-        for await (const m of archive.members(rd)) {
+        // Saying which members will be read lets a format fetch their data ahead, and only theirs.
+        for await (const m of archive.members({ ...rd, wanted: (m) => wanted(relative(m, archive)) })) {
           if (m.type === 'file') st.restored.add(relative(m, archive));
           // Not wanted: left unread, so the container skips (or seeks over) it and a Borg item's chunks are never fetched.
           if (!wanted(relative(m, archive))) continue;

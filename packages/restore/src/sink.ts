@@ -1,4 +1,8 @@
-import { constants as fsc, promises as fsp } from 'node:fs';
+import {
+  closeSync, constants as fsc, fchmodSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fsp, renameSync, unlinkSync,
+  write, writeSync,
+} from 'node:fs';
+import { promisify } from 'node:util';
 import { join, sep } from 'node:path';
 import { IoError, UnsafePathError, utf8, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
 import { linkComponents, memberComponents } from './safe-path.js';
@@ -101,27 +105,26 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   /** Folders' times and modes, set once everything is written (a 0500 folder must still receive its files). */
   const dirTimes: { path: string; mtime: number; mode: number }[] = [];
 
-  async function ensureDir(rel: string[]): Promise<string> {
+  function ensureDir(rel: string[]): string {
     let cur = dest;
     for (const part of rel) {
       cur = join(cur, part);
       if (safeDirs.has(cur)) continue;
-      let st;
-      try { st = await fsp.lstat(fsPath(cur)); } catch { st = undefined; }
+      const st = lstatSync(fsPath(cur), { throwIfNoEntry: false });
       if (st?.isSymbolicLink()) throw new UnsafePathError(`refusing to write through symlink '${cur}'`);
       if (st && !st.isDirectory()) throw new UnsafePathError(`'${cur}' exists and is not a directory`);
-      if (!st) await io(() => fsp.mkdir(fsPath(cur), { mode: 0o755 }), cur);
+      if (!st) io(() => mkdirSync(fsPath(cur), { mode: 0o755 }), cur);
       safeDirs.add(cur);
     }
     return cur;
   }
 
-  async function prepareTarget(path: string): Promise<void> {
-    let st;
-    try { st = await fsp.lstat(fsPath(path)); } catch { return; }
+  function prepareTarget(path: string): void {
+    const st = lstatSync(fsPath(path), { throwIfNoEntry: false });
+    if (!st) return;
     if (!options.force) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
     if (st.isDirectory()) throw new IoError(`'${path}' exists and is a directory`, {}, 'E_EXISTS');
-    await io(() => fsp.unlink(fsPath(path)), path);
+    io(() => unlinkSync(fsPath(path)), path);
   }
 
   const guard = new LinkGuard();
@@ -134,9 +137,9 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       }
     },
     async metadata(outBase, file, json) {
-      const path = join(await ensureDir(under(outBase, [])), file);
-      await prepareTarget(path);
-      await io(() => fsp.writeFile(fsPath(path), JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
+      const path = join(ensureDir(under(outBase, [])), file);
+      prepareTarget(path);
+      await ioAsync(() => fsp.writeFile(fsPath(path), JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
       note(outBase, path);
     },
     async discard(outBase) {
@@ -158,30 +161,30 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     guard.check(m, rel, target);
     const output = rel.join('/');
     if (m.type === 'dir') {
-      const dir = await ensureDir(rel);
+      const dir = ensureDir(rel);
       dirTimes.push({ path: dir, mtime: m.mtime, mode: m.mode & 0o777 });
       return { member: m.path, output, type: m.type, size: 0 };
     }
     if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
-    const parent = await ensureDir(rel.slice(0, -1));
+    const parent = ensureDir(rel.slice(0, -1));
     const path = join(parent, rel[rel.length - 1]!);
     switch (m.type) {
       case 'file':
-        await prepareTarget(path);
+        prepareTarget(path);
         note(target.outBase, `${path}.partial`);
         await writeFile(path, m, opts);
         note(target.outBase, path);
         return { member: m.path, output, type: m.type, size: m.size };
       case 'symlink':
-        await prepareTarget(path);
-        await io(() => fsp.symlink(fsPath(m.linkTarget ?? ''), fsPath(path)), path);
+        prepareTarget(path);
+        await ioAsync(() => fsp.symlink(fsPath(m.linkTarget ?? ''), fsPath(path)), path);
         note(target.outBase, path);
         await fsp.lutimes(fsPath(path), m.mtime, m.mtime).catch(() => undefined);
         return { member: m.path, output, type: m.type, size: 0 };
       case 'hardlink': {
         if (standsAlone(m, guard.restoredFiles, target)) {
           // Its first link was not selected (`get` of one path): the content comes with the link, as borg writes it.
-          await prepareTarget(path);
+          prepareTarget(path);
           note(target.outBase, `${path}.partial`);
           await writeFile(path, m, opts);
           note(target.outBase, path);
@@ -192,8 +195,8 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
         const from = join(dest, ...under(target.outBase, to));
         const st = await fsp.lstat(fsPath(from)).catch(() => undefined);
         if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
-        await prepareTarget(path);
-        await io(() => fsp.link(fsPath(from), fsPath(path)), path);
+        prepareTarget(path);
+        await ioAsync(() => fsp.link(fsPath(from), fsPath(path)), path);
         note(target.outBase, path);
         return { member: m.path, output, type: m.type, size: st.size };
       }
@@ -204,37 +207,66 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   }
 }
 
+const writeAt = promisify(write);
+
+/** Below this, a write is made synchronously (a page-cache copy is quicker than a round trip to the thread pool). */
+const SMALL_WRITE = 64 << 10;
+
+/**
+ * Writes a file's extents into `name.partial`, then renames it. The calls on names and metadata
+ * (open, chmod, utimes, close, rename) and small writes are synchronous: each takes microseconds
+ * on a local disk, while an asynchronous call waits for the thread pool, and a Borg archive of
+ * thousands of small files spent most of its time in those waits. Large writes stay asynchronous,
+ * so chunks fetched ahead keep arriving while they run.
+ */
 async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {
   const partial = `${path}.partial`;
-  const fh = await io(() => fsp.open(fsPath(partial), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
+  const fd = io(() => openSync(fsPath(partial), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
   try {
+    let end = 0;
     for await (const e of m.extents(opts)) {
       let done = 0;
       while (done < e.bytes.length) {
-        const { bytesWritten } = await io(() => fh.write(e.bytes, done, e.bytes.length - done, e.offset + done), partial);
-        done += bytesWritten;
+        const n = e.bytes.length - done;
+        const at = e.offset + done;
+        done += n <= SMALL_WRITE
+          ? io(() => writeSync(fd, e.bytes, done, n, at), partial)
+          : (await ioAsync(() => writeAt(fd, e.bytes, done, n, at), partial)).bytesWritten;
       }
+      end = Math.max(end, e.offset + e.bytes.length);
     }
-    // Holes after the last extent: set the length without writing zeros.
-    await io(() => fh.truncate(m.size), partial);
-    await fh.chmod(m.mode & 0o777 || 0o644).catch(() => undefined);
-    await fh.utimes(m.mtime, m.mtime).catch(() => undefined);
+    // Holes after the last extent: set the length without writing zeros (a fresh file already ends at `end`).
+    if (end !== m.size) io(() => ftruncateSync(fd, m.size), partial);
+    try { fchmodSync(fd, m.mode & 0o777 || 0o644); } catch { /* a file system without modes */ }
+    try { futimesSync(fd, m.mtime, m.mtime); } catch { /* nor times */ }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  await io(() => fsp.rename(fsPath(partial), fsPath(path)), path);
+  io(() => renameSync(fsPath(partial), fsPath(path)), path);
 }
 
 /** File-system errors as IoError, with disk full said plainly (never "HMAC"). */
-async function io<T>(f: () => Promise<T>, path: string): Promise<T> {
+function ioError(e: unknown, path: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new IoError(`disk full while writing '${path}'`, { cause: e }, 'E_DISK_FULL');
+  if (code === 'EEXIST') return new IoError(`'${path}' already exists (use --force to replace it)`, { cause: e }, 'E_EXISTS');
+  if (code === 'ELOOP') return new UnsafePathError(`refusing to write through symlink '${path}'`, { cause: e });
+  return new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
+}
+
+function io<T>(f: () => T, path: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw ioError(e, path);
+  }
+}
+
+async function ioAsync<T>(f: () => Promise<T>, path: string): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new IoError(`disk full while writing '${path}'`, { cause: e }, 'E_DISK_FULL');
-    if (code === 'EEXIST') throw new IoError(`'${path}' already exists (use --force to replace it)`, { cause: e }, 'E_EXISTS');
-    if (code === 'ELOOP') throw new UnsafePathError(`refusing to write through symlink '${path}'`, { cause: e });
-    throw new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
+    throw ioError(e, path);
   }
 }
 
