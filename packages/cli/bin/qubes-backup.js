@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
   const r = spawnSync(process.execPath, [...process.execArgv, '--max-semi-space-size=1', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20), MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(64 << 20) },
   });
   if (r.error) throw r.error;
   if (r.signal) process.kill(process.pid, r.signal);

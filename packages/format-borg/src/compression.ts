@@ -26,12 +26,13 @@ function isZlib(p: Uint8Array): boolean {
 }
 
 /**
- * The plaintext of a decrypted payload, at most `limit` bytes (a bomb stops there). The codecs come
+ * The plaintext of a decrypted payload, at most `limit` bytes (a bomb stops there); `exact` says
+ * `limit` is the size the chunk list gives, so a codec may decode into one buffer. The codecs come
  * from the registry: `lz4` (a raw LZ4 block), `zstd` (one frame), `xz` (borg's lzma is an .xz
  * container), `zlib`, `none`; `obfuscate` is `04 00`, the inner payload's size (u32 big-endian),
  * the inner payload with its own header, and zero padding.
  */
-export async function decompress(registry: Registry, payload: Uint8Array, limit: number, what: string, depth = 0): Promise<Uint8Array> {
+export async function decompress(registry: Registry, payload: Uint8Array, limit: number, what: string, exact = false, depth = 0): Promise<Uint8Array> {
   let codec: string | undefined;
   let body = payload.subarray(2);
   if (payload.length >= 2 && payload[1] === 0) codec = IDS.find(([b]) => b === payload[0])?.[1];
@@ -40,7 +41,7 @@ export async function decompress(registry: Registry, payload: Uint8Array, limit:
     if (depth >= MAX_DEPTH) throw new CorruptBackupError('obfuscate wrappers nested too deep', { member: what });
     const n = ((payload[2]! << 24) | (payload[3]! << 16) | (payload[4]! << 8) | payload[5]!) >>> 0;
     if (6 + n > payload.length) throw new CorruptBackupError('obfuscate: the inner size runs past the object', { member: what });
-    return decompress(registry, payload.subarray(6, 6 + n), limit, what, depth + 1);
+    return decompress(registry, payload.subarray(6, 6 + n), limit, what, exact, depth + 1);
   }
   if (codec === undefined) {
     throw new UnsupportedError(`no decompressor for this data (header ${[...payload.subarray(0, 2)].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`, { member: what });
@@ -50,7 +51,7 @@ export async function decompress(registry: Registry, payload: Uint8Array, limit:
     return body;
   }
   try {
-    return await collect(registry.get('compressor', codec).decompress(once(body)), limit, what);
+    return await collect(registry.get('compressor', codec).decompress(once(body), exact ? { outputSize: limit } : {}), limit, what);
   } catch (e) {
     if (e instanceof RangeError) throw new CorruptBackupError(`decompressed data larger than ${limit} bytes (a decompression bomb?)`, { member: what });
     const err = e as { code?: string; message?: string };

@@ -10,6 +10,7 @@ import { decryptKeyBlob, type KeyMaterial } from './keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { membersOf } from './members.js';
 import { borgDisplay, type BorgArchiveInfo, type BorgRepositoryInfo } from './model.js';
+import { chunkList } from './chunk-list.js';
 import { itemSource } from './item-source.js';
 import { Objects } from './objects.js';
 import { MANIFEST_ID, Repository } from './repository.js';
@@ -115,7 +116,7 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
       const meta = metas.get(a.name)!;
       checkTam(meta, accept);
       opts?.signal?.throwIfAborted();
-      yield { unit: a.name, path: '', prefix: '', members: () => membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id)) };
+      yield { unit: a.name, path: '', prefix: '', members: (mo) => membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id), mo) };
     }
   }
 
@@ -141,10 +142,7 @@ async function openMember(
     if (typeof item['mode'] !== 'number' || (item['mode'] & 0o170000) !== 0o100000 || !chunks) {
       throw new UsageError(`--member: '${wanted}' in archive '${name}' is not a regular file`);
     }
-    const list = chunks.map((c) => {
-      if (!Array.isArray(c) || !(c[0] instanceof Uint8Array) || typeof c[1] !== 'number') throw new CorruptBackupError('invalid chunk list entry', { member: wanted });
-      return { id: c[0], size: c[1] };
-    });
+    const list = chunkList(chunks, `archive '${name}': ${wanted}`);
     return ctx.open({ kind: 'file', source: itemSource(`${name}:${wanted}`, list, objects) });
   }
   throw new UsageError(`--member: no file '${wanted}' in archive '${name}'`);

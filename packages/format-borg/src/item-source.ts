@@ -1,9 +1,10 @@
 import { CorruptBackupError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { sizesOf, type ChunkRef } from './chunk-list.js';
 import type { Objects } from './objects.js';
 
 /** One entry of a file item's chunk list, with where its bytes start in the file. */
 interface Span {
-  readonly id: Uint8Array;
+  readonly chunk: ChunkRef;
   readonly offset: number;
   readonly size: number;
 }
@@ -14,15 +15,15 @@ interface Span {
  * VMs wanted), never written out first. Each chunk is authenticated and id-checked as it is read;
  * the last two are kept, since readers go forward in small steps.
  */
-export function itemSource(name: string, chunks: readonly { id: Uint8Array; size: number }[], objects: Objects): ByteSource {
+export function itemSource(name: string, chunks: readonly ChunkRef[], objects: Objects): ByteSource {
   const spans: Span[] = [];
   let size = 0;
-  for (const c of chunks) { spans.push({ id: c.id, offset: size, size: c.size }); size += c.size; }
+  for (const c of chunks) { spans.push({ chunk: c, offset: size, size: c.size }); size += c.size; }
   const cache: { span: Span; bytes: Uint8Array }[] = [];
   const chunk = async (span: Span): Promise<Uint8Array> => {
     const hit = cache.find((x) => x.span === span);
     if (hit) return hit.bytes;
-    const bytes = await objects.get(span.id, name, span.size);
+    const bytes = await objects.get(span.chunk.id, name, sizesOf(span.chunk));
     cache.unshift({ span, bytes });
     cache.length = Math.min(cache.length, 2);
     return bytes;

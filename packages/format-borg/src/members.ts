@@ -1,12 +1,10 @@
-import { AuthenticationError, CorruptBackupError, isQubesBackupError, type ByteStream, type Member, type ReadOptions } from '@qubes-backup/core';
+import {
+  AuthenticationError, CorruptBackupError, isQubesBackupError, type ByteStream, type Member, type MemberOptions, type ReadOptions,
+} from '@qubes-backup/core';
 import { bytesToName, field, type MsgMap } from './msgpack.js';
+import { chunkList, sizesOf, type ChunkRef } from './chunk-list.js';
+import { ChunkPrefetch, type Slot } from './chunk-prefetch.js';
 import { reason, type Objects } from './objects.js';
-
-/** One entry of an item's chunk list: `[id, size, csize]` in every Borg 1.x. */
-interface ChunkRef {
-  readonly id: Uint8Array;
-  readonly size: number;
-}
 
 const S_IFMT = 0o170000;
 const TYPES: Readonly<Record<number, Member['type']>> = {
@@ -15,51 +13,83 @@ const TYPES: Readonly<Record<number, Member['type']>> = {
 /** Largest logical file size accepted (ext4's own limit), against a chunk list claiming more. */
 const MAX_FILE_SIZE = 2 ** 44;
 
+/** Items parsed ahead of the one being read, at most: enough to keep the prefetch busy on small files. */
+const LOOKAHEAD = 64;
+
 /**
  * An archive's items as members for the engine: regular files read from their chunk lists (an
  * all-zero chunk becomes a hole, as `borg extract --sparse` does), directories, symlinks, hard
  * links (`source` names the first link, which carried the chunks), fifos and devices (reported,
  * not created). Names keep every byte (see `bytesToName`). Checkpoint part items are skipped, as
  * borg does unless asked.
+ *
+ * Items are parsed a little ahead of the member being read, and the chunks of files the caller
+ * wants (`opts.wanted`) are fetched ahead (see `ChunkPrefetch`); a file's chunks are always
+ * fetched ahead of its own reading.
  */
 export async function* membersOf(
   items: AsyncIterable<MsgMap>, objects: Objects, archive: string, usedBy: (id: Uint8Array) => Promise<string[]>,
+  opts: MemberOptions = {},
 ): AsyncGenerator<Member> {
+  const prefetch = new ChunkPrefetch((c, what) => objects.get(c.id, what, sizesOf(c)));
   /** The chunks of hard-link masters, so a link whose master was not selected can still be written. */
   const masters = new Map<string, readonly ChunkRef[]>();
-  for await (const item of items) {
-    if (item['part'] !== undefined) continue;
-    const f = field(item, `archive '${archive}'`);
-    const path = bytesToName(f.bytes('path'));
-    const what = `archive '${archive}': ${path}`;
-    const g = field(item, what);
-    const mode = g.int('mode');
-    const type = TYPES[mode & S_IFMT] ?? 'other';
-    const source = g.optBytes('source');
-    const chunks = item['chunks'] === undefined ? [] : chunkList(g.list('chunks'), what);
-    const isLink = source !== undefined && type === 'file';
-    if (chunks.length && item['hardlink_master'] !== false && type === 'file') masters.set(path, chunks);
-    const content = isLink ? masters.get(bytesToName(source)) ?? [] : chunks;
-    const size = content.reduce((a, c) => a + c.size, 0);
-    const declared = g.optInt('size');
-    if (!isLink && declared !== undefined && declared !== size && chunks.length) {
-      throw new CorruptBackupError(`its size ${declared} is not the sum of its chunks (${size})`, { member: what });
+  const ahead: ItemMember[] = [];
+  const it = items[Symbol.asyncIterator]();
+  let ended = false;
+  for (;;) {
+    while (!ended && (ahead.length === 0 || (opts.wanted && ahead.length < LOOKAHEAD && prefetch.hungry))) {
+      const r = await it.next();
+      if (r.done) { ended = true; break; }
+      const m = itemMember(r.value, archive, masters, prefetch, usedBy);
+      if (!m) continue;
+      if (opts.wanted && m.member.type === 'file' && m.member.size > 0 && opts.wanted(m.member)) m.planAhead();
+      ahead.push(m);
     }
-    if (size > MAX_FILE_SIZE) throw new CorruptBackupError(`claims ${size} bytes`, { member: what });
-    yield member({
-      path, type: isLink ? 'hardlink' : type, mode, mtime: seconds(item['mtime'], what), size: type === 'file' ? size : 0,
-      ...(source !== undefined ? { linkTarget: bytesToName(source) } : {}),
-    }, content, objects, usedBy);
+    const next = ahead.shift();
+    if (!next) return;
+    try {
+      yield next.member;
+    } finally {
+      // Read, skipped or abandoned: what it planned and did not take is let go.
+      next.release();
+    }
   }
 }
 
-function chunkList(list: readonly unknown[], what: string): ChunkRef[] {
-  return list.map((c) => {
-    if (!Array.isArray(c) || c.length < 2 || !(c[0] instanceof Uint8Array) || c[0].length !== 32 || typeof c[1] !== 'number' || !Number.isSafeInteger(c[1]) || c[1] < 0) {
-      throw new CorruptBackupError('invalid chunk list entry (expected [id, size, csize])', { member: what });
-    }
-    return { id: c[0], size: c[1] };
-  });
+/** A member, with what the prefetch needs to know of it. */
+interface ItemMember {
+  readonly member: Member;
+  planAhead(): void;
+  release(): void;
+}
+
+function itemMember(
+  item: MsgMap, archive: string, masters: Map<string, readonly ChunkRef[]>, prefetch: ChunkPrefetch,
+  usedBy: (id: Uint8Array) => Promise<string[]>,
+): ItemMember | undefined {
+  if (item['part'] !== undefined) return undefined;
+  const f = field(item, `archive '${archive}'`);
+  const path = bytesToName(f.bytes('path'));
+  const what = `archive '${archive}': ${path}`;
+  const g = field(item, what);
+  const mode = g.int('mode');
+  const type = TYPES[mode & S_IFMT] ?? 'other';
+  const source = g.optBytes('source');
+  const chunks = item['chunks'] === undefined ? [] : chunkList(g.list('chunks'), what);
+  const isLink = source !== undefined && type === 'file';
+  if (chunks.length && item['hardlink_master'] !== false && type === 'file') masters.set(path, chunks);
+  const content = isLink ? masters.get(bytesToName(source)) ?? [] : chunks;
+  const size = content.reduce((a, c) => a + c.size, 0);
+  const declared = g.optInt('size');
+  if (!isLink && declared !== undefined && declared !== size && chunks.length) {
+    throw new CorruptBackupError(`its size ${declared} is not the sum of its chunks (${size})`, { member: what });
+  }
+  if (size > MAX_FILE_SIZE) throw new CorruptBackupError(`claims ${size} bytes`, { member: what });
+  return member({
+    path, type: isLink ? 'hardlink' : type, mode, mtime: seconds(item['mtime'], what), size: type === 'file' ? size : 0,
+    ...(source !== undefined ? { linkTarget: bytesToName(source) } : {}),
+  }, content, prefetch, usedBy);
 }
 
 /** Item times are nanoseconds: an integer, or little-endian bytes when they need more than 63 bits. */
@@ -85,29 +115,31 @@ interface Shape {
   readonly linkTarget?: string;
 }
 
-function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, usedBy: (id: Uint8Array) => Promise<string[]>): Member {
+function member(shape: Shape, chunks: readonly ChunkRef[], prefetch: ChunkPrefetch, usedBy: (id: Uint8Array) => Promise<string[]>): ItemMember {
   const what = shape.path;
   let used = false;
+  let slots: Slot[] | undefined;
   const once = () => {
     if (used) throw new CorruptBackupError('the data of an item can be read only once', { member: what });
     used = true;
   };
   async function* extents(opts?: ReadOptions): AsyncIterable<{ offset: number; bytes: Uint8Array }> {
+    slots ??= prefetch.plan(chunks, what);
     let offset = 0;
-    for (const c of chunks) {
+    for (const slot of slots) {
       opts?.signal?.throwIfAborted();
       let bytes: Uint8Array;
       try {
-        bytes = await objects.get(c.id, shape.path, c.size);
+        bytes = await prefetch.take(slot);
       } catch (e) {
-        throw await damaged(e, c.id, shape.path, usedBy);
+        throw await damaged(e, slot.chunk.id, what, usedBy);
       }
       // A hole, as `borg extract --sparse` makes: only data is written, the length is set at the end.
       if (!isZero(bytes)) yield { offset, bytes };
-      offset += c.size;
+      offset += slot.chunk.size;
     }
   }
-  return {
+  const m: Member = {
     ...shape, storedSize: shape.size, sparse: false, headerOffset: 0,
     extents: (opts) => { once(); return extents(opts); },
     body: (opts) => {
@@ -123,6 +155,11 @@ function member(shape: Shape, chunks: readonly ChunkRef[], objects: Objects, use
         yield* zeros(shape.size - at);
       })();
     },
+  };
+  return {
+    member: m,
+    planAhead: () => { slots ??= prefetch.plan(chunks, what); },
+    release: () => { if (slots) prefetch.drop(slots); },
   };
 }
 

@@ -6,6 +6,12 @@ import type { Repository } from './repository.js';
 
 /** Objects are at most 20 MiB stored; their plaintext may be larger (borg's lz4 gives up at 128 MiB). */
 const MAX_PLAINTEXT = 128 << 20;
+/** What a chunk list says of a chunk: its plaintext and stored sizes. */
+export interface ChunkSizes {
+  readonly plain?: number;
+  readonly stored?: number;
+}
+
 /** type(1) ‖ MAC(32) ‖ nonce(8) ‖ ciphertext. */
 const ENVELOPE = 41;
 
@@ -42,9 +48,13 @@ export class Objects {
     this.type = KEY_TYPES[typeByte]!;
   }
 
-  /** The plaintext of object `id`; `expectedSize` when the caller knows it (a chunk list's size). */
-  async get(id: Uint8Array, what: string, expectedSize?: number): Promise<Uint8Array> {
-    const stored = await this.repo.get(id);
+  /**
+   * The plaintext of object `id`. A chunk list gives both sizes: `plain` is checked (and bounds the
+   * decompressor), `stored` only saves a read.
+   */
+  async get(id: Uint8Array, what: string, sizes: ChunkSizes = {}): Promise<Uint8Array> {
+    const expectedSize = sizes.plain;
+    const stored = await this.repo.get(id, sizes.stored);
     if (!stored) throw new CorruptBackupError(`object ${hex(id)} is missing from the repository`, { member: what });
     let plain: Uint8Array;
     try {
@@ -52,7 +62,7 @@ export class Objects {
     } catch (e) {
       throw await this.located(e, id, what);
     }
-    if (!equalBytes(this.idOf(plain), id)) {
+    if (!equalBytes(await this.idOf(plain), id)) {
       throw new AuthenticationError(`object ${hex(id)} (${await this.repo.location(id)}): its content does not hash to its id (tampered or damaged)`, { member: what });
     }
     return plain;
@@ -81,23 +91,25 @@ export class Objects {
       const mac = stored.subarray(1, 33);
       const nonce = stored.subarray(33, 41);
       const body = stored.subarray(33);
-      if (!equalBytes(this.mac(body), mac)) throw new AuthenticationError('MAC does not verify (tampered or damaged object)', { member: what });
+      if (!equalBytes(await this.mac(body), mac)) throw new AuthenticationError('MAC does not verify (tampered or damaged object)', { member: what });
       const iv = concatBytes([new Uint8Array(8), nonce]);
       payload = await this.registry.get('stream-cipher', 'aes-256-ctr').decrypt(this.key!.encKey, iv, stored.subarray(ENVELOPE));
     }
-    const plain = await decompress(this.registry, payload, expectedSize ?? MAX_PLAINTEXT, what);
+    // A chunk list claiming more than borg can store is refused by the size check below, after at most MAX_PLAINTEXT.
+    const exact = expectedSize !== undefined && expectedSize <= MAX_PLAINTEXT;
+    const plain = await decompress(this.registry, payload, exact ? expectedSize : MAX_PLAINTEXT, what, exact);
     if (expectedSize !== undefined && plain.length !== expectedSize) {
       throw new CorruptBackupError(`object holds ${plain.length} bytes, its chunk list says ${expectedSize}`, { member: what });
     }
     return plain;
   }
 
-  private mac(body: Uint8Array): Uint8Array {
+  private mac(body: Uint8Array): Promise<Uint8Array> {
     return this.keyed(this.type.mac!, this.key!.encHmacKey, body);
   }
 
   /** The id borg gives this plaintext. */
-  idOf(plain: Uint8Array): Uint8Array {
+  idOf(plain: Uint8Array): Promise<Uint8Array> {
     return this.keyed(this.type.id, this.key?.idKey, plain);
   }
 
@@ -105,9 +117,10 @@ export class Objects {
    * HMAC-SHA256(key, data); BLAKE2b-256 over key ‖ data, not BLAKE2b's own keyed mode
    * (`low_level.pyx` blake2b_256); or plain SHA-256 (mode none).
    */
-  private keyed(kind: KeyType['id'], key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
-    const h = kind === 'hmac-sha256' ? this.registry.get('hash', 'sha256').hmac(key!)
-      : this.registry.get('hash', kind === 'blake2b' ? 'blake2b-256' : 'sha256').create();
+  private async keyed(kind: KeyType['id'], key: Uint8Array | undefined, data: Uint8Array): Promise<Uint8Array> {
+    // HMAC one-shot: large chunks are hashed off the main thread (see Hash.hmacOf).
+    if (kind === 'hmac-sha256') return this.registry.get('hash', 'sha256').hmacOf(key!, data);
+    const h = this.registry.get('hash', kind === 'blake2b' ? 'blake2b-256' : 'sha256').create();
     if (kind === 'blake2b') h.update(key!);
     h.update(data);
     return h.digest();

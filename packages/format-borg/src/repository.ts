@@ -93,22 +93,23 @@ export class Repository {
   /**
    * The stored bytes of object `id` (CRC32 checked), or undefined when the transaction has no such
    * object. An index entry that points at another object is stale: the segments are replayed once.
+   * `storedSize` is the caller's hint of the object's stored length (see `readPut`).
    */
-  async get(id: Uint8Array): Promise<Uint8Array | undefined> {
+  async get(id: Uint8Array, storedSize?: number): Promise<Uint8Array | undefined> {
     const at = this.index && !this.map ? await this.index.lookup(id) : (await this.replay()).get(id);
     if (!at) {
-      if (this.index && !this.map) { this.index = undefined; return this.get(id); }
+      if (this.index && !this.map) { this.index = undefined; return this.get(id, storedSize); }
       return undefined;
     }
     const file = this.file(at.segment);
     if (!file) {
-      if (this.index && !this.map) { this.index = undefined; return this.get(id); }
+      if (this.index && !this.map) { this.index = undefined; return this.get(id, storedSize); }
       throw new CorruptBackupError(`object in segment ${at.segment}, which does not exist`, { member: 'data' });
     }
     try {
-      return await readPut(await this.source(file), file, at.offset, id, this.crc32);
+      return await readPut(await this.source(file), file, at.offset, id, this.crc32, storedSize);
     } catch (e) {
-      if (e instanceof StaleIndexError && this.index && !this.map) { this.index = undefined; return this.get(id); }
+      if (e instanceof StaleIndexError && this.index && !this.map) { this.index = undefined; return this.get(id, storedSize); }
       throw e;
     }
   }

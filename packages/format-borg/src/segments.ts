@@ -117,18 +117,21 @@ export async function endsWithCommit(source: ByteSource, crc32: Hash): Promise<b
 /**
  * The PUT entry at `offset` of a segment, read whole: its CRC32 (over everything after the CRC
  * field) must match and its key must be `id` (an index pointing elsewhere is stale or hostile).
- * Returns the object's stored bytes.
+ * Returns the object's stored bytes. `storedSize`, when the caller knows it (a chunk list's csize),
+ * lets header and data come in one read; it is only a hint: the header's own size decides.
  */
-export async function readPut(source: ByteSource, file: SegmentFile, offset: number, id: Uint8Array, crc32: Hash): Promise<Uint8Array> {
+export async function readPut(source: ByteSource, file: SegmentFile, offset: number, id: Uint8Array, crc32: Hash, storedSize?: number): Promise<Uint8Array> {
   if (!source.read) throw new IoError(`${file.path} cannot be read at random offsets`);
-  const h = await source.read(offset, KEYED_HEADER);
+  const guess = storedSize !== undefined && storedSize >= 0 && storedSize <= MAX_ENTRY_SIZE ? storedSize : 0;
+  const first = await source.read(offset, KEYED_HEADER + guess);
+  const h = first.subarray(0, KEYED_HEADER);
   if (h.length < KEYED_HEADER) throw new CorruptBackupError(`entry header cut short: ${where(file, offset)}`, { member: file.path });
   const size = u32(h, 4);
   if (h[8] !== TAG_PUT || size < KEYED_HEADER || size > MAX_ENTRY_SIZE) {
     throw new CorruptBackupError(`no object entry: ${where(file, offset)}`, { member: file.path });
   }
   if (!equalBytes(h.subarray(9, KEYED_HEADER), id)) throw new StaleIndexError(file, offset);
-  const data = await source.read(offset + KEYED_HEADER, size - KEYED_HEADER);
+  const data = size === KEYED_HEADER + guess ? first.subarray(KEYED_HEADER) : await source.read(offset + KEYED_HEADER, size - KEYED_HEADER);
   if (data.length !== size - KEYED_HEADER) throw new CorruptBackupError(`object cut short (truncated segment): ${where(file, offset)}`, { member: file.path });
   const crc = crc32.create();
   crc.update(h.subarray(4));
