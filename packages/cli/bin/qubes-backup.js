@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 // freed memory stays with the process. A fixed 4 MiB threshold keeps scrypt's blocks mmapped (given
 // back at once) and the 1 MiB stream buffers on the heap (fast). Measured on a 1 GiB backup:
 // peak RSS 297 -> 213 MiB, same time (128 KiB would give 210 MiB but 80 % slower: every buffer
-// mmapped). glibc reads the setting only at process start, so run once more with it set.
+// mmapped). Setting it also fixes the trim threshold at 128 KiB, so every free at the top of the
+// heap gave pages back and the next buffer faulted them in again: AES-CTR output (a new buffer per
+// Borg chunk) ran 3x slower. A 64 MiB trim threshold keeps them for reuse. glibc reads these
+// settings only at process start, so run once more with them set.
 // The same run caps V8's young generation at 1 MiB semi-spaces (default 16 MiB): a restore's JS
 // objects are small and short-lived (its bytes live outside the JS heap), so the larger nursery only
 // held garbage. Measured: peak RSS -20 to -30 MiB on 1-2 GiB backups, no slower (v3 faster).
