@@ -1,1 +1,1 @@
-export default { projects: ['<rootDir>/packages/*'] };
+export default { projects: ['<rootDir>/packages/*', '<rootDir>/tools'] };
