@@ -172,7 +172,8 @@ export async function checkFiles(files, { root, timeoutMs = DEFAULT_TIMEOUT_MS, 
       const failure = await checkExample(example, { cwd: root, timeoutMs });
       results[i] = { file, line: example.line, ...(failure !== undefined ? { failure } : {}) };
       // Report in order as soon as every earlier example is done, so the log reads like the files.
-      while (reported < jobs.length && results[reported]) onResult?.(results[reported++]);
+      // (`reported` moves on outside the call: `onResult?.(x)` skips evaluating `x` when there is no callback.)
+      for (; reported < jobs.length && results[reported]; reported++) onResult?.(results[reported]);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, worker));

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkExample, documentationFiles, fencedBlocks, missingInstall, normalizeOutput, readmeExamples } from '../docs-check.mjs';
+import { checkExample, checkReadme, documentationFiles, fencedBlocks, missingInstall, normalizeOutput, readmeExamples } from '../docs-check.mjs';
 
 const TOOL = fileURLToPath(new URL('../docs-check.mjs', import.meta.url));
 const fence = '```';
@@ -73,6 +73,16 @@ test('a published package\'s README needs an Install section; a private one, the
     }
     writeFileSync(join(dir, 'README.md'), '# root');
     expect(missingInstall(documentationFiles(dir), dir)).toEqual(['packages/pub/README.md']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkReadme (what a package test calls) lists the failures of one README, without a callback', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'docs-check-'));
+  try {
+    writeFileSync(join(dir, 'README.md'), md(['js', "console.log('a');"]) + `${fence}output\na\n${fence}\n` + md(['js', 'process.exit(2);'], ['js', 'void 0;']));
+    expect(await checkReadme(join(dir, 'README.md'), { root: dir })).toEqual(['README.md:11: exits with 2']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
