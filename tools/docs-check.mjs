@@ -182,8 +182,9 @@ export async function checkFiles(files, { root, timeoutMs = DEFAULT_TIMEOUT_MS, 
 
 /** Checks one README's examples (for a package's own test): the failures, empty when all pass. */
 export async function checkReadme(readme, { root, timeoutMs } = {}) {
-  const file = readme instanceof URL ? fileURLToPath(readme) : readme;
-  const results = await checkFiles([file], { root: root instanceof URL ? fileURLToPath(root) : root, ...(timeoutMs ? { timeoutMs } : {}), parallel: 1 });
+  // Not `instanceof URL`: a test runner may hand in a URL made in another realm.
+  const path = (p) => (typeof p === 'string' ? p : fileURLToPath(p));
+  const results = await checkFiles([path(readme)], { root: path(root), ...(timeoutMs ? { timeoutMs } : {}), parallel: 1 });
   return results.filter((r) => r.failure !== undefined).map((r) => `${r.file}:${r.line}: ${r.failure}`);
 }
 
