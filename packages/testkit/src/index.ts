@@ -16,7 +16,6 @@
  *   and 3, and manifests in the CLI's output layout (`compareWithManifest`).
  * - **Browser safety**: the Node built-ins a module would load (`builtinImportsFrom`), which a
  *   package's index and portable entry points must not.
- * - **README**: the runnable example of a README and its printed output (`readmeExample`).
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
 export { prng, lcg, randomBytes } from './random.js';
@@ -34,4 +33,3 @@ export { registryWith, restoreTo, verifyBytes, registryWithCipherSpy, type Resto
 export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';
 export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';
-export { readmeExample, runExample, type ReadmeExample } from './readme.js';
