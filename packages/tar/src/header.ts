@@ -1,6 +1,6 @@
-import { CorruptBackupError } from '@qubes-backup/core';
+import { CorruptBackupError, utf8 } from '@qubes-backup/core';
 import { decodeNumeric } from './base256.js';
-import { cString, decodeName } from './_text.js';
+import { cString } from './_text.js';
 import { BLOCK } from './limits.js';
 
 /** `posix`: magic `ustar\0` `00` (has `prefix`); `gnu`: `ustar  \0`; `v7`: no magic. */
@@ -97,7 +97,7 @@ export function decodeHeader(block: Uint8Array): TarHeader {
   const num = (from: number, to: number, what: string): number => decodeNumeric(block.subarray(from, to), what);
   return {
     format,
-    name: decodeName(nameBytes),
+    name: utf8.decodeEscaped(nameBytes),
     nameBytes,
     mode: num(100, 108, 'mode'),
     uid: num(108, 116, 'uid'),
@@ -105,9 +105,9 @@ export function decodeHeader(block: Uint8Array): TarHeader {
     size: num(124, 136, 'size'),
     mtime: num(136, 148, 'mtime'),
     typeflag,
-    linkname: decodeName(cString(block.subarray(157, 257))),
-    uname: ext ? decodeName(cString(block.subarray(265, 297))) : '',
-    gname: ext ? decodeName(cString(block.subarray(297, 329))) : '',
+    linkname: utf8.decodeEscaped(cString(block.subarray(157, 257))),
+    uname: ext ? utf8.decodeEscaped(cString(block.subarray(265, 297))) : '',
+    gname: ext ? utf8.decodeEscaped(cString(block.subarray(297, 329))) : '',
     devmajor: ext ? num(329, 337, 'devmajor') : 0,
     devminor: ext ? num(337, 345, 'devminor') : 0,
     offset: gnuFields ? num(369, 381, 'multi-volume offset') : 0,

@@ -1,5 +1,4 @@
-import { CorruptBackupError } from '@qubes-backup/core';
-import { decodeName } from './_text.js';
+import { CorruptBackupError, utf8 } from '@qubes-backup/core';
 import { MAX_PAX_HEADER_SIZE } from './limits.js';
 
 /** One `"<len> <key>=<value>\n"` record of a PAX extended header, in stored order. */
@@ -35,7 +34,7 @@ export function parsePaxRecords(data: Uint8Array): PaxRecord[] {
     const body = data.subarray(i + 1, end - 1);
     const eq = body.indexOf(0x3d);
     if (eq <= 0) throw bad();
-    records.push({ key: decodeName(body.subarray(0, eq)), value: decodeName(body.subarray(eq + 1)) });
+    records.push({ key: utf8.decodeEscaped(body.subarray(0, eq)), value: utf8.decodeEscaped(body.subarray(eq + 1)) });
     pos = end;
   }
   return records;

@@ -3,7 +3,7 @@ import {
   type ByteStream, type Container, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import { Input } from './_input.js';
-import { cString, decodeName } from './_text.js';
+import { cString } from './_text.js';
 import { decodeOldGnuSparse, decodeSparseExtension } from './gnu-sparse.js';
 import { decodeHeader, isZeroBlock, type TarHeader } from './header.js';
 import { BLOCK, MAX_LONG_NAME_SIZE, MAX_PAX_HEADER_SIZE, MAX_PIECE, MAX_SPARSE_ENTRIES } from './limits.js';
@@ -266,8 +266,8 @@ export class TarReader {
     let rawName = longName ?? h.nameBytes;
     const paxPath = pax.get('path');
     if (paxPath !== undefined) rawName = utf8.encode(paxPath);
-    let path = paxPath ?? (longName ? decodeName(longName) : h.name);
-    const linkTarget = pax.get('linkpath') ?? (longLink ? decodeName(longLink) : h.linkname);
+    let path = paxPath ?? (longName ? utf8.decodeEscaped(longName) : h.name);
+    const linkTarget = pax.get('linkpath') ?? (longLink ? utf8.decodeEscaped(longLink) : h.linkname);
     const sizeText = pax.get('size');
     const dataSize = sizeText !== undefined ? paxInteger(sizeText, 'size') : h.size;
     const mtimeText = pax.get('mtime');

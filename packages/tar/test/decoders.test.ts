@@ -3,6 +3,7 @@ import {
   decodeHeader, decodeNumeric, decodeOldGnuSparse, decodePaxSparse, decodeSparseExtension, formatOf, parsePaxRecords,
   paxTime, SparseMapDecoder, validateSparseMap, verifyChecksum,
 } from '@qubes-backup/tar';
+import { utf8 } from '@qubes-backup/core';
 import { entry, errorOf, fixChecksum, fixture, paxRecord } from './_helpers.js';
 
 const enc = new TextEncoder();
@@ -47,6 +48,20 @@ describe('decodeHeader', () => {
     expect(u.name).toMatch(/^tree\/dir-a+\/in-prefix-dir\.txt$/);
     const g = decodeHeader(fixture('gnu-sparse.tar').subarray(0, 512));
     expect(g).toMatchObject({ format: 'gnu', name: 'sparse1.img', typeflag: 'S', size: 4096 });
+  });
+
+  test('a name that is not UTF-8 keeps every byte (escaped as core says), never read as Windows-1252', () => {
+    const block = entry('x', 0).subarray(0, 512);
+    const bytes = Uint8Array.of(0x61, 0x80, 0xe9, 0x9f, 0xff, 0x62);
+    block.fill(0, 0, 100);
+    block.set(bytes, 0);
+    fixChecksum(block);
+    const name = decodeHeader(block).name;
+    expect(name).not.toContain('\u20ac'); // what TextDecoder('latin1') makes of 0x80
+    expect(name).toBe(utf8.decodeEscaped(bytes));
+    expect(utf8.encodeEscaped(name)).toEqual(bytes);
+    const pax = parsePaxRecords(Uint8Array.of(...enc.encode('12 path='), 0x2f, 0x80, 0x41, 0x0a));
+    expect(utf8.encodeEscaped(pax[0]!.value)).toEqual(Uint8Array.of(0x2f, 0x80, 0x41));
   });
 
   test('signed checksums are accepted', () => {
