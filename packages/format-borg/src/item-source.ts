@@ -1,6 +1,10 @@
 import { CorruptBackupError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { sizesOf, type ChunkRef } from './chunk-list.js';
+import { ChunkPrefetch, type Slot } from './chunk-prefetch.js';
 import type { Objects } from './objects.js';
+
+/** Chunks a stream fetches ahead at most (the prefetch's own byte budget may allow fewer). */
+const MAX_READ_AHEAD = 16;
 
 /** One entry of a file item's chunk list, with where its bytes start in the file. */
 interface Span {
@@ -13,13 +17,14 @@ interface Span {
  * A regular file of an archive as a seekable byte source, read from its chunks only where asked:
  * a Qubes backup stored in a Borg archive opens in place (its header, then only the chunks of the
  * VMs wanted), never written out first. Each chunk is authenticated and id-checked as it is read;
- * the last two are kept, since readers go forward in small steps.
+ * a stream fetches its chunks ahead, and reads keep the last two, since readers go forward in small steps.
  */
 export function itemSource(name: string, chunks: readonly ChunkRef[], objects: Objects): ByteSource {
   const spans: Span[] = [];
   let size = 0;
   for (const c of chunks) { spans.push({ chunk: c, offset: size, size: c.size }); size += c.size; }
   const cache: { span: Span; bytes: Uint8Array }[] = [];
+  const prefetch = new ChunkPrefetch((c, what) => objects.get(c.id, what, sizesOf(c)));
   const chunk = async (span: Span): Promise<Uint8Array> => {
     const hit = cache.find((x) => x.span === span);
     if (hit) return hit.bytes;
@@ -48,12 +53,26 @@ export function itemSource(name: string, chunks: readonly ChunkRef[], objects: O
     stream(offset = 0, opts?: ReadOptions): ByteStream {
       check(offset);
       return (async function* () {
-        for (let i = offset >= size ? spans.length : at(offset); i < spans.length; i++) {
-          opts?.signal?.throwIfAborted();
-          const bytes = await chunk(spans[i]!);
-          const from = Math.max(0, offset - spans[i]!.offset);
-          opts?.onProgress?.(bytes.length - from);
-          yield bytes.subarray(from);
+        // Chunks are fetched ahead of the reader, one at first, twice as many after each taken (up
+        // to the prefetch's bounds): a reader that stops after a header (a skipped VM) costs one
+        // chunk more, one that reads on gets them ahead. What it did not take is let go when it stops.
+        const first = offset >= size ? spans.length : at(offset);
+        const slots: Slot[] = [];
+        const planTo = (n: number) => {
+          const upTo = Math.min(n, spans.length - first);
+          if (upTo > slots.length) slots.push(...prefetch.plan(spans.slice(first + slots.length, first + upTo).map((s) => s.chunk), name));
+        };
+        try {
+          for (let k = 0, ahead = 1; k < spans.length - first; k++, ahead = Math.min(ahead * 2, MAX_READ_AHEAD)) {
+            opts?.signal?.throwIfAborted();
+            planTo(k + 1 + ahead);
+            const bytes = await prefetch.take(slots[k]!);
+            const from = Math.max(0, offset - spans[first + k]!.offset);
+            opts?.onProgress?.(bytes.length - from);
+            yield bytes.subarray(from);
+          }
+        } finally {
+          prefetch.drop(slots);
         }
       })();
     },

@@ -5,6 +5,7 @@ import { bytesToName, field, type MsgMap } from './msgpack.js';
 import { chunkList, sizesOf, type ChunkRef } from './chunk-list.js';
 import { ChunkPrefetch, type Slot } from './chunk-prefetch.js';
 import { reason, type Objects } from './objects.js';
+import { isZero } from './zero.js';
 
 const S_IFMT = 0o170000;
 const TYPES: Readonly<Record<number, Member['type']>> = {
@@ -170,10 +171,6 @@ function* zeros(n: number): Generator<Uint8Array> {
   for (let left = n; left > 0; left -= ZERO.length) yield ZERO.subarray(0, Math.min(left, ZERO.length));
 }
 
-function isZero(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
-}
 
 /**
  * A chunk that fails (damaged, tampered, missing) is reported with its id and every file of the
