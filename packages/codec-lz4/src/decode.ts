@@ -1,8 +1,10 @@
-import { assertSafeInteger, type ByteStream, type DecompressOptions } from '@qubes-backup/core';
+import { assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { Lz4BlockDecoder } from './block-decoder.js';
 import { DEFAULT_MAX_OUTPUT } from './limits.js';
 
-export interface Lz4Options extends DecompressOptions {
+export interface Lz4Options extends ReadOptions {
+  /** The block's output size when known (see `Compressor.decompress`): the first piece is then that many bytes. */
+  outputSize?: number;
   /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 128 MiB). */
   maxOutput?: number;
 }
