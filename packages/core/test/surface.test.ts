@@ -7,7 +7,7 @@ import * as core from '@qubes-backup/core';
 /** Type names the entry point re-exports (`export * from './x.js'` of each module), read from the sources. */
 function typeNames(): string[] {
   const src = (f: string) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8');
-  const modules = [...src('index.ts').matchAll(/^export \* from '\.\/([\w-]+)\.js';$/gm)].map((m) => `${m[1]}.ts`);
+  const modules = [...src('index.ts').matchAll(/^export \* from [']\.\/([\w-]+)\.js['];$/gm)].map((m) => `${m[1]}.ts`);
   expect(modules.length).toBeGreaterThan(3);
   return modules.flatMap((f) => [...src(f).matchAll(/^export (?:declare )?(?:interface|type) (\w+)/gm)].map((m) => m[1]!));
 }
