@@ -4,21 +4,14 @@ import { describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import type { Mac, Member } from '@qubes-backup/core';
 import { ChunkSequence, MemberCursor, nextSelectedFile } from '@qubes-backup/qubes-common';
-import { drain, enc, rejection } from '@qubes-backup/testkit';
+import { drain, enc, fakeMember, memberStream, rejection } from '@qubes-backup/testkit';
 import { createHmacMac } from '@qubes-backup/mac-hmac';
 
 const PASS = enc('qubes');
 const mac: Mac = createHmacMac({ name: 'sha512', backend: 'node' });
 
-function member(path: string, data: Uint8Array | (() => AsyncIterable<Uint8Array>), size?: number): Member {
-  const n = size ?? (data instanceof Uint8Array ? data.length : 0);
-  const body = data instanceof Uint8Array ? async function* () { yield data; } : data;
-  return {
-    path, type: 'file', size: n, storedSize: n, mode: 0o644, mtime: 0, sparse: false, headerOffset: 0,
-    extents: async function* () { for await (const b of body()) yield { offset: 0, bytes: b }; },
-    body,
-  };
-}
+const member = (path: string, data: Uint8Array | (() => AsyncIterable<Uint8Array>), size?: number): Member =>
+  fakeMember(path, data, size !== undefined ? { size } : {});
 
 /** A chunk and its `.hmac` as `openssl dgst -sha512 -hmac qubes` prints it. */
 function pair(path: string, data: Uint8Array, tag?: string): Member[] {
@@ -27,7 +20,7 @@ function pair(path: string, data: Uint8Array, tag?: string): Member[] {
 }
 
 function cursorOf(members: Member[]): MemberCursor {
-  return new MemberCursor((async function* () { yield* members; })()[Symbol.asyncIterator]());
+  return new MemberCursor(memberStream(members));
 }
 
 const sequence = (members: Member[], path: string) => new ChunkSequence({ cursor: cursorOf(members), mac, passphrase: PASS }, path);

@@ -29,8 +29,12 @@ export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } fro
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
-export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
-export { registryWith, restoreTo, verifyBytes, registryWithCipherSpy, type RestoreOptions } from './format-wiring.js';
+export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
+export {
+  registryWith, restoreTo, verifyBytes, registryWithCipher, registryWithCipherSpy, openWithFormat, type RestoreOptions, type FormatOpenOptions,
+} from './format-wiring.js';
+export { encryptUnit, v4Chunk } from './scrypt-unit.js';
+export { fakeMember, memberStream, type FakeMemberOptions } from './members.js';
 export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';
 export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';

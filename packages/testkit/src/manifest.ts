@@ -16,6 +16,11 @@ export function loadManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }
 
+/** (output path, entry) for every file a restore of one of our test-fixtures/<name> must produce (their manifests list output paths). */
+export function ourExpectedFiles(name: string): [string, Entry][] {
+  return (loadManifest(join(OURS, name, 'manifest.json')).files ?? []).map((e) => [e.path, e]);
+}
+
 /** (output path, entry) for every file a restore must produce. */
 export function expectedFiles(m: Manifest): [string, Entry][] {
   const out: [string, Entry][] = [];
