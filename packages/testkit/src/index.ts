@@ -19,7 +19,7 @@
  * - **README**: the runnable example of a README and its printed output (`readmeExample`).
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
-export { prng, lcg, randomBytes } from './random.js';
+export { prng, lcg, randomBytes, testSeed } from './random.js';
 export { pieces, split, randomSplits, streamOf, type Split } from './split.js';
 export { drain, drainHashed, consume, failure, streamError, type Collected } from './collect.js';
 export { caught, rejection, expectCode, type TypedError } from './errors.js';
