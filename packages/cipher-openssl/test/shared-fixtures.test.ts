@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Registry, once, type ByteStream } from '@qubes-backup/core';
 import { opensslCiphersNode, opensslCiphersPortable } from '../src/index.js';
-import { consume, enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
+import { consume, enc, sharedBackups, testEachShared } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.encrypted);
 const registry = new Registry().use(opensslCiphersNode, opensslCiphersPortable);
@@ -31,8 +31,8 @@ const MAGIC: Record<string, (b: Uint8Array) => boolean> = {
   bzip2: (b) => new TextDecoder().decode(b.subarray(0, 3)) === 'BZh',
 };
 
-(hasShared ? describe : describe.skip)('real Qubes v2/v3 encrypted backups (../shared/fixtures)', () => {
-  test.each(backups.map((b) => [b.dir, b] as const))('%s: every archive decrypts to the expected magic', async (_dir, b) => {
+describe('real Qubes v2/v3 encrypted backups (../shared/fixtures)', () => {
+  testEachShared(backups, 'every archive decrypts to the expected magic', async (b) => {
     const pass = enc(b.manifest.passphrase);
     const magic = MAGIC[b.manifest.compression_filter ?? 'none']!;
     for (const backend of ['node', 'portable'] as const) {

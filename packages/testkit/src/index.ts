@@ -25,11 +25,12 @@ export { drain, drainHashed, consume, failure, streamError, type Collected } fro
 export { caught, rejection, expectCode, type TypedError } from './errors.js';
 export { liveArrayBuffers } from './memory.js';
 export { fixtureReader, readSums, type Sum } from './fixtures.js';
-export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
+export { SHARED, SHARED_FIXTURES, hasShared, hasSharedFixtures, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
+export { testEachShared } from './shared-tests.js';
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
-export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
+export { OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
 export {
   registryWith, restoreTo, verifyBytes, registryWithCipher, registryWithCipherSpy, openWithFormat, type RestoreOptions, type FormatOpenOptions,
 } from './format-wiring.js';
