@@ -118,6 +118,8 @@ const refusals: [string, (readonly [Member, ArchiveTarget])[], Omit<Outcome, 'me
     { written: 0, code: 'E_UNSAFE_PATH', member: 'dom0-home/user/l', message: /hard link to/ }],
   ['a hard link to a file of another archive of the same VM', [[file('vm5/firewall.xml'), FW], [hardlink('vm5/private.img', 'vm5/firewall.xml'), IMG]],
     { written: 1, code: 'E_UNSAFE_PATH', member: 'vm5/private.img', message: /hard link to 'vm5\/firewall\.xml'/ }],
+  ['a hard link carrying content but naming no target', [[fakeMember('dom0-home/user/l', enc('x'), { type: 'hardlink' }), HOME]],
+    { written: 0, code: 'E_UNSAFE_PATH', member: 'dom0-home/user/l', message: /hard link to 'undefined'/ }],
   ['a member outside its archive', [[file('vm6/private.img'), IMG]],
     { written: 0, code: 'E_UNSAFE_PATH', member: 'vm6/private.img', message: /outside its archive/ }],
   ['.. after a good member', [[file('dom0-home/user/ok'), HOME], [file('dom0-home/user/../../../../tmp/x'), HOME]],
@@ -141,11 +143,19 @@ describe('extract and verify refuse the same members', () => {
     ['a hard link with content naming /etc/passwd (written as a file of its own)', [[hardlink('dom0-home/user/l', '/etc/passwd', 'own')!, HOME]]],
     ['a symlink to anywhere, never followed', [[symlink('dom0-home/user/s', '/etc/passwd'), HOME], [symlink('dom0-home/user/t', '../../../..'), HOME]]],
     ['files beside a symlink', [[symlink('dom0-home/user/s', '/tmp'), HOME], [file('dom0-home/user/s2'), HOME], [file('dom0-home/user/t/s'), HOME]]],
+    ['a hard link to a hard link restored before it', [[file('dom0-home/user/f'), HOME], [hardlink('dom0-home/user/l', 'dom0-home/user/f'), HOME], [hardlink('dom0-home/user/m', 'dom0-home/user/l'), HOME]]],
   ] as const)('accepted: %s', async (_what, steps) => {
     const viaVerify = await run(nullSink(), steps);
     const viaExtract = await run(directorySink(dest), steps);
     expect(viaVerify).toEqual({ written: steps.length });
     expect(viaExtract).toEqual({ written: steps.length });
+  });
+
+  test('a hard link carrying content whose target was restored is a link, not a copy', async () => {
+    const sink = directorySink(dest);
+    await sink.member(file('dom0-home/user/f', 'same'), HOME);
+    expect(await sink.member(hardlink('dom0-home/user/l', 'dom0-home/user/f', 'same'), HOME)).toMatchObject({ type: 'hardlink' });
+    expect(statSync(join(dest, 'dom0-home/user/l')).ino).toBe(statSync(join(dest, 'dom0-home/user/f')).ino);
   });
 
   test('a hard link to a file restored before: the same inode; a link carrying content: a file with that content', async () => {
@@ -327,6 +337,71 @@ describe('directorySink: other members', () => {
     await expect(directorySink(dest).metadata!('work', 'vm.json', {})).rejects.toMatchObject({ code: 'E_EXISTS' });
     await directorySink(dest, { force: true }).metadata!('work', 'vm.json', { v: 2 });
     expect(JSON.parse(readFileSync(join(dest, 'work/vm.json'), 'utf8'))).toEqual({ v: 2 });
+  });
+
+  test('folders: created 0755 whatever the umask; their result; a mode of 0 is left alone; the deepest get their times first', async () => {
+    const old = process.umask(0);
+    try {
+      const sink = directorySink(dest);
+      expect(await sink.member(dir('dom0-home/user/a', 0o700), HOME)).toEqual({ member: 'dom0-home/user/a', output: 'dom0-home/user/a', type: 'dir', size: 0 });
+      await sink.member(fakeMember('dom0-home/user/a/b', undefined, { type: 'dir', mode: 0, mtime: 1_500_000_000 }), HOME);
+      await sink.member(file('dom0-home/user/new/f'), HOME);
+      expect(statSync(join(dest, 'dom0-home/user/new')).mode & 0o777).toBe(0o755);
+      await sink.finish();
+      expect(statSync(join(dest, 'dom0-home/user/a')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dest, 'dom0-home/user/a/b')).mode & 0o777).toBe(0o755);
+      expect(statSync(join(dest, 'dom0-home/user/a/b')).mtimeMs / 1000).toBe(1_500_000_000);
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  test('vm.json: JSON and a newline, mode 0644 whatever the umask', async () => {
+    const old = process.umask(0);
+    try {
+      await directorySink(dest).metadata!('work', 'vm.json', { a: 1 });
+      expect(readFileSync(join(dest, 'work/vm.json'), 'utf8')).toBe('{\n  "a": 1\n}\n');
+      expect(statSync(join(dest, 'work/vm.json')).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  test('discard removes everything the run wrote for that folder: a symlink written first, a stand-alone link\'s .partial', async () => {
+    const sink = directorySink(dest);
+    await sink.member(symlink('dom0-home/user/s', '/etc'), HOME);
+    const failing = fakeMember('dom0-home/user/l', async function* () { yield enc('x'); throw new Error('cut'); }, { type: 'hardlink', linkTarget: 'dom0-home/user/none', size: 10 });
+    await expect(sink.member(failing, HOME)).rejects.toThrow('cut');
+    expect(tree(dest)).toEqual(['dom0-home', 'dom0-home/user', 'dom0-home/user/l.partial', 'dom0-home/user/s']);
+    await sink.discard!('dom0-home');
+    expect(tree(dest)).toEqual(['dom0-home', 'dom0-home/user']);
+    await sink.discard!('never-written');
+  });
+
+  test('a unit restored into the destination itself (output folder "")', async () => {
+    const whole: ArchiveTarget = { path: '', prefix: '', outBase: '' };
+    const sink = directorySink(dest);
+    await sink.member(file('a/b', 'x'), whole);
+    await sink.member(hardlink('a/c', 'a/b'), whole);
+    expect(tree(dest)).toEqual(['a', 'a/b', 'a/c']);
+  });
+
+  test('a symlink member without a target, or a file the file system cannot hold: an I/O error naming it', async () => {
+    const e = await rejection(directorySink(dest).member(fakeMember('dom0-home/user/s', undefined, { type: 'symlink' }), HOME));
+    expect(e).toMatchObject({ code: 'E_IO', member: 'dom0-home/user/s' });
+    expect(e.message).toContain('cannot write');
+    const huge = await rejection(directorySink(dest).member(fakeMember('dom0-home/user/h', enc('x'), { size: 2 ** 62 }), HOME));
+    expect(huge).toMatchObject({ code: 'E_IO', member: 'dom0-home/user/h' });
+    expect(huge.message).toContain('cannot write');
+  });
+
+  test('every file written is closed again (no descriptor left open per member)', async () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    const sink = directorySink(dest);
+    await sink.member(file('dom0-home/user/first'), HOME);
+    const before = open();
+    for (let i = 0; i < 20; i++) await sink.member(file(`dom0-home/user/f${i}`), HOME);
+    expect(open()).toBeLessThan(before + 5);
   });
 
   test('nullSink reads every member to the end and writes nothing', async () => {
