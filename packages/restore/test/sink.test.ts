@@ -293,6 +293,8 @@ describe('directorySink: complete-looking files only once complete', () => {
     writeFileSync(join(dest, 'dom0-home/user/f.partial'), 'stale');
     const e = await rejection(directorySink(dest).member(file('dom0-home/user/f', 'new'), HOME));
     expect(e).toMatchObject({ code: 'E_EXISTS' });
+    expect(e.message).toContain(`'${join(dest, 'dom0-home/user/f.partial')}' already exists (use --force to replace it)`);
+    expect((e.cause as { code?: string }).code).toBe('EEXIST');
     expect(readFileSync(join(dest, 'dom0-home/user/f.partial'), 'utf8')).toBe('stale');
   });
 
@@ -393,6 +395,7 @@ describe('directorySink: other members', () => {
     const huge = await rejection(directorySink(dest).member(fakeMember('dom0-home/user/h', enc('x'), { size: 2 ** 62 }), HOME));
     expect(huge).toMatchObject({ code: 'E_IO', member: 'dom0-home/user/h' });
     expect(huge.message).toContain('cannot write');
+    expect(huge.cause).toBeInstanceOf(Error); // node refuses the length (ERR_OUT_OF_RANGE) before the file system does
   });
 
   test('every file written is closed again (no descriptor left open per member)', async () => {
