@@ -191,6 +191,15 @@ describe('ChunkSequence, more', () => {
     expect(end).toMatchObject({ code: 'E_CORRUPT', member: 'vm5/a' });
   });
 
+  test('a member that is no chunk after the last one ends the file (it is the next file\'s business)', async () => {
+    const cursor = cursorOf([...pair('vm5/a.000', enc('one')), member('vm5/notes', enc('x'))]);
+    expect(new TextDecoder().decode(Buffer.concat(await collectAll(new ChunkSequence({ cursor, mac, passphrase: PASS }, 'vm5/a').stream())))).toBe('one');
+    expect((await cursor.peek())?.path).toBe('vm5/notes');
+    const skip = cursorOf([unread('vm5/a.000'), unread('vm5/a.000.hmac'), unread('vm5/notes')]);
+    await skipChunks(skip, 'vm5/a');
+    expect((await skip.peek())?.path).toBe('vm5/notes');
+  });
+
   test('a chunk repeated: refused at the repeat', async () => {
     const e = await rejection(drain(sequence([...pair('vm5/a.000', enc('x')), ...pair('vm5/a.000', enc('x'))], 'vm5/a').stream()));
     expect(e).toMatchObject({ code: 'E_CORRUPT', member: 'vm5/a.000' });

@@ -19,6 +19,21 @@ const chunk = (name: string): OuterMember => ({ name, data: enc(`body of ${name}
 
 const fileInput = (members: OuterMember[], o: { seekable?: boolean } = {}): BackupInput => ({ kind: 'file', source: memorySource(writeOuter(members), o) });
 
+/** `members` as an outer tar with a directory entry `dir/` before them (GNU tar lists folders too). */
+function withDirFirst(members: OuterMember[]): Uint8Array {
+  const d = writeOuter([{ name: 'dir/', data: new Uint8Array(0) }]);
+  d[156] = 0x35; // typeflag '5': a directory
+  d.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += d[i]!;
+  d.set(enc(sum.toString(8).padStart(6, '0') + '\0 '), 148);
+  const rest = writeOuter(members);
+  const out = new Uint8Array(d.length + rest.length);
+  out.set(d);
+  out.set(rest, d.length);
+  return out;
+}
+
 /** A context whose passphrase calls are counted. */
 function context(pass = 'qubes', reg: Registry = registry): FormatContext & { asked: number } {
   const ctx = { registry: reg, settings: {}, asked: 0, async passphrase() { ctx.asked++; return enc(pass); } };
@@ -58,6 +73,20 @@ describe('openQubesTar', () => {
   test('a header changed after its MAC was made is refused like a wrong passphrase', async () => {
     const changed = enc(new TextDecoder().decode(V3).replace('compressed=True', 'compressed=False'));
     await expectCode(openQubesTar(fileInput([{ name: 'backup-header', data: changed }, { name: 'backup-header.hmac', data: hmacTag(V3) }]), context()), 'E_PASSPHRASE');
+  });
+
+  test('folder entries in the outer tar are passed over (it holds only files)', async () => {
+    const bytes = withDirFirst([{ name: 'backup-header', data: V3 }, { name: 'backup-header.hmac', data: hmacTag(V3) }, chunk('qubes.xml.000')]);
+    const t = await openQubesTar({ kind: 'file', source: memorySource(bytes) }, context());
+    expect(t.headerMac).toBe('sha512');
+    expect(await names(t.members)).toEqual(['qubes.xml.000']);
+  });
+
+  test('an aborted signal stops reading the outer tar', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('user stop'));
+    const ctx = { ...context(), signal: ac.signal };
+    await expect(openQubesTar(fileInput([{ name: 'backup-header', data: V3 }, { name: 'backup-header.hmac', data: hmacTag(V3) }]), ctx)).rejects.toThrow('user stop');
   });
 
   test('header-less format 2: starts at qubes.xml.000, which is given again as the first member; nothing authenticated yet', async () => {
@@ -207,6 +236,15 @@ describe('authenticateHeader', () => {
     expect(m.tried).toEqual(['scrypt:backup-header!pw:hdr', 'md5:pw:hdr', 'sha512:pw:hdr']);
   });
 
+  test('scrypt first wherever it is registered; the others in registry order', async () => {
+    const m = macs({ sha512: no(), md5: no(), sha1: no(), scrypt: no() });
+    await expectCode(authenticateHeader(m.registry, enc('h'), enc('t'), enc('p')), 'E_PASSPHRASE');
+    expect(m.tried.map((t) => t.split(':')[0])).toEqual(['scrypt', 'sha512', 'md5', 'sha1']);
+    const n = macs({ sha256: no(), scrypt: no(), md5: no() });
+    await expectCode(authenticateHeader(n.registry, enc('h'), enc('t'), enc('p')), 'E_PASSPHRASE');
+    expect(n.tried.map((t) => t.split(':')[0])).toEqual(['scrypt', 'sha256', 'md5']);
+  });
+
   test('stops at the first that verifies', async () => {
     const m = macs({ scrypt: 'ok', sha512: 'ok' });
     expect(await authenticateHeader(m.registry, enc('hdr'), enc('tag'), enc('pw'))).toBe('scrypt');
@@ -248,6 +286,10 @@ describe('qubesHead: what the first bytes say, never throwing', () => {
     ['header-less format 2', [chunk('qubes.xml.000')], { kind: 'headerless' }],
   ] as const)('%s', async (_what, members, want) => {
     expect(await probe(head([...members]))).toEqual(want);
+  });
+
+  test('a folder entry before the header is passed over', async () => {
+    expect(await probe(withDirFirst([{ name: 'backup-header', data: HEADER }]))).toEqual({ kind: 'header', version: '4' });
   });
 
   test('a head cut inside the header still names a Qubes backup, of unknown version', async () => {

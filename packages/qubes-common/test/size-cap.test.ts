@@ -111,6 +111,30 @@ describe('shielded', () => {
     expect(pulls).toBe(2);
   });
 
+  test('the producer is never asked again once it said it was done (by the consumer or by rest())', async () => {
+    /** A producer that fails the test if pulled after its end. */
+    function strict(n: number): ByteStream {
+      let i = 0;
+      let ended = false;
+      return { [Symbol.asyncIterator]: () => ({
+        async next() {
+          if (ended) throw new Error('next() after the end');
+          if (i++ < n) return { done: false, value: new Uint8Array(4) };
+          ended = true;
+          return { done: true, value: undefined };
+        },
+      }) };
+    }
+    const read = shielded(strict(3));
+    expect(await drain(read.stream)).toBe(12);
+    expect(await read.rest()).toBe(0);
+    const left = shielded(strict(3));
+    for await (const _ of left.stream) break;
+    expect(await left.rest()).toBe(8);
+    expect(await left.rest()).toBe(0);
+    expect(await drain(left.stream)).toBe(0);
+  });
+
   test('a stream read to its end leaves no rest', async () => {
     const s = shielded(source(100, 30));
     expect(await drain(s.stream)).toBe(100);
