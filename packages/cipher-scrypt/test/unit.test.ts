@@ -105,6 +105,15 @@ describe('decryptUnit', () => {
     expect(k.seen.wiped).toBe(1);
   });
 
+  test('keys that arrive after the input failed mid-body are wiped when they arrive', async () => {
+    const k = keySource({ delay: 20 });
+    const broken = (async function* () { yield SMALL_UNIT.subarray(0, 100); throw new Error('read error'); })();
+    await expect(consume(decryptUnit(broken, k.source))).rejects.toThrow('read error');
+    expect(k.seen.calls).toBe(1);
+    for (let i = 0; i < 200 && k.seen.wiped === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(k.seen.wiped).toBe(1);
+  });
+
   test('a consumer stopping after the first piece leaves the keys wiped', async () => {
     const k = keySource();
     for await (const _ of decryptUnit(once(UNIT), k.source)) break;
@@ -122,10 +131,10 @@ describe('decryptUnit', () => {
     await expect(it.next()).rejects.toThrow('user stop');
   });
 
-  test('maxUnitSize below header + MAC is a usage error', async () => {
+  test('maxUnitSize below header + MAC is a usage error naming the option', async () => {
     const { error } = await failure(decryptUnit(once(SMALL_UNIT), keySource().source, { maxUnitSize: 127 }));
-    expect(error).toBeInstanceOf(Error);
-    expect((error as { code?: string }).code).not.toBe('E_CORRUPT');
+    expect((error as Error).message).toBe('maxUnitSize must be in [128, 9007199254740991], got 127');
+    expect((error as { code?: string }).code).toBeUndefined();
   });
 });
 
@@ -156,8 +165,15 @@ describe('the scrypt Mac (backup-header.hmac)', () => {
     await expect(mac.verify(once(HEADER), TAG, KEY, { signal: ac.signal })).rejects.toThrow('stop');
   });
 
-  test('a tag or key that is not bytes is a TypeError', async () => {
-    await expect(mac.verify(once(HEADER), 'tag' as unknown as Uint8Array, KEY)).rejects.toThrow(TypeError);
-    await expect(mac.verify(once(HEADER), TAG, 'key' as unknown as Uint8Array)).rejects.toThrow(TypeError);
+  test('a tag or key that is not bytes is a TypeError naming it', async () => {
+    await expect(mac.verify(once(HEADER), 'tag' as unknown as Uint8Array, KEY)).rejects.toThrow('tag must be a Uint8Array');
+    await expect(mac.verify(once(HEADER), TAG, 'key' as unknown as Uint8Array)).rejects.toThrow('key must be a Uint8Array');
+  });
+
+  test('its maxUnitSize bounds the tag, with or without a signal', async () => {
+    const small = makeScryptMac(prims, { maxUnitSize: TAG.length - 1 });
+    await expect(small.verify(once(HEADER), TAG, KEY)).rejects.toMatchObject({ name: 'CorruptBackupError', message: expect.stringContaining('maxUnitSize') });
+    await expect(small.verify(once(HEADER), TAG, KEY, { signal: new AbortController().signal })).rejects.toMatchObject({ name: 'CorruptBackupError' });
+    await makeScryptMac(prims, { maxUnitSize: TAG.length }).verify(once(HEADER), TAG, KEY, { signal: new AbortController().signal });
   });
 });
