@@ -18,16 +18,23 @@ const SMALL_UNIT = encryptUnit(SMALL, PASS, 1, 1, 1);
 /** Derives the real keys, keeping them to check they were wiped; `delay` holds them back for that many event-loop turns. */
 function keySource(o: { delay?: number; fail?: Error } = {}) {
   const made: ScryptKeys[] = [];
+  const pending: Promise<unknown>[] = [];
   const seen = { calls: 0, get wiped() { return made.filter((k) => k.wiped).length; } };
-  const source: KeySource = async (header) => {
+  const source: KeySource = (header) => {
     seen.calls++;
-    for (let i = 0; i < (o.delay ?? 0); i++) await new Promise((r) => setImmediate(r));
-    if (o.fail) throw o.fail;
-    const keys = await deriveKeysWith(prims, header, PASS);
-    made.push(keys);
-    return keys;
+    const p = (async () => {
+      for (let i = 0; i < (o.delay ?? 0); i++) await new Promise((r) => setImmediate(r));
+      if (o.fail) throw o.fail;
+      const keys = await deriveKeysWith(prims, header, PASS);
+      made.push(keys);
+      return keys;
+    })();
+    pending.push(p.catch(() => undefined));
+    return p;
   };
-  return { source, seen };
+  /** Every derivation settled, and the handlers waiting on them ran. */
+  const settled = async () => { await Promise.all(pending); await new Promise((r) => setImmediate(r)); };
+  return { source, seen, settled };
 }
 
 /** The unit in pieces of `size`; the second piece only after `turns` event-loop turns (so the KDF can finish first). */
@@ -101,7 +108,7 @@ describe('decryptUnit', () => {
     const k = keySource({ delay: 20 });
     const { error } = await failure(decryptUnit(once(SMALL_UNIT.subarray(0, 100)), k.source));
     expect(error).toMatchObject({ name: 'CorruptBackupError' });
-    for (let i = 0; i < 200 && k.seen.wiped === 0; i++) await new Promise((r) => setImmediate(r));
+    await k.settled();
     expect(k.seen.wiped).toBe(1);
   });
 
@@ -110,7 +117,7 @@ describe('decryptUnit', () => {
     const broken = (async function* () { yield SMALL_UNIT.subarray(0, 100); throw new Error('read error'); })();
     await expect(consume(decryptUnit(broken, k.source))).rejects.toThrow('read error');
     expect(k.seen.calls).toBe(1);
-    for (let i = 0; i < 200 && k.seen.wiped === 0; i++) await new Promise((r) => setImmediate(r));
+    await k.settled();
     expect(k.seen.wiped).toBe(1);
   });
 
