@@ -64,7 +64,7 @@ describe('open', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qbt-v4-'));
     try {
       writeFileSync(join(dir, 'b'), writeOuter([{ name: 'qubes.xml.000', data: enc('x') }]));
-      await expectCode(openWithFormat(formatV4, join(dir, 'b'), { registry }), 'E_CORRUPT', /format 4 has a backup header/);
+      await expectCode(openWithFormat(formatV4, join(dir, 'b'), { registry }), 'E_CORRUPT', /only format 2 backups have none/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

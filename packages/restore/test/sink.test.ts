@@ -168,31 +168,34 @@ describe('extract and verify refuse the same members', () => {
     expect(statSync(join(dest, 'dom0-home/user/m')).nlink).toBe(1);
   });
 
-  // BUG (sink.ts): directorySink refuses a non-directory member whose name is the unit folder itself
-  // ("a non-directory member names the VM folder itself"), but that rule is not in LinkGuard, so
-  // nullSink (verify) accepts it: verify says the backup restores, extract then fails on it.
-  test.failing('a file named like the unit folder (template archive vm9/.): refused by both', async () => {
+  // Were bugs (sink.ts): each rule below was in directorySink only, so verify passed backups extract refused.
+  test('a file named like the unit folder (template archive vm9/.): refused by both', async () => {
     const steps = [[file('vm9/.'), TPL]] as const;
     const viaExtract = await run(directorySink(dest), steps);
     expect(viaExtract).toMatchObject({ code: 'E_UNSAFE_PATH', member: 'vm9/.' });
     expect(await run(nullSink(), steps)).toEqual(viaExtract);
   });
 
-  // BUG (sink.ts): a file, then a member below it (the file used as a folder): directorySink refuses
-  // ("exists and is not a directory"), nullSink accepts, so verify passes a backup extract cannot restore.
-  test.failing('a member below a file restored earlier: refused by both', async () => {
+  test('a member below a file restored earlier: refused by both', async () => {
     const steps = [[file('dom0-home/user/f'), HOME], [file('dom0-home/user/f/g'), HOME]] as const;
     const viaExtract = await run(directorySink(dest), steps);
     expect(viaExtract).toMatchObject({ written: 1, code: 'E_UNSAFE_PATH' });
     expect(await run(nullSink(), steps)).toEqual(viaExtract);
   });
 
-  // BUG (sink.ts): the same file twice in one archive. extract fails with E_EXISTS ("already exists (use
-  // --force to replace it)") on a file it wrote itself in this run, while verify accepts the backup
-  // (GNU tar would overwrite). Either both refuse it or extract replaces its own file; they disagree.
-  test.failing('the same file twice: extract and verify agree', async () => {
+  test('a folder member named like a file restored earlier: refused by both', async () => {
+    const steps = [[file('dom0-home/user/f'), HOME], [dir('dom0-home/user/f'), HOME]] as const;
+    const viaExtract = await run(directorySink(dest), steps);
+    expect(viaExtract).toMatchObject({ written: 1, code: 'E_UNSAFE_PATH' });
+    expect(await run(nullSink(), steps)).toEqual(viaExtract);
+  });
+
+  // extract failed with E_EXISTS on a file it had written itself in this run, while verify accepted.
+  test('the same file twice: the later one replaces the earlier (as tar does), without --force; verify agrees', async () => {
     const steps = [[file('dom0-home/user/f', 'one'), HOME], [file('dom0-home/user/f', 'two'), HOME]] as const;
-    expect(await run(nullSink(), steps)).toEqual(await run(directorySink(dest), steps));
+    expect(await run(directorySink(dest), steps)).toEqual({ written: 2 });
+    expect(readFileSync(join(dest, 'dom0-home/user/f'), 'utf8')).toBe('two');
+    expect(await run(nullSink(), steps)).toEqual({ written: 2 });
   });
 });
 
