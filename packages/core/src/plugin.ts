@@ -3,10 +3,11 @@ import type { Registry } from './registry.js';
 
 /**
  * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
- * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf` and `stream-cipher` are
- * the primitives formats such as Borg compose themselves (HMAC-SHA256 ids, PBKDF2, AES-CTR).
+ * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf`, `stream-cipher` and
+ * `aead` are the primitives formats such as Borg and Wyng compose themselves (HMAC-SHA256 ids,
+ * PBKDF2, scrypt, AES-CTR, XChaCha20, XChaCha20-Poly1305).
  */
-export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher';
+export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher' | 'aead';
 
 /** Which runtime a plugin needs: `node` uses node:* modules, `portable` runs anywhere (browsers too). */
 export type Backend = 'node' | 'portable';
@@ -179,12 +180,27 @@ export interface Hash {
 }
 
 /**
- * A key derivation function (`pbkdf2-sha256`, `hkdf-sha512`, ...). Each reads the parameters it
- * needs: PBKDF2 `salt` + `iterations`, HKDF `salt` + `info`; every one `length`.
+ * A key derivation function (`pbkdf2-sha256`, `hkdf-sha512`, `scrypt`, ...). Each reads the
+ * parameters it needs: PBKDF2 `salt` + `iterations`, HKDF `salt` + `info`, scrypt `salt` + `cost`
+ * (N) + `blockSize` (r) + `parallelism` (p) as RFC 7914 names them; every one `length`.
  */
 export interface Kdf {
   readonly info: PluginInfo<'kdf'>;
-  derive(secret: Uint8Array, params: { salt: Uint8Array; length: number; iterations?: number; info?: Uint8Array }, opts?: ReadOptions): Promise<Uint8Array>;
+  derive(secret: Uint8Array, params: KdfParams, opts?: ReadOptions): Promise<Uint8Array>;
+}
+
+/** What a `Kdf` may read; each function documents which it needs. */
+export interface KdfParams {
+  salt: Uint8Array;
+  length: number;
+  iterations?: number;
+  info?: Uint8Array;
+  /** A memory-hard function's CPU/memory cost (scrypt's N, a power of two). */
+  cost?: number;
+  /** A memory-hard function's block size factor (scrypt's r). */
+  blockSize?: number;
+  /** A memory-hard function's parallelization (scrypt's p). */
+  parallelism?: number;
 }
 
 /**
@@ -197,6 +213,21 @@ export interface StreamCipher {
   readonly keyLength: number;
   readonly ivLength: number;
   decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * An authenticated cipher applied to one whole message (`xchacha20-poly1305`, RFC 8439 with an
+ * extended nonce). The tag is checked over the associated data and the ciphertext before any
+ * plaintext is returned; a stored layout (nonce, tag and ciphertext in some order) is the
+ * format's to split. Rejects with AuthenticationError when the tag does not verify: a wrong key
+ * and modified bytes look alike here, and only the format can tell which it was.
+ */
+export interface Aead {
+  readonly info: PluginInfo<'aead'>;
+  readonly keyLength: number;
+  readonly nonceLength: number;
+  readonly tagLength: number;
+  decrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------

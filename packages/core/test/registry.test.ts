@@ -16,6 +16,7 @@ describe('Registry', () => {
     const r = new Registry().use(identity('gzip', 'portable'));
     expect(() => r.get('compressor', 'sh')).toThrow(/no plugin for compression filter 'sh' \(known: gzip\)/);
     expect(() => r.get('format', 'v9')).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
+    expect(() => r.get('aead', 'xchacha20-poly1305')).toThrow(/no plugin for authenticated cipher 'xchacha20-poly1305'/);
   });
   test('duplicates throw; a used registry is frozen; clone is mutable', () => {
     const r = new Registry().use(identity('xz', 'portable'));
