@@ -1,8 +1,8 @@
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { Registry, once, type ByteStream } from '@qubes-backup/core';
 import { opensslCiphersPortable } from '../src/index.js';
 import { opensslCiphersNode } from '../src/node.js';
-import { consume, enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
+import { consume, enc, sharedBackups, testEachShared } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.encrypted);
 const registry = new Registry().use(opensslCiphersNode, opensslCiphersPortable);
@@ -32,8 +32,8 @@ const MAGIC: Record<string, (b: Uint8Array) => boolean> = {
   bzip2: (b) => new TextDecoder().decode(b.subarray(0, 3)) === 'BZh',
 };
 
-(hasShared ? describe : describe.skip)('real Qubes v2/v3 encrypted backups (../shared/fixtures)', () => {
-  test.each(backups.map((b) => [b.dir, b] as const))('%s: every archive decrypts to the expected magic', async (_dir, b) => {
+describe('real Qubes v2/v3 encrypted backups (../shared/fixtures)', () => {
+  testEachShared(backups, 'every archive decrypts to the expected magic', async (b) => {
     const pass = enc(b.manifest.passphrase);
     const magic = MAGIC[b.manifest.compression_filter ?? 'none']!;
     for (const backend of ['node', 'portable'] as const) {

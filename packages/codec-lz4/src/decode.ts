@@ -1,8 +1,11 @@
-import { assertSafeInteger, type ByteStream, type DecompressOptions } from '@qubes-backup/core';
+import { assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { Lz4BlockDecoder } from './block-decoder.js';
+import { decodeWholeBlock } from './whole-block.js';
 import { DEFAULT_MAX_OUTPUT } from './limits.js';
 
-export interface Lz4Options extends DecompressOptions {
+export interface Lz4Options extends ReadOptions {
+  /** The block's output size when known (see `Compressor.decompress`): the first piece is then that many bytes. */
+  outputSize?: number;
   /** Refuse a block whose output would exceed this many bytes (default DEFAULT_MAX_OUTPUT, 128 MiB). */
   maxOutput?: number;
 }
@@ -28,8 +31,29 @@ export function lz4BlockDecode(data: ByteStream, opts: Lz4Options = {}): ByteStr
 
 async function* decodeBlock(data: ByteStream, maxOutput: number, outputSize: number | undefined, signal: AbortSignal | undefined): ByteStream {
   signal?.throwIfAborted();
+  let input: AsyncIterable<Uint8Array> = data;
+  if (outputSize !== undefined) {
+    // A caller that knows the size usually has the whole block in one piece (a Borg chunk): try
+    // the WebAssembly decoder on it; anything it refuses is decoded below, for the exact error.
+    const it = data[Symbol.asyncIterator]();
+    const first = await it.next();
+    const second = first.done ? first : await it.next();
+    if (!first.done && second.done && first.value instanceof Uint8Array) {
+      const out = decodeWholeBlock(first.value, Math.min(outputSize, maxOutput));
+      if (out) {
+        signal?.throwIfAborted();
+        if (out.length) yield out;
+        return;
+      }
+    }
+    input = (async function* () {
+      if (!first.done) yield first.value;
+      if (!second.done) yield second.value;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })();
+  }
   const decoder = new Lz4BlockDecoder(maxOutput, outputSize);
-  for await (const piece of data) {
+  for await (const piece of input) {
     if (!(piece instanceof Uint8Array)) throw new TypeError('lz4: input pieces must be Uint8Array');
     signal?.throwIfAborted();
     // One input piece can expand ~255:1: hand out each full buffer before decoding on. A buffer

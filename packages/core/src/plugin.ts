@@ -143,19 +143,15 @@ export interface Mac {
   verify(data: ByteStream, tag: Uint8Array, key: Uint8Array, opts?: ReadOptions): Promise<void>;
 }
 
-export interface DecompressOptions extends ReadOptions {
-  /**
-   * The exact output size, when the container knows it (a Borg chunk list does). A codec may
-   * decode into one buffer of that size and yield it as one piece; it is a hint, not a check:
-   * the container compares what came out.
-   */
-  outputSize?: number;
-}
-
 /** A streaming decoder. Rejects with CorruptBackupError on bad or truncated input. */
 export interface Compressor {
   readonly info: PluginInfo<'compressor'>;
-  decompress(data: ByteStream, opts?: DecompressOptions): ByteStream;
+  /**
+   * `outputSize`: the exact output size, when the container knows it (a Borg chunk list does). A
+   * codec may decode into one buffer of that size and yield it as one piece; it is a hint, not a
+   * check: the container compares what came out.
+   */
+  decompress(data: ByteStream, opts?: ReadOptions & { readonly outputSize?: number }): ByteStream;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,18 +340,15 @@ export interface Archive {
   readonly path: string;
   /** What member names start with (`vm5/`, `dom0-home/`): stripped to place them under the unit's folder. */
   readonly prefix: string;
-  /** The members, each read (or skipped) before the next; callable once, before the next archive is produced. */
-  members(opts?: MemberOptions): AsyncIterable<Member>;
+  /**
+   * The members, each read (or skipped) before the next; callable once, before the next archive is
+   * produced. `wanted` says which members the caller will read (by the member as yielded): a format
+   * that can fetch data ahead (Borg: the next files' chunks while this one is written) fetches only
+   * theirs; without it, nothing is fetched before a member's data is asked for.
+   */
+  members(opts?: ReadOptions & { wanted?(member: Member): boolean }): AsyncIterable<Member>;
 }
 
-export interface MemberOptions extends ReadOptions {
-  /**
-   * Which members the caller will read (by the member as yielded). A format that can fetch data
-   * ahead (Borg: chunks of the next files while this one is written) fetches only theirs; without
-   * it, nothing is fetched before a member's data is asked for.
-   */
-  wanted?(member: Member): boolean;
-}
 
 /** What a run saw of a unit, for `OpenedBackup.missing`. */
 interface UnitSeen {

@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, isQubesBackupError, type ByteStream, type Member, type MemberOptions, type ReadOptions,
+  AuthenticationError, CorruptBackupError, isQubesBackupError, type Archive, type ByteStream, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import { bytesToName, field, type MsgMap } from './msgpack.js';
 import { chunkList, sizesOf, type ChunkRef } from './chunk-list.js';
@@ -30,7 +30,7 @@ const LOOKAHEAD = 64;
  */
 export async function* membersOf(
   items: AsyncIterable<MsgMap>, objects: Objects, archive: string, usedBy: (id: Uint8Array) => Promise<string[]>,
-  opts: MemberOptions = {},
+  opts: Parameters<Archive['members']>[0] = {},
 ): AsyncGenerator<Member> {
   const prefetch = new ChunkPrefetch((c, what) => objects.get(c.id, what, sizesOf(c)));
   /** The chunks of hard-link masters, so a link whose master was not selected can still be written. */

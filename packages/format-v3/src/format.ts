@@ -27,7 +27,7 @@ interface Pipeline {
 
 async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBackup> {
   const outer = await openQubesTar(input, ctx);
-  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV3Header, 'qubes.xml.000');
+  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV3Header);
   const registry = ctx.registry;
   const cipher = header.encrypted ? registry.get('cipher', header.cryptoAlgorithm!) : undefined;
   const pipeline: Pipeline = { cipher, compressor, passphrase: outer.passphrase };

@@ -58,7 +58,7 @@ async function openV4(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
 }
 
 async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | undefined): Promise<OpenedBackup> {
-  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV4Header, 'qubes.xml.000.enc');
+  const { fields, header, settings, compressor } = validatedHeader(outer, ctx, validateV4Header);
   const registry = ctx.registry;
   const tar = registry.get('container', 'tar');
   const cursor = new MemberCursor(outer.members);

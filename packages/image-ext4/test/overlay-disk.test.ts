@@ -1,9 +1,22 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OverlayDisk } from '../src/_overlay-disk.js';
+
+// Seeded, so every run reads and writes the same places (image-ext4's tests do not depend on
+// testkit's PRNG): the AES-256-CTR keystream of a key made from the seed.
+const SEED = 7;
+function seededBytes(n: number, seed: number): Buffer {
+  const key = Buffer.alloc(32);
+  key.writeUInt32BE(seed);
+  return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
+}
+const pool = seededBytes(4 * 1000, SEED + 1);
+let draws = 0;
+/** The next seeded number in [0, 1). */
+const nextRandom = (): number => pool.readUInt32BE(4 * draws++) / 2 ** 32;
 
 const SIZE = 3 * 1024 * 1024 + 777;
 const BASE = 4096 + 5;
@@ -15,7 +28,7 @@ let fh: FileHandle;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'overlay-'));
   file = join(dir, 'disk');
-  data = randomBytes(BASE + SIZE - 1000); // the file ends 1000 bytes short of the filesystem: zeros past it
+  data = seededBytes(BASE + SIZE - 1000, SEED); // the file ends 1000 bytes short of the filesystem: zeros past it
   await writeFile(file, data);
   fh = await open(file, 'r');
 });
@@ -40,12 +53,12 @@ async function readAt(d: OverlayDisk, pos: number, len: number): Promise<Buffer>
   return buf.subarray(4, 4 + len);
 }
 
-test('reads at random offsets and sizes (across window and end-of-file boundaries) match the file', async () => {
+test(`reads at random offsets and sizes (across window and end-of-file boundaries) match the file (seed ${SEED})`, async () => {
   const d = new OverlayDisk(fh, BASE, SIZE);
   const cases: Array<[number, number]> = [[0, 1024], [512 * 1024 - 10, 20], [SIZE - 1500, 1500], [SIZE - 10, 100], [SIZE + 5, 10], [0, 2 * 1024 * 1024], [1, 0]];
   for (let i = 0; i < 300; i++) {
-    const len = Math.floor(Math.random() * (i % 10 === 0 ? 1_500_000 : 9000));
-    cases.push([Math.floor(Math.random() * (SIZE + 2000)), len]);
+    const len = Math.floor(nextRandom() * (i % 10 === 0 ? 1_500_000 : 9000));
+    cases.push([Math.floor(nextRandom() * (SIZE + 2000)), len]);
   }
   for (const [pos, len] of cases) expect((await readAt(d, pos, len)).equals(expected(pos, len))).toBe(true);
 });
@@ -53,7 +66,7 @@ test('reads at random offsets and sizes (across window and end-of-file boundarie
 test('writes land in the overlay, are read back, and never reach the file', async () => {
   const before = await readFile(file);
   const d = new OverlayDisk(fh, BASE, SIZE);
-  const patches: Array<[number, Buffer]> = [[100, randomBytes(10)], [4090, randomBytes(20)], [700_000, randomBytes(9000)], [SIZE - 3, randomBytes(3)]];
+  const patches: Array<[number, Buffer]> = [[100, seededBytes(10, 1)], [4090, seededBytes(20, 2)], [700_000, seededBytes(9000, 3)], [SIZE - 3, seededBytes(3, 4)]];
   for (const [pos, bytes] of patches) await d.write(Buffer.concat([Buffer.alloc(7), bytes]), 7, bytes.length, pos);
   expect(d.writes).toBe(patches.length);
   const model = expected(0, SIZE);

@@ -1,14 +1,14 @@
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { Registry, once } from '@qubes-backup/core';
 import { hmacMacsPortable } from '../src/index.js';
 import { hmacMacsNode } from '../src/node.js';
-import { enc, hasShared, sharedBackups } from '@qubes-backup/testkit';
+import { enc, sharedBackups, testEachShared } from '@qubes-backup/testkit';
 
 const backups = sharedBackups((m) => m.format_version !== 4 && m.hmac_algorithm !== null);
 const registry = new Registry().use(hmacMacsNode, hmacMacsPortable);
 
-(hasShared ? describe : describe.skip)('real Qubes v2/v3 backups (../shared/fixtures)', () => {
-  test.each(backups.map((b) => [b.dir, b] as const))('%s: every .hmac verifies; a changed byte does not', async (_dir, b) => {
+describe('real Qubes v2/v3 backups (../shared/fixtures)', () => {
+  testEachShared(backups, 'every .hmac verifies; a changed byte does not', async (b) => {
     const key = enc(b.manifest.passphrase);
     let checked = 0;
     for (const backend of ['node', 'portable'] as const) {

@@ -8,6 +8,16 @@ import { resolveCompressor } from './compression-filter.js';
 import { qubesSettings } from './options.js';
 
 const HEADER_LIMIT = 1 << 20;
+/** A header member's bytes, at most HEADER_LIMIT: a larger one is a corrupt backup, named (collect's RangeError would be untyped). */
+async function headerBytes(m: Member): Promise<Uint8Array> {
+  try {
+    return await collect(m.body(), HEADER_LIMIT, m.path);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new CorruptBackupError(`'${m.path}' is larger than ${HEADER_LIMIT} bytes: not a Qubes backup header`, { member: m.path });
+  }
+}
+
 /** Header-less format 2 (R2 beta 3) starts with qubes.xml; nothing precedes it (spec §4.1). */
 export const HEADERLESS_FIRST = 'qubes.xml.000';
 
@@ -75,17 +85,17 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   const members = safeNames(tar.entries(source, { ignoreZeros: true, ...(ctx.signal ? { signal: ctx.signal } : {}) })[Symbol.asyncIterator]());
   const first = await nextFile(members);
   if (!first) throw new CorruptBackupError(`${source.name} is empty or not a tar archive`);
-  const passphrase = await ctx.passphrase();
-  if (first.path === HEADERLESS_FIRST) return { source, members: prepend(first, members), passphrase };
-  if (first.path !== 'backup-header') {
+  if (first.path !== HEADERLESS_FIRST && first.path !== 'backup-header') {
     throw new CorruptBackupError(`not a Qubes backup: the first member is '${first.path}', expected 'backup-header'`);
   }
-  const header = await collect(first.body(), HEADER_LIMIT, 'backup-header');
+  const passphrase = await ctx.passphrase();
+  if (first.path === HEADERLESS_FIRST) return { source, members: prepend(first, members), passphrase };
+  const header = await headerBytes(first);
   const second = await nextFile(members);
   if (!second || second.path !== 'backup-header.hmac') {
     throw new CorruptBackupError("'backup-header.hmac' must follow 'backup-header'", { member: second?.path ?? 'backup-header.hmac' });
   }
-  const tag = await collect(second.body(), HEADER_LIMIT, 'backup-header.hmac');
+  const tag = await headerBytes(second);
   let early: { dispose(): void } | undefined;
   try {
     early = source.seekable ? alongside?.(header, passphrase, source, second.headerOffset) : undefined;
@@ -151,9 +161,9 @@ function prepend(first: Member, rest: AsyncIterator<Member>): AsyncIterator<Memb
  * names (or the one the user forced with `--compression-filter`) and the Qubes options' values.
  */
 export function validatedHeader<H extends { readonly compressed: boolean; readonly compressionFilter: string | undefined }>(
-  outer: QubesTar, ctx: FormatContext, validate: (fields: Map<string, string>) => H, member: string,
+  outer: QubesTar, ctx: FormatContext, validate: (fields: Map<string, string>) => H,
 ) {
-  if (!outer.header) throw new CorruptBackupError('this format has a backup header', { member });
+  if (!outer.header) throw new CorruptBackupError("no 'backup-header' (the backup starts with qubes.xml.000): only format 2 backups have none", { member: 'backup-header' });
   const fields = parseBackupHeader(outer.header);
   const header = validate(fields);
   const settings = qubesSettings(ctx);

@@ -38,9 +38,11 @@ export interface Sink {
 }
 
 /**
- * The link rules, on names alone, so `verify` refuses exactly what `extract` would: nothing is
- * written through (or in place of) a symlink restored earlier, and a hard link must point at a
- * regular file restored earlier from the same archive.
+ * The path rules, on names alone, so `verify` refuses exactly what `extract` would: only a folder
+ * may be named like the unit's own folder; nothing is written through (or in place of) a symlink
+ * restored earlier, nor below (or as a folder in place of) a file restored earlier; a hard link
+ * must point at a regular file restored earlier from the same archive. A file named twice is
+ * restored twice, the later one replacing the earlier (as tar does).
  */
 class LinkGuard {
   private readonly symlinks = new Set<string>();
@@ -51,11 +53,17 @@ class LinkGuard {
     return this.files;
   }
 
-  check(m: Member, rel: string[], target: ArchiveTarget): void {
+  /** The member's output path components (under its unit's folder) once it passes the rules, and whether it names a file this run restored. */
+  check(m: Member, parts: string[], target: ArchiveTarget): { rel: string[]; again: boolean } {
+    if (parts.length === 0 && m.type !== 'dir') throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
+    const rel = under(target.outBase, parts);
     for (let i = 1; i <= rel.length; i++) {
       const p = rel.slice(0, i).join('/');
       if (this.symlinks.has(p)) {
         throw new UnsafePathError(i < rel.length ? `would write through the symlink '${p}'` : 'would replace a symlink restored before it', { member: m.path });
+      }
+      if (this.files.has(p) && (i < rel.length || m.type === 'dir')) {
+        throw new UnsafePathError(`'${p}' was restored as a file, it cannot be a folder`, { member: m.path });
       }
     }
     if (m.type === 'hardlink' && !standsAlone(m, this.files, target)) {
@@ -65,8 +73,10 @@ class LinkGuard {
       }
     }
     const key = rel.join('/');
-    if (m.type === 'symlink') this.symlinks.add(key);
+    const again = this.files.has(key);
+    if (m.type === 'symlink') { this.symlinks.add(key); this.files.delete(key); }
     if (m.type === 'file' || m.type === 'hardlink') this.files.add(key);
+    return { rel, again };
   }
 }
 
@@ -75,7 +85,7 @@ export function nullSink(): Sink {
   const guard = new LinkGuard();
   return {
     async member(m, target, opts) {
-      guard.check(m, under(target.outBase, memberComponents(m.path, target.path, target.prefix)), target);
+      guard.check(m, memberComponents(m.path, target.path, target.prefix), target);
       for await (const _ of m.extents(opts)) { /* read to the end: the tar reader checks lengths */ }
       return { member: m.path, type: m.type, size: m.size };
     },
@@ -119,10 +129,11 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     return cur;
   }
 
-  function prepareTarget(path: string): void {
+  /** Makes room for a new entry at `path`: what is there is replaced with `force`, or when this run wrote it (`again`), else refused. */
+  function prepareTarget(path: string, again = false): void {
     const st = lstatSync(fsPath(path), { throwIfNoEntry: false });
     if (!st) return;
-    if (!options.force) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
+    if (!options.force && !again) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
     if (st.isDirectory()) throw new IoError(`'${path}' exists and is a directory`, {}, 'E_EXISTS');
     io(() => unlinkSync(fsPath(path)), path);
   }
@@ -156,27 +167,24 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   };
 
   async function writeMember(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult> {
-    const parts = memberComponents(m.path, target.path, target.prefix);
-    const rel = under(target.outBase, parts);
-    guard.check(m, rel, target);
+    const { rel, again } = guard.check(m, memberComponents(m.path, target.path, target.prefix), target);
     const output = rel.join('/');
     if (m.type === 'dir') {
       const dir = ensureDir(rel);
       dirTimes.push({ path: dir, mtime: m.mtime, mode: m.mode & 0o777 });
       return { member: m.path, output, type: m.type, size: 0 };
     }
-    if (parts.length === 0) throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
     const parent = ensureDir(rel.slice(0, -1));
     const path = join(parent, rel[rel.length - 1]!);
     switch (m.type) {
       case 'file':
-        prepareTarget(path);
+        prepareTarget(path, again);
         note(target.outBase, `${path}.partial`);
         await writeFile(path, m, opts);
         note(target.outBase, path);
         return { member: m.path, output, type: m.type, size: m.size };
       case 'symlink':
-        prepareTarget(path);
+        prepareTarget(path, again);
         await ioAsync(() => fsp.symlink(fsPath(m.linkTarget ?? ''), fsPath(path)), path);
         note(target.outBase, path);
         await fsp.lutimes(fsPath(path), m.mtime, m.mtime).catch(() => undefined);
@@ -184,7 +192,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       case 'hardlink': {
         if (standsAlone(m, guard.restoredFiles, target)) {
           // Its first link was not selected (`get` of one path): the content comes with the link, as borg writes it.
-          prepareTarget(path);
+          prepareTarget(path, again);
           note(target.outBase, `${path}.partial`);
           await writeFile(path, m, opts);
           note(target.outBase, path);
@@ -195,7 +203,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
         const from = join(dest, ...under(target.outBase, to));
         const st = await fsp.lstat(fsPath(from)).catch(() => undefined);
         if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
-        prepareTarget(path);
+        prepareTarget(path, again);
         await ioAsync(() => fsp.link(fsPath(from), fsPath(path)), path);
         note(target.outBase, path);
         return { member: m.path, output, type: m.type, size: st.size };

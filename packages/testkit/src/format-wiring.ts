@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupInfo, Registry, ByteSource, ByteStream, Cipher, PluginDescriptor } from '@qubes-backup/core';
+import type { BackupInfo, Registry, ByteSource, ByteStream, Cipher, FormatContext, PluginDescriptor } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
-import { directorySink, nullSink, openBackup, runArchives } from '@qubes-backup/restore';
+import { directorySink, fileSource, nullSink, openBackup, runArchives, type Opened, type RunReport } from '@qubes-backup/restore';
 import { memorySource } from './outer.js';
 
 /** Every shipped part (tar, ciphers, MACs, codecs; both backends) with only these formats. */
@@ -28,10 +28,21 @@ export async function restoreTo<M extends BackupInfo = BackupInfo>(input: string
   }
 }
 
-/** Opens and verifies a backup held in memory, writing nothing. */
-export async function verifyBytes(bytes: Uint8Array, o: { registry: Registry; passphrase?: string; legacy?: boolean }): Promise<void> {
-  const opened = await openBackup(memorySource(bytes), { passphrase: o.passphrase ?? 'qubes', registry: o.registry, ...(o.legacy ? { settings: { legacy: true } } : {}) });
-  await runArchives(opened, nullSink(), {});
+/** Opens and verifies a backup held in memory, writing nothing (only the VMs `vms`, when given). */
+export async function verifyBytes(
+  bytes: Uint8Array,
+  o: { registry: Registry; passphrase?: string; legacy?: boolean; vms?: string[]; settings?: Record<string, string | boolean> },
+): Promise<RunReport> {
+  const settings = { ...o.settings, ...(o.legacy ? { legacy: true } : {}) };
+  const opened = await openBackup(memorySource(bytes), { passphrase: o.passphrase ?? 'qubes', registry: o.registry, settings });
+  return runArchives(opened, nullSink(), o.vms ? { units: o.vms } : {});
+}
+
+/** The parts and `format`, with the cipher `name` (both backends) replaced by `wrap(real)`. */
+export function registryWithCipher(format: PluginDescriptor<'format'>, name: string, wrap: (real: Cipher) => Cipher): Registry {
+  const real = registryWith(format).get('cipher', name);
+  const wrapped: PluginDescriptor<'cipher'> = { kind: 'cipher', name, backend: 'portable', create: () => wrap(real) };
+  return registryWith(format).remove('cipher', name).use(wrapped);
 }
 
 /**
@@ -39,16 +50,33 @@ export async function verifyBytes(bytes: Uint8Array, o: { registry: Registry; pa
  * before decrypting it; `onDecrypt` is called once per decryption and returns that call's watcher.
  */
 export function registryWithCipherSpy(format: PluginDescriptor<'format'>, onDecrypt: () => (piece: Uint8Array) => void): Registry {
-  const real = registryWith(format).get('cipher', 'aes-256-cbc');
-  const spy: PluginDescriptor<'cipher'> = {
-    kind: 'cipher', name: 'aes-256-cbc', backend: 'portable',
-    create: (): Cipher => ({
-      info: real.info,
-      decrypt: (data: ByteStream, pass, opts) => real.decrypt((async function* () {
-        const watch = onDecrypt();
-        for await (const c of data) { watch(c); yield c; }
-      })(), pass, opts),
-    }),
+  return registryWithCipher(format, 'aes-256-cbc', (real) => ({
+    info: real.info,
+    decrypt: (data: ByteStream, pass, opts) => real.decrypt((async function* () {
+      const watch = onDecrypt();
+      for await (const c of data) { watch(c); yield c; }
+    })(), pass, opts),
+  }));
+}
+
+export interface FormatOpenOptions {
+  registry: Registry;
+  passphrase?: string;
+  settings?: FormatContext['settings'];
+  /** Cores and memory for work ahead (key look-ahead); absent: none, as for a browser. */
+  resources?: FormatContext['resources'];
+}
+
+/**
+ * Opens a backup file with one format's `open` directly, with a context the test chooses
+ * (`openBackup` always offers this machine's cores and memory): the result runs like `openBackup`'s.
+ */
+export async function openWithFormat(format: PluginDescriptor<'format'>, path: string, o: FormatOpenOptions): Promise<Opened> {
+  const input = { kind: 'file' as const, source: await fileSource(path) };
+  const pass = new TextEncoder().encode(o.passphrase ?? 'qubes');
+  const ctx: FormatContext = {
+    registry: o.registry, settings: o.settings ?? {}, passphrase: async () => pass.slice(),
+    ...(o.resources ? { resources: o.resources } : {}),
   };
-  return registryWith(format).remove('cipher', 'aes-256-cbc').use(spy);
+  return { ...(await format.create().open(input, ctx)), input };
 }

@@ -18,18 +18,23 @@
  *   package's index and portable entry points must not.
  */
 export { enc, hex, fromHex, sha256hex, flip } from './bytes.js';
-export { prng, lcg, randomBytes } from './random.js';
+export { prng, lcg, randomBytes, testSeed } from './random.js';
 export { pieces, split, randomSplits, streamOf, type Split } from './split.js';
 export { drain, drainHashed, consume, failure, streamError, type Collected } from './collect.js';
 export { caught, rejection, expectCode, type TypedError } from './errors.js';
 export { liveArrayBuffers } from './memory.js';
 export { fixtureReader, readSums, type Sum } from './fixtures.js';
-export { SHARED, hasShared, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
+export { SHARED, SHARED_FIXTURES, hasShared, hasSharedFixtures, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
+export { testEachShared } from './shared-tests.js';
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
 export { compareTree, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
-export { SHARED_FIXTURES, OURS, loadManifest, expectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
-export { registryWith, restoreTo, verifyBytes, registryWithCipherSpy, type RestoreOptions } from './format-wiring.js';
+export { OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
+export {
+  registryWith, restoreTo, verifyBytes, registryWithCipher, registryWithCipherSpy, openWithFormat, type RestoreOptions, type FormatOpenOptions,
+} from './format-wiring.js';
+export { encryptUnit, v4Chunk } from './scrypt-unit.js';
+export { fakeMember, memberStream, type FakeMemberOptions } from './members.js';
 export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';
 export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';

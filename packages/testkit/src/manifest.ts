@@ -3,17 +3,22 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SHARED_FIXTURES } from './shared-backups.js';
 
 export interface Entry { path: string; type?: string; size?: number; sha256?: string; target?: string; sparse?: boolean; allocated_bytes?: number | null }
 interface Vm { name: string; class?: string; backup_path?: string | null; files?: Entry[] }
 export interface Manifest { passphrase: string; vms?: Vm[]; files?: Entry[]; expect_refusal?: string | null; stored_as?: { file: string }; backup_file?: string; format_version?: number }
 
-/** ../shared/fixtures beside the repository (absent on a clone without it), and the repository's own test-fixtures. */
-export const SHARED_FIXTURES = join(dirname(new URL(import.meta.url).pathname), '../../../../shared/fixtures');
+/** The repository's own test-fixtures (SHARED_FIXTURES, ../shared/fixtures, is in shared-backups.ts). */
 export const OURS = join(dirname(new URL(import.meta.url).pathname), '../../../test-fixtures');
 
 export function loadManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+/** (output path, entry) for every file a restore of one of our test-fixtures/<name> must produce (their manifests list output paths). */
+export function ourExpectedFiles(name: string): [string, Entry][] {
+  return (loadManifest(join(OURS, name, 'manifest.json')).files ?? []).map((e) => [e.path, e]);
 }
 
 /** (output path, entry) for every file a restore must produce. */

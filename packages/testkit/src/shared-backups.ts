@@ -1,9 +1,21 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** /work/shared/fixtures/qubes (real backups from make-qubes-backup), when present. */
-export const SHARED = fileURLToPath(new URL('../../../../shared/fixtures/qubes/', import.meta.url));
-export const hasShared = existsSync(SHARED);
+/**
+ * ../shared/fixtures beside the repository (absent on a clone without it). QBT_SHARED_FIXTURES
+ * names another folder, or `none` to run as a clone without it does (its suites then show their
+ * cases as skipped, which is what that setting is for: checking that nothing vanishes silently).
+ */
+export const SHARED_FIXTURES = process.env.QBT_SHARED_FIXTURES === 'none'
+  ? join(tmpdir(), 'qbt-no-shared-fixtures', String(process.pid))
+  : process.env.QBT_SHARED_FIXTURES || fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
+/** Whether ../shared/fixtures is here (its real Qubes backups in `qubes/`). */
+export const hasSharedFixtures = existsSync(join(SHARED_FIXTURES, 'qubes'));
+/** SHARED_FIXTURES/qubes/ (real backups from make-qubes-backup), when present. */
+export const SHARED = join(SHARED_FIXTURES, 'qubes') + sep;
+export const hasShared = hasSharedFixtures;
 
 export interface SharedBackup {
   dir: string;

@@ -129,7 +129,7 @@ export async function runBorgCase({ b, res, runs, scratch, cli, log, noteFail })
   if (r.code !== 0) noteFail('ours extract (memory sampling)', r);
   res.profile = r;
   log(`  ours sampled run: peak RSS ${(r.rss / MiB).toFixed(0)} MiB (GNU time), largest process sampled ${(r.memory.total / MiB).toFixed(0)} MiB, ` +
-    `whole tree ${(r.memory.tree / MiB).toFixed(0)} MiB, ${r.memory.samples} samples`);
+    `whole tree ${(r.memory.tree / MiB).toFixed(0)} MiB (PSS ${(r.memory.treePss / MiB).toFixed(0)} MiB), ${r.memory.samples} samples`);
 
   const readsDir = join(scratch, 'borg-reads');
   const reads = async (label, cmd, args, opts) => {

@@ -42,11 +42,16 @@ function kdfCount(size, kdfSizes, max = 4) {
   return kdfSizes.length ? fits(size, 0) : 0;
 }
 
-/** Resident bytes of one process: in all, and in anonymous mappings the size of an scrypt derivation (`kdfSizes`: 128·N·r·p of each). */
+/**
+ * Resident bytes of one process: in all, in anonymous mappings the size of an scrypt derivation
+ * (`kdfSizes`: 128·N·r·p of each), and its proportional share (PSS: a page shared by k processes
+ * counts 1/k in each, so a tree's PSS sum counts the node binary a wrapper and its child share once).
+ */
 export function residentSplit(pid, kdfSizes) {
   let text;
   try { text = readFileSync(`/proc/${pid}/smaps`, 'utf8'); } catch { return null; }
   let total = 0;
+  let pss = 0;
   let scrypt = 0;
   let kdfs = 0;
   let isKdf = false;
@@ -59,34 +64,38 @@ export function residentSplit(pid, kdfSizes) {
       kdfs += n;
       continue;
     }
+    if (line.startsWith('Pss:')) pss += Number(line.split(/\s+/)[1]) * 1024;
     if (line.startsWith('Rss:')) {
       const kib = Number(line.split(/\s+/)[1]) * 1024;
       total += kib;
       if (isKdf) scrypt += kib;
     }
   }
-  return { total, scrypt, kdfs };
+  return { total, pss, scrypt, kdfs };
 }
 
 /**
  * Samples the process tree under `rootPid` until stop(): the largest process's RSS, and the same minus
  * its scrypt mappings. Returns the peaks of both, how many derivations were resident at most, and `tree`,
  * the peak of the RSS summed over every process below `rootPid` (itself left out: it is /usr/bin/time),
- * which counts a wrapper process as well as the one it starts.
+ * which counts a wrapper process as well as the one it starts, and `treePss`, the peak of their PSS summed
+ * (pages the processes share counted once: what the tree as a whole holds).
  */
 export function sampleMemory(rootPid, kdfSizes, intervalMs = 5) {
-  const peak = { total: 0, beyondScrypt: 0, scryptAtPeak: 0, maxKdfs: 0, samples: 0, tree: 0 };
+  const peak = { total: 0, beyondScrypt: 0, scryptAtPeak: 0, maxKdfs: 0, samples: 0, tree: 0, treePss: 0 };
   const tick = () => {
     let best = null;
     let sum = 0;
+    let pss = 0;
     for (const pid of descendants(rootPid)) {
       const s = residentSplit(pid, kdfSizes);
-      if (s && pid !== rootPid) sum += s.total;
+      if (s && pid !== rootPid) { sum += s.total; pss += s.pss; }
       if (s && (!best || s.total > best.total)) best = s;
     }
     if (!best) return;
     peak.samples++;
     peak.tree = Math.max(peak.tree, sum);
+    peak.treePss = Math.max(peak.treePss, pss);
     peak.total = Math.max(peak.total, best.total);
     peak.maxKdfs = Math.max(peak.maxKdfs, best.kdfs);
     if (best.total - best.scrypt > peak.beyondScrypt) {

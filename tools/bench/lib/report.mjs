@@ -83,10 +83,10 @@ export function renderMarkdown(env, results) {
   if (prof.length) {
     out.push('## Memory: peak RSS beyond scrypt\'s own memory (one sampled run per case)', '');
     out.push(table(['case', 'peak RSS (GNU time)', 'sampled peak', 'peak of RSS − resident scrypt', 'scrypt resident then',
-      'derivations resident at most', 'beyond scrypt, bound', 'whole tree (sampled)', 'samples'], prof.map((r) => {
+      'derivations resident at most', 'beyond scrypt, bound', 'whole tree (sampled RSS / PSS)', 'samples'], prof.map((r) => {
       const m = r.profile.memory ?? {};
       return [`${r.c.name}: ${r.c.title}`, mib(r.profile.rss), mib(m.total), mib(m.beyondScrypt), mib(m.scryptAtPeak),
-        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, mib(m.tree), String(m.samples ?? 0)];
+        r.meta.kdfBytes ? `${m.maxKdfs} × ${mib(r.meta.kdfBytes)}` : '–', `**${mib(beyond(r))}**`, `${mib(m.tree)} / ${mib(m.treePss)}`, String(m.samples ?? 0)];
     })), '');
     out.push('A separate `extract` run per case, under GNU time, while the bench reads /proc/<pid>/smaps of the largest ' +
       'process every 5 ms. A scrypt derivation is one anonymous mapping of 128·N·r·p bytes (+ < 4 MiB); its resident ' +
@@ -94,7 +94,7 @@ export function renderMarkdown(env, results) {
       'samples missed. Ours derives up to one key per core at once (format-4 key look-ahead), so one scrypt ' +
       'derivation is not a fixed amount to subtract. "Whole tree": the peak of the RSS summed over every process of the ' +
       'command (the `qubes-backup` wrapper re-runs node with its memory settings, so two node processes live; pages ' +
-      'they share are counted twice).', '');
+      'they share are counted twice), and of the PSS (each shared page counted once, split between the processes).', '');
   }
 
   const reads = [];
@@ -140,8 +140,10 @@ export function renderMarkdown(env, results) {
     rows.push([`Borg (case ${r.c.name}): ours peak RSS ≤ ${r.c.rssTarget / 1e6} MB (GNU time: the largest process)`,
       `${mib(peak)} = ${(peak / 1e6).toFixed(0)} MB`, ok(peak != null && peak <= r.c.rssTarget)]);
     const tree = r.profile?.code === 0 ? r.profile.memory.tree : null;
-    rows.push([`Borg (case ${r.c.name}): the same for the whole process tree (sampled, wrapper included)`,
-      tree == null ? '–' : `${mib(tree)} = ${(tree / 1e6).toFixed(0)} MB`, ok(tree == null ? null : tree <= r.c.rssTarget)]);
+    const treePss = r.profile?.code === 0 ? r.profile.memory.treePss : null;
+    rows.push([`Borg (case ${r.c.name}): the same for the whole process tree (sampled, wrapper included; PSS: shared pages counted once)`,
+      tree == null ? '–' : `PSS ${mib(treePss)} = ${(treePss / 1e6).toFixed(0)} MB (RSS summed ${mib(tree)}, the node binary counted in both processes)`,
+      ok(treePss == null ? null : treePss <= r.c.rssTarget)]);
     const ch = r.borg.check;
     rows.push([`Borg (case ${r.c.name}): every output identical to borg's and to the source`,
       `${ch.compared} outputs × ${ch.entries} entries, ${ch.failures.length ? `${ch.failures.length} difference(s) (see Failures)` : 'no difference'}`,
@@ -214,12 +216,12 @@ function borgSection(rs) {
       `≤ ${r.c.target.toFixed(2)}×`, sec(med(r.borg.sparse, 'wall')), cpuOf(r.ours), cpuOf(r.borg.plain), cpuOf(r.borg.sparse),
       `${load1(r.load[0])} → ${load1(r.load[1])}`];
   })), '');
-  out.push(table(['case', 'ours peak RSS (GNU time)', 'ours whole tree (sampled)', 'borg peak RSS', 'borg --sparse peak RSS',
+  out.push(table(['case', 'ours peak RSS (GNU time)', 'ours whole tree (sampled RSS / PSS)', 'borg peak RSS', 'borg --sparse peak RSS',
     'read from repository: ours / borg', 'rchar: ours / borg', 'read calls: ours / borg', 'output on disk / apparent: ours',
     'borg', 'borg --sparse', 'outputs identical'], rs.map((r) => {
     const rd = r.borg.reads;
     const ch = r.borg.check;
-    return [`${r.c.name}`, mib(med(r.ours, 'rss')), r.profile?.memory ? mib(r.profile.memory.tree) : '–', mib(med(r.borg.plain, 'rss')),
+    return [`${r.c.name}`, mib(med(r.ours, 'rss')), r.profile?.memory ? `${mib(r.profile.memory.tree)} / ${mib(r.profile.memory.treePss)}` : '–', mib(med(r.borg.plain, 'rss')),
       mib(med(r.borg.sparse, 'rss')), `${bytes(rd.ours.fileBytes)} / ${bytes(rd.borg.fileBytes)}`, `${bytes(rd.ours.rchar)} / ${bytes(rd.borg.rchar)}`,
       `${rd.ours.calls} / ${rd.borg.calls}`, disk(r.ours), disk(r.borg.plain), disk(r.borg.sparse),
       ch.failures.length ? `**no** (${ch.failures.length})` : `yes (${ch.compared} outputs)`];
