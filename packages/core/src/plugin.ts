@@ -3,11 +3,11 @@ import type { Registry } from './registry.js';
 
 /**
  * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
- * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf`, `stream-cipher` and
- * `aead` are the primitives formats such as Borg and Wyng compose themselves (HMAC-SHA256 ids,
- * PBKDF2, scrypt, AES-CTR, XChaCha20, XChaCha20-Poly1305).
+ * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf` and `stream-cipher` are
+ * the primitives formats such as Borg and Wyng compose themselves (HMAC-SHA256 ids, PBKDF2, scrypt,
+ * AES-CTR, XChaCha20, XChaCha20-Poly1305).
  */
-export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher' | 'aead';
+export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher';
 
 /** Which runtime a plugin needs: `node` uses node:* modules, `portable` runs anywhere (browsers too). */
 export type Backend = 'node' | 'portable';
@@ -186,7 +186,7 @@ export interface Kdf {
 }
 
 /** What a `Kdf` may read; each function documents which it needs. */
-export interface KdfParams {
+interface KdfParams {
   salt: Uint8Array;
   length: number;
   iterations?: number;
@@ -201,29 +201,23 @@ export interface KdfParams {
 
 /**
  * A stream cipher applied to one whole message (`aes-256-ctr`: a 16-byte initial counter block,
- * incremented big-endian over all 128 bits as OpenSSL does). Encryption and decryption are the
- * same operation; it carries no tag, so give it only bytes a Hash-based check already verified.
+ * incremented big-endian over all 128 bits as OpenSSL does; `xchacha20`: a 24-byte nonce).
+ * Encryption and decryption are the same operation; without a tag, give it only bytes a Hash-based
+ * check already verified.
+ *
+ * An authenticated one (`xchacha20-poly1305`) has a `tagLength`: `data` is the ciphertext followed
+ * by its tag (RFC 8439's order; a format that stores them otherwise reorders), the tag is checked
+ * before any plaintext is returned, and a mismatch rejects with AuthenticationError: a wrong key
+ * and modified bytes look alike there, and only the format can tell which it was.
  */
 export interface StreamCipher {
   readonly info: PluginInfo<'stream-cipher'>;
   readonly keyLength: number;
+  /** The IV or nonce length. */
   readonly ivLength: number;
+  /** Bytes of tag at the end of `data`; absent (or 0) for a cipher without one. */
+  readonly tagLength?: number;
   decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
-}
-
-/**
- * An authenticated cipher applied to one whole message (`xchacha20-poly1305`, RFC 8439 with an
- * extended nonce). The tag is checked over the associated data and the ciphertext before any
- * plaintext is returned; a stored layout (nonce, tag and ciphertext in some order) is the
- * format's to split. Rejects with AuthenticationError when the tag does not verify: a wrong key
- * and modified bytes look alike here, and only the format can tell which it was.
- */
-export interface Aead {
-  readonly info: PluginInfo<'aead'>;
-  readonly keyLength: number;
-  readonly nonceLength: number;
-  readonly tagLength: number;
-  decrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { UnsupportedError, UsageError } from './errors.js';
-import type { Aead, Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher } from './plugin.js';
+import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher } from './plugin.js';
 
 /** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
 export type PluginDescriptor<K extends PluginKind = PluginKind> = PluginInfo<K> & { create(): PluginOf<K> };
@@ -12,7 +12,6 @@ type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'hash' ? Hash
   : K extends 'kdf' ? Kdf
   : K extends 'stream-cipher' ? StreamCipher
-  : K extends 'aead' ? Aead
   : never;
 
 interface GetOptions {
@@ -29,7 +28,6 @@ const KIND_LABEL: Record<PluginKind, string> = {
   hash: 'hash function',
   kdf: 'key derivation function',
   'stream-cipher': 'stream cipher',
-  aead: 'authenticated cipher',
 };
 
 const hasNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
