@@ -24,6 +24,9 @@ describe('Registry', () => {
     expect(() => r.use(identity('zstd', 'portable'))).toThrow(/frozen/);
     const c = r.clone().remove('compressor', 'xz');
     expect(c.has('compressor', 'xz')).toBe(false);
+    // The clone is a copy: the frozen original keeps its plugin, and the clone takes new ones.
+    expect(r.has('compressor', 'xz')).toBe(true);
+    expect(c.use(identity('zstd', 'portable')).has('compressor', 'zstd')).toBe(true);
   });
 });
 
@@ -49,12 +52,15 @@ describe('ByteReader', () => {
 });
 
 describe('ByteReader with tiny pieces', () => {
-  test('100k one-byte pieces read back in order, in linear time', async () => {
+  test('100k one-byte pieces read back in order, each pulled once', async () => {
     const n = 100_000;
-    async function* src() { for (let i = 0; i < n; i++) yield new Uint8Array([i & 0xff]); }
+    let pulled = 0;
+    async function* src() { for (let i = 0; i < n; i++) { pulled++; yield new Uint8Array([i & 0xff]); } }
     const r = new ByteReader(src());
     const all = await r.read(n);
     expect(all.length).toBe(n);
     expect(all.every((b, i) => b === (i & 0xff))).toBe(true);
+    expect(pulled).toBe(n);
+    expect(await r.atEnd()).toBe(true);
   });
 });
