@@ -8,6 +8,7 @@ import { lz4Portable } from '@qubes-backup/codec-lz4';
 import { hashPortable } from '@qubes-backup/hash';
 import { kdfPortable } from '@qubes-backup/kdf';
 import { aesCtrPortable } from '@qubes-backup/cipher-aes';
+import { chachaPortable } from '@qubes-backup/cipher-chacha';
 import { bzip2Portable } from '@qubes-backup/codec-bzip2';
 import { xzPortable } from '@qubes-backup/codec-xz';
 import { zstdPortable } from '@qubes-backup/codec-zstd';
@@ -24,7 +25,7 @@ export function portablePlugins(): PluginDescriptor[] {
     tarContainer,
     scryptCipherPortable, scryptMacPortable, ...opensslCiphersPortable, ...hmacMacsPortable,
     gzipPortable, zlibPortable, bzip2Portable, xzPortable, zstdPortable, lzmaPortable, lz4Portable, nonePortable,
-    crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable,
+    crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable, ...chachaPortable,
     formatV2, formatV3, formatV4, formatBorg,
   ];
 }
