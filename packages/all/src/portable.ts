@@ -18,6 +18,7 @@ import { formatV2 } from '@qubes-backup/format-v2';
 import { formatV3 } from '@qubes-backup/format-v3';
 import { formatV4 } from '@qubes-backup/format-v4';
 import { formatBorg } from '@qubes-backup/format-borg';
+import { formatWyng } from '@qubes-backup/format-wyng';
 
 /** Every portable plugin: runs in browsers (no node:* module). Format 1 reads the file system, so it is not here. */
 export function portablePlugins(): PluginDescriptor[] {
@@ -26,7 +27,7 @@ export function portablePlugins(): PluginDescriptor[] {
     scryptCipherPortable, scryptMacPortable, ...opensslCiphersPortable, ...hmacMacsPortable,
     gzipPortable, zlibPortable, bzip2Portable, xzPortable, zstdPortable, lzmaPortable, lz4Portable, nonePortable,
     crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable, ...chachaPortable,
-    formatV2, formatV3, formatV4, formatBorg,
+    formatV2, formatV3, formatV4, formatBorg, formatWyng,
   ];
 }
 
