@@ -57,13 +57,13 @@ export class MetadataReader {
   }
 
   /** A metadata file decrypted, checked against `hash` and decompressed (at most `maxOut` bytes). */
-  async decode(path: string, hash: string, maxIn: number, maxOut: number, opts: ReadOptions = {}): Promise<Uint8Array> {
+  async decode(file: string, hash: string, maxIn: number, maxOut: number, opts: ReadOptions = {}, path = file): Promise<Uint8Array> {
     const overhead = this.keys ? NONCE + TAG : 0;
-    const file = await readFile(this.dir, path, maxIn + overhead, opts);
-    if (file.length <= overhead || file.length > maxIn + overhead) throw new CorruptBackupError(`bad size ${file.length}`, { member: path });
+    const bytes = await readFile(this.dir, file, maxIn + overhead, opts, path);
+    if (bytes.length <= overhead || bytes.length > maxIn + overhead) throw new CorruptBackupError(`bad size ${bytes.length}`, { member: path });
     let plain: Uint8Array;
     try {
-      plain = this.keys ? await this.keys.decryptMetadata(file) : file;
+      plain = this.keys ? await this.keys.decryptMetadata(bytes) : bytes;
     } catch (e) {
       if ((e as { code?: string }).code === 'E_AUTH') throw new AuthenticationError('modified: its authentication tag does not verify', { member: path, cause: e });
       throw e;
@@ -98,7 +98,7 @@ export class MetadataReader {
     if (name === undefined || !validVolumeName(name)) throw new CorruptBackupError(`bad volume name ${JSON.stringify(name ?? null)}`, { member: path });
     if (refs.length > MAX_SESSIONS) throw new CorruptBackupError(`${refs.length} sessions, more than ${MAX_SESSIONS}`, { member: path });
     const sessions: SessionInfo[] = [];
-    for (const [id, h] of refs) sessions.push(await this.session(vid, id, h, opts));
+    for (const [id, h] of refs) sessions.push(await this.session(vid, name, id, h, opts));
     sessions.sort((a, b) => a.sequence - b.sequence);
     for (let i = 1; i < sessions.length; i++) {
       if (sessions[i]!.sequence === sessions[i - 1]!.sequence) throw new CorruptBackupError(`sessions ${sessions[i - 1]!.id} and ${sessions[i]!.id} have the same sequence number`, { member: path });
@@ -106,9 +106,9 @@ export class MetadataReader {
     return { vid, name, desc, sessions };
   }
 
-  private async session(vid: string, id: string, hash: string, opts: ReadOptions): Promise<SessionInfo> {
-    const path = `${vid}/${id}/info`;
-    const text = utf8.decode(await this.decode(path, hash, MAX_INFO, MAX_INFO, opts));
+  private async session(vid: string, name: string, id: string, hash: string, opts: ReadOptions): Promise<SessionInfo> {
+    const path = `volume '${name}', session ${id.slice(2)}: ${vid}/${id}/info`;
+    const text = utf8.decode(await this.decode(`${vid}/${id}/info`, hash, MAX_INFO, MAX_INFO, opts, path));
     const f = new Map<string, string>();
     const tags: string[] = [];
     for (const [k, v] of keyValues(text, path)) {
@@ -138,9 +138,10 @@ export class MetadataReader {
    */
   async manifest(vol: VolumeInfo, s: SessionInfo, opts: ReadOptions = {}): Promise<[number, Uint8Array | undefined][]> {
     if (s.manifestHash === '0') return [];
-    const path = `${vol.vid}/${s.id}/manifest.z`;
+    const file = `${vol.vid}/${s.id}/manifest.z`;
+    const path = `${where(vol, s)}: ${file}`;
     const chunks = Math.ceil(s.volsize / this.conf.chunkSize);
-    const text = utf8.decode(await this.decode(path, s.manifestHash, (chunks + 1) * (LINE + 10), (chunks + 1) * LINE, opts));
+    const text = utf8.decode(await this.decode(file, s.manifestHash, (chunks + 1) * (LINE + 10), (chunks + 1) * LINE, opts, path));
     const out: [number, Uint8Array | undefined][] = [];
     let last = -1;
     for (const line of text.split('\n')) {
@@ -169,10 +170,10 @@ export function validVolumeName(name: string): boolean {
 }
 
 /** A file of the archive, at most `max` bytes: a missing one is a CorruptBackupError naming it. */
-export async function readFile(dir: DirectorySource, path: string, max: number, opts: ReadOptions = {}): Promise<Uint8Array> {
+export async function readFile(dir: DirectorySource, file: string, max: number, opts: ReadOptions = {}, path = file): Promise<Uint8Array> {
   let source;
   try {
-    source = await dir.file(path);
+    source = await dir.file(file);
   } catch (e) {
     if ((e as { code?: string }).code === 'E_IO') throw new CorruptBackupError('missing from the archive', { member: path, cause: e });
     throw e;
@@ -180,4 +181,10 @@ export async function readFile(dir: DirectorySource, path: string, max: number, 
   const bytes = source.read ? await source.read(0, max + 1, opts) : await collect(source.stream(0, opts), max + 1, path);
   if (bytes.length > max) throw new CorruptBackupError(`more than the ${max} bytes it may have`, { member: path });
   return bytes;
+}
+
+/** How messages name a volume at a session, and a chunk of it. */
+export function where(volume: VolumeInfo, session: SessionInfo, addr?: number): string {
+  const s = `volume '${volume.name}', session ${session.id.slice(2)}`;
+  return addr === undefined ? s : `${s}, chunk x${addr.toString(16).padStart(16, '0')}`;
 }

@@ -4,7 +4,9 @@ import {
 } from '@qubes-backup/core';
 import { COMPRESSORS, HASHTYPES } from './conf.js';
 import { NONCE, type WyngKeys } from './keys.js';
-import type { MetadataReader, SessionInfo, VolumeInfo } from './metadata.js';
+import { readFile, where, type MetadataReader, type SessionInfo, type VolumeInfo } from './metadata.js';
+
+export { where };
 
 /** Chunks read, decrypted and checked ahead of the one being written (each at most a chunk and a bit). */
 const READ_AHEAD = 8;
@@ -63,12 +65,6 @@ function b64(b: Uint8Array): string {
   return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-/** How messages name a volume at a session, and a chunk of it. */
-export function where(volume: VolumeInfo, session: SessionInfo, addr?: number): string {
-  const s = `volume '${volume.name}', session ${session.id.slice(2)}`;
-  return addr === undefined ? s : `${s}, chunk x${addr.toString(16).padStart(16, '0')}`;
-}
-
 /** What reading chunks needs. */
 export interface ChunkReader {
   readonly registry: Registry;
@@ -103,15 +99,7 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
     const member = where(v.volume, s, addr);
     const hex = addr.toString(16).padStart(16, '0');
     const path = `${v.volume.vid}/${s.id}/${hex.slice(0, 9)}/x${hex}`;
-    let file: Uint8Array;
-    try {
-      const src = await r.dir.file(path);
-      if (src.size !== undefined && src.size > maxFile) throw new CorruptBackupError(`chunk file of ${src.size} bytes, more than a chunk can take`, { member });
-      file = await src.read!(0, maxFile + 1, opts);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'E_IO') throw new CorruptBackupError(`the chunk file is missing (${path})`, { member, cause: e });
-      throw e;
-    }
+    const file = await readFile(r.dir, path, maxFile, opts, member);
     if (file.length < 1 + (r.keys ? NONCE : 0) || file.length > maxFile) throw new CorruptBackupError(`chunk file of ${file.length} bytes`, { member });
     const stored = r.keys ? await r.keys.decryptData(file, opts) : file;
     const digest = keyed ? await hash.hmacOf(keyed, stored) : (() => { const h = hash.create(); h.update(stored); return h.digest(); })();
