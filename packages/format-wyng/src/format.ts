@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, UsageError, WrongPassphraseError, collect, once, utf8,
+  AuthenticationError, CorruptBackupError, UsageError, WrongPassphraseError, collect, once, utf8, withMember,
   type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup,
   type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -67,7 +67,7 @@ async function openWyng(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     conf = parseConf(utf8.decode(await collect(registry.get('compressor', 'gzip').decompress(once(body), opts), MAX_CONF_BYTES * 8, 'archive.ini')), header.ci);
   } catch (e) {
     keys?.dispose();
-    throw e;
+    throw withMember(e, 'archive.ini');
   }
   const meta = new MetadataReader(registry, dir, conf, keys);
   const volumes: VolumeInfo[] = [];

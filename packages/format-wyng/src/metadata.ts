@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, collect, equalBytes, once, utf8,
+  AuthenticationError, CorruptBackupError, collect, withMember, equalBytes, once, utf8,
   type DirectorySource, type Hash, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { COMPRESSORS, HASHTYPES, type ArchiveConf } from './conf.js';
@@ -78,7 +78,11 @@ export class MetadataReader {
       throw new Err('modified or replaced: its hash differs from the one recorded for it', { member: path });
     }
     const codec = this.registry.get('compressor', COMPRESSORS[this.conf.compression]!);
-    return collect(codec.decompress(once(plain), opts), maxOut, path);
+    try {
+      return await collect(codec.decompress(once(plain), opts), maxOut, path);
+    } catch (e) {
+      throw withMember(e, path);
+    }
   }
 
   async volume(vid: string, hash: string, opts: ReadOptions = {}): Promise<VolumeInfo> {
