@@ -18,6 +18,10 @@ const info: PluginInfo<'format'> = {
       name: 'session', value: 'YYYYMMDD-HHMMSS',
       description: 'Wyng: read each volume as it was at this session (a volume without it: its newest session before); default the newest',
     },
+    {
+      name: 'all-sessions',
+      description: 'Wyng: also read and check every chunk of every session, those later sessions replaced too (verify --all-sessions checks the whole archive)',
+    },
   ],
 };
 
@@ -72,7 +76,7 @@ async function openWyng(input: BackupInput, ctx: FormatContext): Promise<OpenedB
   const meta = new MetadataReader(registry, dir, conf, keys);
   const volumes: VolumeInfo[] = [];
   for (const [vid, hash] of conf.volumes) volumes.push(await meta.volume(vid, hash, opts));
-  const reader = chunkReader(registry, dir, meta, keys);
+  const reader = chunkReader(registry, dir, meta, keys, ctx.settings['all-sessions'] === true);
 
   const session = sessionSetting(ctx.settings['session'], volumes);
   /** Each volume's session at the one asked for: the newest not after it. */

@@ -73,11 +73,14 @@ export interface ChunkReader {
   readonly compression: string;
   readonly hashType: string;
   readonly keys: WyngKeys | undefined;
+  /** `--all-sessions`: also check the chunks the merged volume does not use, for every session. */
+  readonly allSessions?: boolean;
+  readonly meta?: MetadataReader;
 }
 
-export function chunkReader(registry: Registry, dir: DirectorySource, meta: MetadataReader, keys: WyngKeys | undefined): ChunkReader {
+export function chunkReader(registry: Registry, dir: DirectorySource, meta: MetadataReader, keys: WyngKeys | undefined, allSessions = false): ChunkReader {
   const c = meta.conf;
-  return { registry, dir, chunkSize: c.chunkSize, compression: c.compression, hashType: c.hashType, keys };
+  return { registry, dir, chunkSize: c.chunkSize, compression: c.compression, hashType: c.hashType, keys, allSessions, meta };
 }
 
 /**
@@ -93,9 +96,8 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
   const codec = r.registry.get('compressor', COMPRESSORS[r.compression]!);
   const maxFile = r.chunkSize + r.chunkSize / 64 + (r.keys ? NONCE : 0);
 
-  const load = async (i: number): Promise<Uint8Array | undefined> => {
-    const addr = i * r.chunkSize;
-    const s = v.volume.sessions[v.owner[i]!]!;
+  /** Chunk `addr` as session `s` stored it, checked against `expected`, in a volume of `size` bytes. */
+  const load = async (addr: number, s: SessionInfo, expected: Uint8Array, size: number): Promise<Uint8Array | undefined> => {
     const member = where(v.volume, s, addr);
     const hex = addr.toString(16).padStart(16, '0');
     const path = `${v.volume.vid}/${s.id}/${hex.slice(0, 9)}/x${hex}`;
@@ -103,11 +105,11 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
     if (file.length < 1 + (r.keys ? NONCE : 0) || file.length > maxFile) throw new CorruptBackupError(`chunk file of ${file.length} bytes`, { member });
     const stored = r.keys ? await r.keys.decryptData(file, opts) : file;
     const digest = keyed ? await hash.hmacOf(keyed, stored) : (() => { const h = hash.create(); h.update(stored); return h.digest(); })();
-    if (!equalBytes(digest, v.hashes.subarray(i * 32, i * 32 + 32))) {
+    if (!equalBytes(digest, expected)) {
       const Err = r.keys ? AuthenticationError : CorruptBackupError;
       throw new Err('hash mismatch: the chunk was modified or belongs elsewhere', { member });
     }
-    const want = Math.min(r.chunkSize, v.size - addr);
+    const want = Math.min(r.chunkSize, size - addr);
     const parts: Uint8Array[] = [];
     let got = 0;
     try {
@@ -130,7 +132,8 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
   let next = 0;
   const fill = () => {
     while (next < data.length && pending.length < READ_AHEAD) {
-      const p = load(data[next++]!);
+      const i = data[next++]!;
+      const p = load(i * r.chunkSize, v.volume.sessions[v.owner[i]!]!, v.hashes.subarray(i * 32, i * 32 + 32), v.size);
       p.catch(() => undefined);
       pending.push(p);
     }
@@ -140,6 +143,17 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
     opts.signal?.throwIfAborted();
     const bytes = await pending.shift()!;
     if (bytes) yield { offset: i * r.chunkSize, bytes };
+  }
+  if (!r.allSessions || !r.meta) return;
+  // Every other chunk of every session (those later sessions replaced, and sessions after this one):
+  // read and checked like the others, nothing yielded.
+  for (const [k, s] of v.volume.sessions.entries()) {
+    for (const [addr, h] of await r.meta.manifest(v.volume, s, opts)) {
+      const i = addr / r.chunkSize;
+      if (!h || (i < n && v.owner[i] === k)) continue;
+      opts.signal?.throwIfAborted();
+      await load(addr, s, h, s.volsize);
+    }
   }
 }
 

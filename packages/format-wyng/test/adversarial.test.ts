@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extract } from '@qubes-backup/restore';
+import { extract, verify } from '@qubes-backup/restore';
 import { fixtures, registry, type WyngFixture } from './_wyng.js';
 
 const work = mkdtempSync(join(tmpdir(), 'qbt-wyng-adv-'));
@@ -80,6 +80,19 @@ describePlain('an unencrypted archive (blake2b hashes)', () => {
     expect({ code: e.code, message: e.message }).toEqual({ code, message: expect.stringMatching(message) });
     expect(e.message).not.toContain('\n');
     expect(imagesIn(dest)).toEqual([]);
+  });
+});
+
+describePlain('verify --all-sessions', () => {
+  test('a flipped byte in a chunk a later session replaced: unseen by the newest image, found with --all-sessions', async () => {
+    const f = plain!;
+    const archive = copyOf(f, 'replaced');
+    const d = withChunk(archive)[0]!;
+    // The first session's x…600000, which the last session stored again.
+    flip(join(archive, d.vid, d.sessions[0]!, ...CHUNK), 9);
+    expect((await verify(archive, { registry: registry() })).ok).toBe(true);
+    const e = await verify(archive, { registry: registry(), settings: { 'all-sessions': true } }).then(() => undefined, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'E_CORRUPT', message: expect.stringMatching(new RegExp(`^volume '.+', session ${d.sessions[0]!.slice(2)}, chunk x0000000000600000: hash mismatch`)) });
   });
 });
 
