@@ -90,9 +90,11 @@ export function chunkReader(registry: Registry, dir: DirectorySource, meta: Meta
  */
 export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOptions = {}): AsyncIterable<{ offset: number; bytes: Uint8Array }> {
   const n = v.owner.length;
-  const hash: Hash = r.registry.get('hash', HASHTYPES[r.hashType]!);
   const keyed = r.keys ? await r.keys.manifestHashKey(opts) : undefined;
+  // Wyng keys data hashes (HMAC-SHA256) whenever the cipher mode has a manifest-hash subkey,
+  // whatever `hashtype` says; only the others use `hashtype` itself.
   if (r.hashType === 'hmac-sha256' && !keyed) throw new CorruptBackupError('hmac-sha256 data hashes need an encrypted archive', { member: 'archive.ini' });
+  const hash: Hash = r.registry.get('hash', keyed ? 'sha256' : HASHTYPES[r.hashType]!);
   const codec = r.registry.get('compressor', COMPRESSORS[r.compression]!);
   const maxFile = r.chunkSize + r.chunkSize / 64 + (r.keys ? NONCE : 0);
 
