@@ -19,7 +19,7 @@ export const GROUPS = {
   // Sparse maps stay inside the member and its real size.
   tar: { mutate: ['packages/tar/src/sparse-map.ts'], project: 'tar', only: ['sparse-map'] },
   // Format 4: each file stored once, its chunks complete and in order.
-  'format-v4': { mutate: ['packages/format-v4/src/format.ts', 'packages/format-v4/src/stored-file.ts'], project: 'format-v4', only: ['chunks', 'open', 'selection', 'size-cap', 'prefetch'] },
+  'format-v4': { mutate: ['packages/format-v4/src/format.ts', 'packages/format-v4/src/stored-file.ts'], project: 'format-v4', only: ['chunks', 'open', 'selection', 'size-cap', 'prefetch', 'key-ahead'] },
 };
 
 export function group(name = process.env.STRYKER_GROUP) {

@@ -3,13 +3,13 @@ import { OUT_PIECE, WINDOW } from './limits.js';
 
 // Where the decoder stands inside a sequence: token, [literal length bytes], literals,
 // offset (2 bytes, little-endian), [match length bytes], match copy. Input may stop anywhere.
+// LENGTH is either length: `run` says which run (LITERALS or MATCH) it is the length of.
 const TOKEN = 0;
-const LITERAL_LENGTH = 1;
+const LENGTH = 1;
 const LITERALS = 2;
 const OFFSET_LOW = 3;
 const OFFSET_HIGH = 4;
-const MATCH_LENGTH = 5;
-const MATCH = 6;
+const MATCH = 5;
 
 /** Below this many bytes a plain loop beats `set`/`copyWithin` (their call costs more than the copy). */
 const SHORT_COPY = 32;
@@ -36,9 +36,11 @@ export class Lz4BlockDecoder {
   /** Bytes of output before `buf[origin]`: what earlier buffers held. */
   private flushed = 0;
   private state = TOKEN;
+  /** The run (LITERALS or MATCH) whose length is being read or produced. */
+  private run = LITERALS;
   /** Match length nibble of the current token. */
   private nibble = 0;
-  /** Literal or match bytes still to produce (during *_LENGTH: the length summed so far). */
+  /** Literal or match bytes still to produce (during LENGTH: the length summed so far). */
   private remaining = 0;
   private offset = 0;
   private inputBytes = 0;
@@ -76,6 +78,7 @@ export class Lz4BlockDecoder {
     let i = start;
     let pos = this.pos;
     let state = this.state;
+    let run = this.run;
     let remaining = this.remaining;
     let offset = this.offset;
     let nibble = this.nibble;
@@ -113,22 +116,21 @@ export class Lz4BlockDecoder {
           const token = input[i++]!;
           nibble = token & 15;
           remaining = token >>> 4;
-          if (remaining === 15) state = LITERAL_LENGTH;
-          else {
-            if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a run of literals');
-            state = LITERALS;
-          }
+          run = LITERALS;
+          state = remaining === 15 ? LENGTH : LITERALS;
         }
-        if (state === LITERAL_LENGTH) {
+        if (state === LENGTH) {
           const ended = lengthBytes(input, i, n, step);
           i = step.next;
           remaining += step.sum;
           // Checked before the length is complete too, so a bomb of 255s stops early.
-          if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a run of literals');
+          if (pos + remaining > limit) throw this.tooLong(pos, remaining, run === LITERALS ? 'a run of literals' : 'a match');
           if (!ended) break;
-          state = LITERALS;
+          state = run;
         }
         if (state === LITERALS) {
+          // Before any of the run is produced (pos + remaining stays the same while it is).
+          if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a run of literals');
           if (remaining > 0) {
             if (i >= n || pos === cap) break;
             const c = Math.min(remaining, n - i, cap - pos);
@@ -161,21 +163,13 @@ export class Lz4BlockDecoder {
           }
           lastMatchStart = produced;
           remaining = nibble + 4;
-          if (nibble === 15) state = MATCH_LENGTH;
-          else {
-            if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a match');
-            state = MATCH;
-          }
-        }
-        if (state === MATCH_LENGTH) {
-          const ended = lengthBytes(input, i, n, step);
-          i = step.next;
-          remaining += step.sum;
-          if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a match');
-          if (!ended) break;
-          state = MATCH;
+          run = MATCH;
+          state = nibble === 15 ? LENGTH : MATCH;
+          // Its length bytes are read at the top of the loop.
+          if (state === LENGTH) continue;
         }
         if (state === MATCH) {
+          if (pos + remaining > limit) throw this.tooLong(pos, remaining, 'a match');
           if (pos === cap) break;
           const c = Math.min(remaining, cap - pos);
           pos = copyMatch(buf, pos, offset, c);
@@ -189,6 +183,7 @@ export class Lz4BlockDecoder {
       this.inputBytes += i - start;
       this.pos = pos;
       this.state = state;
+      this.run = run;
       this.remaining = remaining;
       this.offset = offset;
       this.nibble = nibble;
@@ -232,10 +227,9 @@ export class Lz4BlockDecoder {
     switch (this.state) {
       case OFFSET_LOW: return this.checkEndRules();
       case TOKEN: throw corrupt('truncated input (the block ends with a match; its last sequence must be literals only)');
-      case LITERAL_LENGTH: throw corrupt('truncated input (inside a literal length)');
+      case LENGTH: throw corrupt(`truncated input (inside a ${this.run === LITERALS ? 'literal' : 'match'} length)`);
       case LITERALS: throw corrupt(`truncated input (${this.remaining} literal bytes missing)`);
       case OFFSET_HIGH: throw corrupt('truncated input (inside a match offset)');
-      case MATCH_LENGTH: throw corrupt('truncated input (inside a match length)');
       default: throw new Error(`lz4: end() called during a match copy (state ${this.state})`);
     }
   }

@@ -78,6 +78,9 @@ describe('format 4: each stored file is its chunks in order, stored once', () =>
     const bytes = await tampered(MULTI, (ms) => insertAfter(ms, 'vm5/firewall.xml.000.enc', { name: 'vm5/notes', data: new Uint8Array(10) }));
     const e = await expectCode(verify(bytes), 'E_CORRUPT', /invalid file extension/);
     expect(e.member).toBe('vm5/notes');
+    // The same after a file of a VM that is not selected (read past without decrypting).
+    const past = await expectCode(verify(bytes, ['personal']), 'E_CORRUPT', /invalid file extension/);
+    expect(past.member).toBe('vm5/notes');
   });
 
   test('qubes.xml.000.enc must follow the header', async () => {

@@ -16,10 +16,16 @@ const plugin = formatV4.create();
 const detect = (bytes: Uint8Array) => plugin.detect({ kind: 'file', source: memorySource(bytes) }, { registry, head: bytes });
 const withHeader = (text: string) => writeOuter([{ name: 'backup-header', data: enc(text) }, { name: 'backup-header.hmac', data: enc('x') }]);
 
+test('format 4 takes the options that apply to it: --compression-filter and --ignore-size-limit', () => {
+  expect(formatV4.options?.map((o) => o.name).sort()).toEqual(['compression-filter', 'ignore-size-limit']);
+});
+
 describe('detect', () => {
   test.each([
     ['version=4', true], ['version=5', true], ['version=10', true], ['version=x', true], ['version=', true],
     ['version=3', false], ['version=2', false], ['encrypted=True', false],
+    // Unreadable versions are claimed (to say plainly which version it is); a number below 4 however written is not.
+    ['version=3a', true], ['version=a3', true], ['version=03', false],
   ])('a backup-header saying %j: %s', async (line, want) => {
     expect(await detect(withHeader(`${line}\nhmac-algorithm=scrypt\n`))).toBe(want);
   });

@@ -7,7 +7,7 @@ import {
   AuthenticationError, CorruptBackupError, IoError, Registry, UsageError, collect,
   type BackupInput, type ByteSource, type FormatContext, type Mac, type Member, type PluginDescriptor,
 } from '@qubes-backup/core';
-import { authenticateHeader, openQubesTar, qubesHead } from '@qubes-backup/qubes-common';
+import { authenticateHeader, openQubesTar, qubesHead, validatedHeader } from '@qubes-backup/qubes-common';
 import { enc, encryptUnit, expectCode, memorySource, registryWith, rejection, writeOuter, type OuterMember } from '@qubes-backup/testkit';
 
 const registry = registryWith();
@@ -130,10 +130,19 @@ describe('openQubesTar', () => {
   // Was a bug: core's collect() throws a plain RangeError at the bound, and openQubesTar passed it
   // on, so a huge backup-header (still detected as format 4: its version is unknown) failed untyped.
   test('a header or its MAC over 1 MiB is a CorruptBackupError naming the member', async () => {
-    const e = await expectCode(openQubesTar(fileInput([{ name: 'backup-header', data: big }, { name: 'backup-header.hmac', data: enc('x') }]), context('qubes', acceptingMac().registry)), 'E_CORRUPT');
+    const e = await expectCode(openQubesTar(fileInput([{ name: 'backup-header', data: big }, { name: 'backup-header.hmac', data: enc('x') }]), context('qubes', acceptingMac().registry)), 'E_CORRUPT', /^backup-header: 'backup-header' is larger than 1048576 bytes/);
     expect(e.member).toBe('backup-header');
     const tag = await expectCode(openQubesTar(fileInput([{ name: 'backup-header', data: HEADER }, { name: 'backup-header.hmac', data: big }]), context('qubes', acceptingMac().registry)), 'E_CORRUPT');
     expect(tag.member).toBe('backup-header.hmac');
+  });
+
+  test('header-less format 2 opened by a format that has a header: refused before any field is read', async () => {
+    const outer = await openQubesTar(fileInput([chunk('qubes.xml.000')]), context());
+    let validated = 0;
+    const e = (() => { try { validatedHeader(outer, context(), () => { validated++; return { compressed: false, compressionFilter: undefined }; }); } catch (x) { return x as Error & { code?: string; member?: string }; } return undefined; })();
+    expect(e).toMatchObject({ code: 'E_CORRUPT', member: 'backup-header' });
+    expect(e!.message).toMatch(/only format 2 backups have none/);
+    expect(validated).toBe(0);
   });
 
   test('a folder is no Qubes backup of formats 2-4', async () => {

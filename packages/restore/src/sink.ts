@@ -5,6 +5,7 @@ import {
 import { promisify } from 'node:util';
 import { join, sep } from 'node:path';
 import { IoError, UnsafePathError, utf8, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
+import { io, ioAsync } from './io-error.js';
 import { linkComponents, memberComponents } from './safe-path.js';
 
 /** What happened to one inner member. */
@@ -53,8 +54,11 @@ class LinkGuard {
     return this.files;
   }
 
-  /** The member's output path components (under its unit's folder) once it passes the rules, and whether it names a file this run restored. */
-  check(m: Member, parts: string[], target: ArchiveTarget): { rel: string[]; again: boolean } {
+  /**
+   * The member's output path components (under its unit's folder) once it passes the rules, whether
+   * it names a file this run restored, and for a hard link to such a file, that file's components.
+   */
+  check(m: Member, parts: string[], target: ArchiveTarget): { rel: string[]; again: boolean; linkTo?: string[] } {
     if (parts.length === 0 && m.type !== 'dir') throw new UnsafePathError('a non-directory member names the VM folder itself', { member: m.path });
     const rel = under(target.outBase, parts);
     for (let i = 1; i <= rel.length; i++) {
@@ -66,9 +70,11 @@ class LinkGuard {
         throw new UnsafePathError(`'${p}' was restored as a file, it cannot be a folder`, { member: m.path });
       }
     }
+    let linkTo: string[] | undefined;
     if (m.type === 'hardlink' && !standsAlone(m, this.files, target)) {
       const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
-      if (!to || to.length === 0 || !this.files.has(under(target.outBase, to).join('/'))) {
+      linkTo = to && under(target.outBase, to);
+      if (!linkTo || !this.files.has(linkTo.join('/'))) {
         throw new UnsafePathError(`hard link to '${m.linkTarget}' is not a file restored before it from the same archive`, { member: m.path });
       }
     }
@@ -76,7 +82,7 @@ class LinkGuard {
     const again = this.files.has(key);
     if (m.type === 'symlink') { this.symlinks.add(key); this.files.delete(key); }
     if (m.type === 'file' || m.type === 'hardlink') this.files.add(key);
-    return { rel, again };
+    return { rel, again, ...(linkTo ? { linkTo } : {}) };
   }
 }
 
@@ -158,7 +164,8 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       written.delete(outBase);
     },
     async finish() {
-      // Deepest first, so setting a child's time does not change its parent's afterwards.
+      // Deepest first: a parent's mode may deny the search permission its children's chmod and
+      // utimes need (for a user other than root).
       for (const d of dirTimes.sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
         if (d.mode) await fsp.chmod(fsPath(d.path), d.mode).catch(() => undefined);
         await fsp.utimes(fsPath(d.path), d.mtime, d.mtime).catch(() => undefined);
@@ -167,7 +174,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   };
 
   async function writeMember(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult> {
-    const { rel, again } = guard.check(m, memberComponents(m.path, target.path, target.prefix), target);
+    const { rel, again, linkTo } = guard.check(m, memberComponents(m.path, target.path, target.prefix), target);
     const output = rel.join('/');
     if (m.type === 'dir') {
       const dir = ensureDir(rel);
@@ -198,9 +205,8 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
           note(target.outBase, path);
           return { member: m.path, output, type: 'file', size: m.size };
         }
-        const to = m.linkTarget !== undefined ? linkComponents(m.linkTarget, target.path, target.prefix) : undefined;
-        if (!to || to.length === 0) throw new UnsafePathError(`hard link to '${m.linkTarget}' points outside its archive`, { member: m.path });
-        const from = join(dest, ...under(target.outBase, to));
+        // The guard found the target among this run's files; the disk may have changed since.
+        const from = join(dest, ...linkTo!);
         const st = await fsp.lstat(fsPath(from)).catch(() => undefined);
         if (!st?.isFile()) throw new UnsafePathError(`hard link target '${m.linkTarget}' is not a file restored before it`, { member: m.path });
         prepareTarget(path, again);
@@ -251,31 +257,6 @@ async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<v
     closeSync(fd);
   }
   io(() => renameSync(fsPath(partial), fsPath(path)), path);
-}
-
-/** File-system errors as IoError, with disk full said plainly (never "HMAC"). */
-function ioError(e: unknown, path: string): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new IoError(`disk full while writing '${path}'`, { cause: e }, 'E_DISK_FULL');
-  if (code === 'EEXIST') return new IoError(`'${path}' already exists (use --force to replace it)`, { cause: e }, 'E_EXISTS');
-  if (code === 'ELOOP') return new UnsafePathError(`refusing to write through symlink '${path}'`, { cause: e });
-  return new IoError(`cannot write '${path}': ${(e as Error).message}`, { cause: e });
-}
-
-function io<T>(f: () => T, path: string): T {
-  try {
-    return f();
-  } catch (e) {
-    throw ioError(e, path);
-  }
-}
-
-async function ioAsync<T>(f: () => Promise<T>, path: string): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    throw ioError(e, path);
-  }
 }
 
 /** Path components under an output folder (`''`: the destination itself). */

@@ -199,6 +199,34 @@ describe('extract and verify refuse the same members', () => {
   });
 });
 
+describe('the rules said plainly', () => {
+  test('a file named like the unit folder, a member below a file: each error says which rule', async () => {
+    expect(await run(nullSink(), [[file('vm9/.'), TPL]])).toMatchObject({ message: 'vm9/.: a non-directory member names the VM folder itself' });
+    const below = await run(nullSink(), [[file('dom0-home/user/f'), HOME], [file('dom0-home/user/f/g'), HOME]]);
+    expect(below.message).toBe("dom0-home/user/f/g: 'dom0-home/user/f' was restored as a file, it cannot be a folder");
+  });
+
+  test('a folder member naming the unit folder itself is accepted (a template archive starts with vm9/.)', async () => {
+    expect(await run(directorySink(dest), [[dir('vm9/.'), TPL], [file('vm9/./apps/a'), TPL]])).toEqual({ written: 2 });
+    expect(await run(nullSink(), [[dir('vm9/.'), TPL]])).toEqual({ written: 1 });
+  });
+
+  test('a hard link without content to a file that was not restored is refused by both (it carries nothing to write)', async () => {
+    const steps = [[hardlink('dom0-home/user/l', 'dom0-home/user/missing'), HOME]] as const;
+    const viaExtract = await run(directorySink(dest), steps);
+    expect(viaExtract).toMatchObject({ written: 0, code: 'E_UNSAFE_PATH' });
+    expect(await run(nullSink(), steps)).toEqual(viaExtract);
+  });
+
+  test('a whole archive restored into the destination itself (outBase \'\', as Borg archives are): outputs are relative paths', async () => {
+    const ALL: ArchiveTarget = { path: '', prefix: '', outBase: '' };
+    const sink = directorySink(dest);
+    expect(await sink.member(file('home/user/a.txt', 'a'), ALL)).toMatchObject({ output: 'home/user/a.txt' });
+    expect(await sink.member(hardlink('home/user/b.txt', 'home/user/a.txt'), ALL)).toMatchObject({ type: 'hardlink', output: 'home/user/b.txt' });
+    expect(statSync(join(dest, 'home/user/b.txt')).ino).toBe(statSync(join(dest, 'home/user/a.txt')).ino);
+  });
+});
+
 describe('directorySink and what is already in the destination', () => {
   test('an existing file is kept and refused (E_EXISTS) without force, replaced with it', async () => {
     mkdirSync(join(dest, 'dom0-home/user'), { recursive: true });
@@ -209,6 +237,35 @@ describe('directorySink and what is already in the destination', () => {
     expect(readFileSync(join(dest, 'dom0-home/user/f'), 'utf8')).toBe('mine');
     await directorySink(dest, { force: true }).member(file('dom0-home/user/f', 'new'), HOME);
     expect(readFileSync(join(dest, 'dom0-home/user/f'), 'utf8')).toBe('new');
+  });
+
+  test('an existing file where a folder is needed is refused, even with force, and left alone', async () => {
+    mkdirSync(join(dest, 'dom0-home'), { recursive: true });
+    writeFileSync(join(dest, 'dom0-home/user'), 'mine');
+    const e = await rejection(directorySink(dest, { force: true }).member(file('dom0-home/user/f'), HOME));
+    expect(e).toMatchObject({ code: 'E_UNSAFE_PATH', member: 'dom0-home/user/f' });
+    expect(e.message).toMatch(/dom0-home\/user' exists and is not a directory/);
+    expect(readFileSync(join(dest, 'dom0-home/user'), 'utf8')).toBe('mine');
+  });
+
+  test('a hard link whose target was removed from the disk after it was restored is refused, not linked to whatever is there', async () => {
+    const sink = directorySink(dest);
+    await sink.member(file('dom0-home/user/f'), HOME);
+    rmSync(join(dest, 'dom0-home/user/f'));
+    symlinkSync('/etc/passwd', join(dest, 'dom0-home/user/f'));
+    const e = await rejection(sink.member(hardlink('dom0-home/user/l', 'dom0-home/user/f'), HOME));
+    expect(e).toMatchObject({ code: 'E_UNSAFE_PATH', member: 'dom0-home/user/l' });
+    expect(e.message).toContain('is not a file restored before it');
+    expect(existsSync(join(dest, 'dom0-home/user/l'))).toBe(false);
+  });
+
+  test('vm.json is the settings as indented JSON and a final newline, refused over an existing file without force', async () => {
+    const sink = directorySink(dest);
+    await sink.metadata!('work', 'vm.json', { name: 'work', label: 'red' });
+    expect(readFileSync(join(dest, 'work/vm.json'), 'utf8')).toBe('{\n  "name": "work",\n  "label": "red"\n}\n');
+    expect(statSync(join(dest, 'work/vm.json')).mode & 0o777).toBe(0o644);
+    const e = await rejection(directorySink(dest).metadata!('work', 'vm.json', {}));
+    expect(e).toMatchObject({ code: 'E_EXISTS' });
   });
 
   test('an existing folder in place of a file is refused even with force', async () => {
