@@ -137,18 +137,22 @@ export class MetadataReader {
   }
 
   /**
-   * A session's manifest: `[address, hash]` in address order, `hash` undefined for an all-zero
-   * chunk. Addresses must be chunk-aligned, increasing and inside the session's volume.
+   * A session's manifest, each entry given to `each` in address order (`hash` undefined for an
+   * all-zero chunk), without keeping them: a large volume's first manifest has millions. Addresses
+   * must be chunk-aligned, increasing and inside the session's volume.
    */
-  async manifest(vol: VolumeInfo, s: SessionInfo, opts: ReadOptions = {}): Promise<[number, Uint8Array | undefined][]> {
-    if (s.manifestHash === '0') return [];
+  async manifest(vol: VolumeInfo, s: SessionInfo, each: (addr: number, hash: Uint8Array | undefined) => void, opts: ReadOptions = {}): Promise<void> {
+    if (s.manifestHash === '0') return;
     const file = `${vol.vid}/${s.id}/manifest.z`;
     const path = `${where(vol, s)}: ${file}`;
     const chunks = Math.ceil(s.volsize / this.conf.chunkSize);
     const text = utf8.decode(await this.decode(file, s.manifestHash, (chunks + 1) * (LINE + 10), (chunks + 1) * LINE, opts, path));
-    const out: [number, Uint8Array | undefined][] = [];
     let last = -1;
-    for (const line of text.split('\n')) {
+    for (let at = 0; at < text.length;) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const line = text.slice(at, end);
+      at = end + 1;
       if (line === '') continue;
       const m = /^(0|[A-Za-z0-9_=-]{44}) x([0-9a-f]{16})$/.exec(line);
       if (!m) throw new CorruptBackupError(`a malformed line: ${JSON.stringify(line.slice(0, 80))}`, { member: path });
@@ -157,12 +161,11 @@ export class MetadataReader {
         throw new CorruptBackupError(`address x${m[2]} is out of order, unaligned or past the volume's end`, { member: path });
       }
       last = addr;
-      if (m[1] === '0') { out.push([addr, undefined]); continue; }
+      if (m[1] === '0') { each(addr, undefined); continue; }
       const h = b64urlDecode(m[1]!, DATA_HASH);
       if (!h) throw new CorruptBackupError(`a malformed hash at x${m[2]}`, { member: path });
-      out.push([addr, h]);
+      each(addr, h);
     }
-    return out;
   }
 }
 

@@ -37,12 +37,12 @@ export async function volumeAt(meta: MetadataReader, registry: Registry, volume:
   /** Addresses some manifest named (a zero chunk too): they make up the merged manifest. */
   const named = new Uint8Array(n);
   for (let k = 0; k <= upto; k++) {
-    for (const [addr, hash] of await meta.manifest(volume, volume.sessions[k]!, opts)) {
+    await meta.manifest(volume, volume.sessions[k]!, (addr, hash) => {
       const i = addr / chunkSize;
-      if (i >= n) continue;
+      if (i >= n) return;
       named[i] = 1;
       if (hash) { owner[i] = k; hashes.set(hash, i * 32); } else { owner[i] = -1; hashes.fill(0, i * 32, i * 32 + 32); }
-    }
+    }, opts);
   }
   if (session.mfcs !== undefined) {
     const crc = registry.get('hash', 'crc32').create();
@@ -150,9 +150,12 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
   // Every other chunk of every session (those later sessions replaced, and sessions after this one):
   // read and checked like the others, nothing yielded.
   for (const [k, s] of v.volume.sessions.entries()) {
-    for (const [addr, h] of await r.meta.manifest(v.volume, s, opts)) {
+    const replaced: [number, Uint8Array][] = [];
+    await r.meta.manifest(v.volume, s, (addr, h) => {
       const i = addr / r.chunkSize;
-      if (!h || (i < n && v.owner[i] === k)) continue;
+      if (h && !(i < n && v.owner[i] === k)) replaced.push([addr, h]);
+    }, opts);
+    for (const [addr, h] of replaced) {
       opts.signal?.throwIfAborted();
       await load(addr, s, h, s.volsize);
     }
