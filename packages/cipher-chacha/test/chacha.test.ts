@@ -44,3 +44,20 @@ describe('xchacha20-poly1305', () => {
     await expect(c.decrypt(key, nonce, sealed.subarray(0, 10))).rejects.toMatchObject({ code: 'E_AUTH' });
   });
 });
+
+describe('xchacha20 on node:crypto (HChaCha20 subkey, then OpenSSL ChaCha20)', () => {
+  test('equals the portable one on every length around the block size, Buffers and views too; the caller\'s bytes stay', async () => {
+    const { chachaNode } = await import('@qubes-backup/cipher-chacha/node');
+    const node = chachaNode.find((d) => d.name === 'xchacha20')!.create();
+    const portable = registry.get('stream-cipher', 'xchacha20');
+    expect(node.info.backend).toBe('node');
+    for (const len of [0, 1, 63, 64, 65, 1000, (256 << 10) + 17]) {
+      const k = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + len) & 0xff));
+      const iv = Buffer.from(Uint8Array.from({ length: 24 }, (_, i) => (i * 13 + len) & 0xff));
+      const data = new Uint8Array(len + 3).map((_, i) => (i * 31) & 0xff).subarray(3);
+      const want = await portable.decrypt(new Uint8Array(k), new Uint8Array(iv), data);
+      expect(Buffer.from(await node.decrypt(k, iv, data)).equals(Buffer.from(want))).toBe(true);
+      expect(k.some((b) => b !== 0)).toBe(true);
+    }
+  });
+});
