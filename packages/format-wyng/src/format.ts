@@ -1,6 +1,6 @@
 import {
   AuthenticationError, CorruptBackupError, UsageError, WrongPassphraseError, collect, once, utf8, withMember,
-  type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup,
+  type Archive, type BackupInput, type DirectorySource, type FormatContext, type FormatPlugin, type OpenedBackup,
   type PluginDescriptor, type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import type { VmInfo } from '@qubes-backup/qubes-common';
@@ -73,9 +73,23 @@ async function openWyng(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     keys?.dispose();
     throw withMember(e, 'archive.ini');
   }
+  try {
+    return await openArchive(dir, ctx, conf, keys, opts);
+  } catch (e) {
+    keys?.dispose();
+    throw e;
+  }
+}
+
+async function openArchive(dir: DirectorySource, ctx: FormatContext, conf: ArchiveConf, keys: WyngKeys | undefined, opts: ReadOptions): Promise<OpenedBackup> {
+  const registry = ctx.registry;
   const meta = new MetadataReader(registry, dir, conf, keys);
   const volumes: VolumeInfo[] = [];
-  for (const [vid, hash] of conf.volumes) volumes.push(await meta.volume(vid, hash, opts));
+  for (const [vid, hash] of conf.volumes) {
+    const v = await meta.volume(vid, hash, opts);
+    if (volumes.some((x) => x.name === v.name)) throw new CorruptBackupError(`volume '${v.name}' is stored twice`, { member: `${vid}/volinfo` });
+    volumes.push(v);
+  }
   const reader = chunkReader(registry, dir, meta, keys, ctx.settings['all-sessions'] === true);
 
   const session = sessionSetting(ctx.settings['session'], volumes);

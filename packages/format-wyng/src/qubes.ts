@@ -13,12 +13,14 @@ const MAX_METADATA = 64 << 20;
  * `vm-templates/<qube>/root.img` (and the other kinds' folders).
  */
 export function qubeOf(volume: string): { qube: string; image: 'private' | 'root' } | undefined {
-  const lvm = /^vm-(.+)-(private|root)$/.exec(volume);
-  if (lvm) return { qube: lvm[1]!, image: lvm[2] as 'private' | 'root' };
-  const file = /^(?:appvms|vm-templates|servicevms|standalone)\/([^/]+)\/(private|root)\.img$/.exec(volume);
-  if (file) return { qube: file[1]!, image: file[2] as 'private' | 'root' };
-  return undefined;
+  const m = /^vm-(.+)-(private|root)$/.exec(volume) ?? /^(?:appvms|vm-templates|servicevms|standalone)\/([^/]+)\/(private|root)\.img$/.exec(volume);
+  // Only a name Qubes itself accepts is a qube (it becomes a folder of the destination).
+  if (!m || !QUBE_NAME.test(m[1]!)) return undefined;
+  return { qube: m[1]!, image: m[2] as 'private' | 'root' };
 }
+
+/** What Qubes accepts as a qube's name (qubes/vm/__init__.py validate_name): a letter, then letters, digits, `_.-`; 31 at most. */
+const QUBE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,30}$/;
 
 /** The qubes qubes.xml lists (dom0 left out), read from the metadata volume's bytes (a gzip tar). */
 export async function qubesFromMetadata(registry: Registry, volume: AsyncIterable<Uint8Array>, what: string, opts: ReadOptions = {}): Promise<VmInfo[]> {

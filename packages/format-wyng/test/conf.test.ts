@@ -60,4 +60,7 @@ test('volume names as wyng-util-qubes gives them', () => {
   expect(qubeOf('wyng-qubes-metadata')).toBeUndefined();
   expect(qubeOf('appvms/a/b/private.img')).toBeUndefined();
   expect(qubeOf('home-backup')).toBeUndefined();
+  // Not a name Qubes accepts: a volume of its own, never a folder named '..'.
+  expect(qubeOf('vm-..-private')).toBeUndefined();
+  expect(qubeOf('appvms/../private.img')).toBeUndefined();
 });
