@@ -13,8 +13,8 @@ export const GROUPS = {
   },
   // Where restored bytes may be written.
   restore: {
-    mutate: ['packages/restore/src/safe-path.ts', 'packages/restore/src/sink.ts'],
-    project: 'restore', only: ['sink'],
+    mutate: ['packages/restore/src/safe-path.ts', 'packages/restore/src/sink.ts', 'packages/restore/src/io-error.ts'],
+    project: 'restore', only: ['sink', 'io-error'],
   },
   // Sparse maps stay inside the member and its real size.
   tar: { mutate: ['packages/tar/src/sparse-map.ts'], project: 'tar', only: ['sparse-map'] },

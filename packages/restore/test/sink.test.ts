@@ -211,6 +211,13 @@ describe('the rules said plainly', () => {
     expect(await run(nullSink(), [[dir('vm9/.'), TPL]])).toEqual({ written: 1 });
   });
 
+  test('a hard link with content but no target is refused by both (tar and Borg links always name one)', async () => {
+    const steps = [[fakeMember('dom0-home/user/l', enc('data'), { type: 'hardlink' }), HOME]] as const;
+    const viaExtract = await run(directorySink(dest), steps);
+    expect(viaExtract).toMatchObject({ written: 0, code: 'E_UNSAFE_PATH' });
+    expect(await run(nullSink(), steps)).toEqual(viaExtract);
+  });
+
   test('a hard link without content to a file that was not restored is refused by both (it carries nothing to write)', async () => {
     const steps = [[hardlink('dom0-home/user/l', 'dom0-home/user/missing'), HOME]] as const;
     const viaExtract = await run(directorySink(dest), steps);
@@ -248,11 +255,11 @@ describe('directorySink and what is already in the destination', () => {
     expect(readFileSync(join(dest, 'dom0-home/user'), 'utf8')).toBe('mine');
   });
 
-  test('a hard link whose target was removed from the disk after it was restored is refused, not linked to whatever is there', async () => {
+  test.each([['replaced by a symlink', true], ['removed', false]])('a hard link whose target was %s on the disk after it was restored is refused, not linked to whatever is there', async (_how, plant) => {
     const sink = directorySink(dest);
     await sink.member(file('dom0-home/user/f'), HOME);
     rmSync(join(dest, 'dom0-home/user/f'));
-    symlinkSync('/etc/passwd', join(dest, 'dom0-home/user/f'));
+    if (plant) symlinkSync('/etc/passwd', join(dest, 'dom0-home/user/f'));
     const e = await rejection(sink.member(hardlink('dom0-home/user/l', 'dom0-home/user/f'), HOME));
     expect(e).toMatchObject({ code: 'E_UNSAFE_PATH', member: 'dom0-home/user/l' });
     expect(e.message).toContain('is not a file restored before it');
