@@ -4,6 +4,7 @@ import {
 } from '@qubes-backup/core';
 import { COMPRESSORS, HASHTYPES } from './conf.js';
 import { NONCE, type WyngKeys } from './keys.js';
+import { b64urlEncode } from './text-records.js';
 import { readFile, where, type MetadataReader, type SessionInfo, type VolumeInfo } from './metadata.js';
 
 export { where };
@@ -49,7 +50,7 @@ export async function volumeAt(meta: MetadataReader, registry: Registry, volume:
     const enc = new TextEncoder();
     for (let i = 0; i < n; i++) {
       if (!named[i]) continue;
-      const h = owner[i]! < 0 ? '0' : b64(hashes.subarray(i * 32, i * 32 + 32));
+      const h = owner[i]! < 0 ? '0' : b64urlEncode(hashes.subarray(i * 32, i * 32 + 32));
       crc.update(enc.encode(`${h} x${(i * chunkSize).toString(16).padStart(16, '0')}\n`));
     }
     const d = crc.digest();
@@ -59,10 +60,6 @@ export async function volumeAt(meta: MetadataReader, registry: Registry, volume:
     }
   }
   return { volume, session, size, owner, hashes };
-}
-
-function b64(b: Uint8Array): string {
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** What reading chunks needs. */

@@ -80,7 +80,7 @@ describePlain('an unencrypted archive (blake2b hashes)', () => {
     expect({ code: e.code, message: e.message }).toEqual({ code, message: expect.stringMatching(message) });
     expect(e.message).not.toContain('\n');
     expect(imagesIn(dest)).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describePlain('verify --all-sessions', () => {
@@ -93,7 +93,7 @@ describePlain('verify --all-sessions', () => {
     expect((await verify(archive, { registry: registry() })).ok).toBe(true);
     const e = await verify(archive, { registry: registry(), settings: { 'all-sessions': true } }).then(() => undefined, (x: unknown) => x);
     expect(e).toMatchObject({ code: 'E_CORRUPT', message: expect.stringMatching(new RegExp(`^volume '.+', session ${d.sessions[0]!.slice(2)}, chunk x0000000000600000: hash mismatch`)) });
-  });
+  }, 60_000);
 });
 
 const encrypted = fixtures.find((f) => f.manifest.passphrase !== null);

@@ -49,7 +49,7 @@ describe('archive.ini', () => {
     cpSync(DEMO, lz4, { recursive: true });
     writeFileSync(join(lz4, 'archive.ini'), Buffer.concat([Buffer.from('[WYNG03]\nci = 00\n'), gzipSync(edited('compression = zlib', 'compression = lz4'))]));
     await expect(inspect(lz4, { registry: registry() })).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/^archive\.ini: compression 'lz4'/) });
-  });
+  }, 60_000);
 });
 
 test('volume names as wyng-util-qubes gives them', () => {

@@ -61,7 +61,7 @@ describe.each(variants)('%s', (title, spec) => {
     expect(info.volumes.map((v) => [v.name, v.sessions.length])).toEqual([['vm-work-private', 6], ['notes-volume', 2]]);
     expect(info.units.map((u) => [u.name, u.present])).toEqual([['work', true], ['notes-volume', true]]);
     expect(info.volumes[0]!.tags['weekly']).toEqual([sessions[1]!.id]);
-  });
+  }, 60_000);
 
   test('every session restores to its image', async () => {
     for (const s of sessions) {
@@ -71,14 +71,14 @@ describe.each(variants)('%s', (title, spec) => {
       const out = join(dest, 'work', 'private.img');
       expect({ id: s.id, size: statSync(out).size, sha: sha(readFileSync(out)) }).toEqual({ id: s.id, size: s.image.length, sha: sha(s.image) });
     }
-  });
+  }, 120_000);
 
   test('a volume without the session asked for is read at its newest one before it', async () => {
     const dest = join(dir, '..', `${title.replace(/\W+/g, '-')}-other`);
     const r = await extract(dir, { registry: registry(), dest, units: ['notes-volume'], settings: { session: sessions[4]!.id } });
     expect(r.ok).toBe(true);
     expect(sha(readFileSync(join(dest, 'notes-volume', 'notes-volume')))).toBe(sha(other[1]!.image));
-  });
+  }, 60_000);
 });
 
 test('--session that no volume has is a usage error listing the sessions', async () => {
