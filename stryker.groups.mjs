@@ -20,6 +20,11 @@ export const GROUPS = {
   tar: { mutate: ['packages/tar/src/sparse-map.ts'], project: 'tar', only: ['sparse-map'] },
   // Format 4: each file stored once, its chunks complete and in order.
   'format-v4': { mutate: ['packages/format-v4/src/format.ts', 'packages/format-v4/src/stored-file.ts'], project: 'format-v4', only: ['chunks', 'open', 'selection', 'size-cap', 'prefetch', 'key-ahead'] },
+  // Wyng: the hash chain of metadata files, each chunk's hash before decompression, the key check.
+  'format-wyng': {
+    mutate: ['packages/format-wyng/src/metadata.ts', 'packages/format-wyng/src/volume.ts', 'packages/format-wyng/src/keys.ts', 'packages/format-wyng/src/conf.ts'],
+    project: 'format-wyng', only: ['adversarial', 'conf', 'generated', 'encrypted'],
+  },
 };
 
 export function group(name = process.env.STRYKER_GROUP) {

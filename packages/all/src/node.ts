@@ -7,6 +7,7 @@ import { crc32Node, gzipNode, zlibNode } from '@qubes-backup/codec-gzip/node';
 import { hashNode } from '@qubes-backup/hash/node';
 import { kdfNode } from '@qubes-backup/kdf/node';
 import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
+import { chachaNode } from '@qubes-backup/cipher-chacha/node';
 import { formatV1 } from '@qubes-backup/format-v1';
 import { portablePlugins } from './portable.js';
 
@@ -24,7 +25,7 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     parts,
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
-    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode,
+    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
   );
 }
 

@@ -8,6 +8,7 @@ import { lz4Portable } from '@qubes-backup/codec-lz4';
 import { hashPortable } from '@qubes-backup/hash';
 import { kdfPortable } from '@qubes-backup/kdf';
 import { aesCtrPortable } from '@qubes-backup/cipher-aes';
+import { chachaPortable } from '@qubes-backup/cipher-chacha';
 import { bzip2Portable } from '@qubes-backup/codec-bzip2';
 import { xzPortable } from '@qubes-backup/codec-xz';
 import { zstdPortable } from '@qubes-backup/codec-zstd';
@@ -17,6 +18,7 @@ import { formatV2 } from '@qubes-backup/format-v2';
 import { formatV3 } from '@qubes-backup/format-v3';
 import { formatV4 } from '@qubes-backup/format-v4';
 import { formatBorg } from '@qubes-backup/format-borg';
+import { formatWyng } from '@qubes-backup/format-wyng';
 
 /** Every portable plugin: runs in browsers (no node:* module). Format 1 reads the file system, so it is not here. */
 export function portablePlugins(): PluginDescriptor[] {
@@ -24,8 +26,8 @@ export function portablePlugins(): PluginDescriptor[] {
     tarContainer,
     scryptCipherPortable, scryptMacPortable, ...opensslCiphersPortable, ...hmacMacsPortable,
     gzipPortable, zlibPortable, bzip2Portable, xzPortable, zstdPortable, lzmaPortable, lz4Portable, nonePortable,
-    crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable,
-    formatV2, formatV3, formatV4, formatBorg,
+    crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable, ...chachaPortable,
+    formatV2, formatV3, formatV4, formatBorg, formatWyng,
   ];
 }
 

@@ -15,7 +15,7 @@ Passphrase (asked only when the backup needs one): --passphrase-file FILE (one t
 is stripped), else the environment variable QUBES_BACKUP_PASSPHRASE (or BORG_PASSPHRASE), else a
 prompt on the terminal (no echo).`;
 
-const BACKUP_ARG = 'backup file, folder (a Borg repository, a format-1 backup), REPO::ARCHIVE, or - for standard input';
+const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a format-1 backup), REPO::ARCHIVE, or - for standard input';
 
 /**
  * Runs the CLI; returns the exit status instead of exiting, so tests can call it. `registry`

@@ -4,7 +4,8 @@
  * - **Source**: where backup bytes come from (a file, seekable; a pipe; a folder of files).
  * - **Container**: an archive of named members (tar). **Member**: one file, folder or link in it.
  * - **Mac**: verifies bytes against a stored tag. **Cipher**: turns ciphertext into plaintext.
- *   **Hash**, **Kdf**, **StreamCipher**: primitives formats compose (HMAC ids, PBKDF2, AES-CTR).
+ *   **Hash**, **Kdf**, **StreamCipher**: primitives formats compose (HMAC ids, PBKDF2, scrypt,
+ *   AES-CTR, XChaCha20-Poly1305).
  * - **Compressor**: a streaming decoder, named by the backup (`gzip`, `lz4`, ...).
  * - **FormatPlugin**: one backup format; recognizes its inputs and composes the above, all found in
  *   the **Registry**. An opened backup holds **units** (VMs, archives), each a tree of **members**.

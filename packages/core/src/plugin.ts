@@ -4,7 +4,8 @@ import type { Registry } from './registry.js';
 /**
  * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
  * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf` and `stream-cipher` are
- * the primitives formats such as Borg compose themselves (HMAC-SHA256 ids, PBKDF2, AES-CTR).
+ * the primitives formats such as Borg and Wyng compose themselves (HMAC-SHA256 ids, PBKDF2, scrypt,
+ * AES-CTR, XChaCha20, XChaCha20-Poly1305).
  */
 export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher';
 
@@ -175,23 +176,47 @@ export interface Hash {
 }
 
 /**
- * A key derivation function (`pbkdf2-sha256`, `hkdf-sha512`, ...). Each reads the parameters it
- * needs: PBKDF2 `salt` + `iterations`, HKDF `salt` + `info`; every one `length`.
+ * A key derivation function (`pbkdf2-sha256`, `hkdf-sha512`, `scrypt`, ...). Each reads the
+ * parameters it needs: PBKDF2 `salt` + `iterations`, HKDF `salt` + `info`, scrypt `salt` + `cost`
+ * (N) + `blockSize` (r) + `parallelism` (p) as RFC 7914 names them; every one `length`.
  */
 export interface Kdf {
   readonly info: PluginInfo<'kdf'>;
-  derive(secret: Uint8Array, params: { salt: Uint8Array; length: number; iterations?: number; info?: Uint8Array }, opts?: ReadOptions): Promise<Uint8Array>;
+  derive(secret: Uint8Array, params: KdfParams, opts?: ReadOptions): Promise<Uint8Array>;
+}
+
+/** What a `Kdf` may read; each function documents which it needs. */
+interface KdfParams {
+  salt: Uint8Array;
+  length: number;
+  iterations?: number;
+  info?: Uint8Array;
+  /** A memory-hard function's CPU/memory cost (scrypt's N, a power of two). */
+  cost?: number;
+  /** A memory-hard function's block size factor (scrypt's r). */
+  blockSize?: number;
+  /** A memory-hard function's parallelization (scrypt's p). */
+  parallelism?: number;
 }
 
 /**
  * A stream cipher applied to one whole message (`aes-256-ctr`: a 16-byte initial counter block,
- * incremented big-endian over all 128 bits as OpenSSL does). Encryption and decryption are the
- * same operation; it carries no tag, so give it only bytes a Hash-based check already verified.
+ * incremented big-endian over all 128 bits as OpenSSL does; `xchacha20`: a 24-byte nonce).
+ * Encryption and decryption are the same operation; without a tag, give it only bytes a Hash-based
+ * check already verified.
+ *
+ * An authenticated one (`xchacha20-poly1305`) has a `tagLength`: `data` is the ciphertext followed
+ * by its tag (RFC 8439's order; a format that stores them otherwise reorders), the tag is checked
+ * before any plaintext is returned, and a mismatch rejects with AuthenticationError: a wrong key
+ * and modified bytes look alike there, and only the format can tell which it was.
  */
 export interface StreamCipher {
   readonly info: PluginInfo<'stream-cipher'>;
   readonly keyLength: number;
+  /** The IV or nonce length. */
   readonly ivLength: number;
+  /** Bytes of tag at the end of `data`; absent (or 0) for a cipher without one. */
+  readonly tagLength?: number;
   decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
 }
 

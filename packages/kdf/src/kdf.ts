@@ -1,13 +1,14 @@
 import type { Backend, Kdf, ReadOptions } from '@qubes-backup/core';
 import { KDF_SPECS, type KdfName } from './algorithms.js';
-import { checkHkdf, checkPbkdf2, type HkdfParams, type Pbkdf2Params } from './params.js';
+import { checkHkdf, checkPbkdf2, checkScrypt, type HkdfParams, type Pbkdf2Params, type ScryptParams } from './params.js';
 
 export type KdfDigest = 'sha256' | 'sha512';
 
-/** What a backend supplies: the two derivations on checked inputs that it may keep (copies). */
+/** What a backend supplies: the derivations on checked inputs that it may keep (copies). */
 export interface KdfEngine {
   pbkdf2(digest: KdfDigest, secret: Uint8Array, params: Pbkdf2Params): Promise<Uint8Array>;
   hkdf(digest: KdfDigest, secret: Uint8Array, params: HkdfParams): Promise<Uint8Array>;
+  scrypt(secret: Uint8Array, params: ScryptParams): Promise<Uint8Array>;
 }
 
 /**
@@ -39,6 +40,10 @@ export function makeKdf(name: KdfName, backend: Backend, engine: KdfEngine): Kdf
       if (spec.family === 'pbkdf2') {
         const c = checkPbkdf2(secret, params);
         return run(c.secret, opts.signal, () => engine.pbkdf2(spec.digest, c.secret, c.params));
+      }
+      if (spec.family === 'scrypt') {
+        const c = checkScrypt(secret, params);
+        return run(c.secret, opts.signal, () => engine.scrypt(c.secret, c.params));
       }
       const c = checkHkdf(spec, secret, params);
       return run(c.secret, opts.signal, () => engine.hkdf(spec.digest, c.secret, c.params));

@@ -16,6 +16,21 @@ export const MAX_HKDF_INFO = 1024;
 /** RFC 5869 section 2.3: L <= 255 * HashLen. */
 export const maxHkdfLength = (spec: KdfSpec): number => 255 * spec.hashLength;
 
+/**
+ * Upper bound for the memory one scrypt derivation takes (`scryptMemory`): 2 GiB. Wyng's N = 2^19,
+ * r = 8 takes 512 MiB; a caller asking for more than this is refused rather than let it exhaust
+ * the machine (node:crypto would need a matching `maxmem`, a browser tab would die).
+ */
+export const MAX_SCRYPT_MEMORY = 2 * 1024 ** 3;
+/** Upper bound for scrypt's p: each unit repeats the whole N × r work; RFC 7914 examples use 1 and 16. */
+export const MAX_SCRYPT_PARALLELISM = 64;
+
+/**
+ * Bytes one scrypt derivation holds: its V array (128 × r × N) and B blocks (128 × r × p), plus
+ * two blocks of work space (OpenSSL counts 128 × r × (N + 2) for V).
+ */
+export const scryptMemory = (cost: number, blockSize: number, parallelism: number): number => 128 * blockSize * (cost + parallelism + 2);
+
 export interface Pbkdf2Params {
   readonly salt: Uint8Array;
   readonly iterations: number;
@@ -25,6 +40,17 @@ export interface Pbkdf2Params {
 export interface HkdfParams {
   readonly salt: Uint8Array;
   readonly info: Uint8Array;
+  readonly length: number;
+}
+
+export interface ScryptParams {
+  readonly salt: Uint8Array;
+  /** N: a power of two, at least 2. */
+  readonly cost: number;
+  /** r. */
+  readonly blockSize: number;
+  /** p. */
+  readonly parallelism: number;
   readonly length: number;
 }
 
@@ -58,4 +84,22 @@ export function checkHkdf(spec: KdfSpec, secret: unknown, params: unknown): { se
   }
   assertSafeInteger(length, 'params.length', 1, maxHkdfLength(spec));
   return { secret: secret.slice(), params: { salt: salt.slice(), info: info.slice(), length } };
+}
+
+/** Checks scrypt arguments (N a power of two, memory within `MAX_SCRYPT_MEMORY`) and copies the bytes. */
+export function checkScrypt(secret: unknown, params: unknown): { secret: Uint8Array; params: ScryptParams } {
+  assertBytes(secret, 'secret');
+  assertParams(params);
+  const { salt, cost, blockSize, parallelism, length } = params;
+  assertBytes(salt, 'params.salt');
+  assertSafeInteger(cost, 'params.cost', 2, 2 ** 32);
+  if ((cost & (cost - 1)) !== 0) throw new RangeError(`params.cost must be a power of two, got ${cost}`);
+  assertSafeInteger(blockSize, 'params.blockSize', 1, 1024);
+  assertSafeInteger(parallelism, 'params.parallelism', 1, MAX_SCRYPT_PARALLELISM);
+  assertSafeInteger(length, 'params.length', 1, MAX_PBKDF2_LENGTH);
+  const memory = scryptMemory(cost, blockSize, parallelism);
+  if (memory > MAX_SCRYPT_MEMORY) {
+    throw new RangeError(`scrypt with N = ${cost}, r = ${blockSize}, p = ${parallelism} needs ${memory} bytes, more than ${MAX_SCRYPT_MEMORY}`);
+  }
+  return { secret: secret.slice(), params: { salt: salt.slice(), cost, blockSize, parallelism, length } };
 }

@@ -8,8 +8,11 @@ type Params = Parameters<Kdf['derive']>[1];
 
 const pbkdf2Params = (length = 32): Params => ({ salt: enc('salt'), iterations: 2, length });
 const hkdfParams = (length = 32): Params => ({ salt: enc('salt'), info: enc('info'), length });
-const paramsFor = (name: KdfName, length?: number): Params =>
-  KDF_SPECS[name].family === 'pbkdf2' ? pbkdf2Params(length) : hkdfParams(length);
+const scryptParams = (length = 32): Params => ({ salt: enc('salt'), cost: 16, blockSize: 1, parallelism: 1, length });
+const paramsFor = (name: KdfName, length?: number): Params => {
+  const family = KDF_SPECS[name].family;
+  return family === 'pbkdf2' ? pbkdf2Params(length) : family === 'scrypt' ? scryptParams(length) : hkdfParams(length);
+};
 
 /** The Kdf conformance suite, run once per backend's descriptor list. */
 export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[]): void {
@@ -75,7 +78,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[])
     });
 
     describe.each(KDF_NAMES.map((n) => [n]))('%s: bad arguments are refused before any work', (name) => {
-      const base = paramsFor(name) as Record<string, unknown>;
+      const base: Record<string, unknown> = { ...paramsFor(name) };
       const cases: [string, unknown, unknown, ErrorConstructor, RegExp][] = [
         ['secret a string', 'password', base, TypeError, /^secret must be a Uint8Array$/],
         ['secret an ArrayBuffer', new ArrayBuffer(4), base, TypeError, /^secret must be a Uint8Array$/],
@@ -96,6 +99,13 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[])
           ['iterations NaN', enc('k'), { ...base, iterations: NaN }, TypeError, /^params\.iterations must be an integer$/],
           ['iterations 2**53', enc('k'), { ...base, iterations: 2 ** 53 }, TypeError, /^params\.iterations must be an integer$/],
         );
+      } else if (KDF_SPECS[name].family === 'scrypt') {
+        cases.push(
+          ['cost missing', enc('k'), { ...base, cost: undefined }, TypeError, /^params\.cost must be an integer$/],
+          ['cost 1', enc('k'), { ...base, cost: 1 }, RangeError, /^params\.cost must be in/],
+          ['blockSize 0', enc('k'), { ...base, blockSize: 0 }, RangeError, /^params\.blockSize must be in/],
+          ['parallelism 65', enc('k'), { ...base, parallelism: 65 }, RangeError, /^params\.parallelism must be in/],
+        );
       } else {
         cases.push(['info a string', enc('k'), { ...base, info: 'info' }, TypeError, /^params\.info must be a Uint8Array$/]);
       }
@@ -111,7 +121,7 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[])
       ac.abort();
       // 10 million iterations would take many seconds: rejecting at once shows nothing ran.
       const params = KDF_SPECS[name].family === 'pbkdf2'
-        ? { salt: enc('s'), iterations: MAX_PBKDF2_ITERATIONS, length: 32 } : hkdfParams();
+        ? { salt: enc('s'), iterations: MAX_PBKDF2_ITERATIONS, length: 32 } : paramsFor(name);
       // Rejected before the next event-loop turn: no derivation (thread pool or chunked loop) was
       // started, as one would settle no earlier than a later turn. (Durations: tools/bench/limits.mjs.)
       const p = get(name).derive(enc('k'), params, { signal: ac.signal });
@@ -120,6 +130,27 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[])
       await expect(p).rejects.toMatchObject({ name: 'AbortError' });
       // Bad arguments still win over the signal: they are a bug to report, whatever the caller wants.
       await expect(get(name).derive('k' as unknown as Uint8Array, params, { signal: ac.signal })).rejects.toThrow(TypeError);
+    });
+
+    test('scrypt: RFC 7914 section 12 vectors 1 and 2', async () => {
+      const kdf = get('scrypt');
+      expect(hex(await kdf.derive(new Uint8Array(0), { salt: new Uint8Array(0), cost: 16, blockSize: 1, parallelism: 1, length: 64 })))
+        .toBe('77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906');
+      expect(hex(await kdf.derive(enc('password'), { salt: enc('NaCl'), cost: 1024, blockSize: 8, parallelism: 16, length: 64 })))
+        .toBe('fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640');
+    });
+
+    test('scrypt: N at 2^(16 r), which OpenSSL refuses, still derives (as noble computes it)', async () => {
+      const params = { salt: enc('s'), cost: 2 ** 16, blockSize: 1, parallelism: 1, length: 32 };
+      const portable = await import('../src/portable.js');
+      const want = hex(await portable.kdfPortable.find((d) => d.name === 'scrypt')!.create().derive(enc('k'), params));
+      expect(hex(await get('scrypt').derive(enc('k'), params))).toBe(want);
+    });
+
+    test('scrypt: cost must be a power of two, and the memory it needs at most 2 GiB', async () => {
+      const kdf = get('scrypt');
+      await expect(kdf.derive(enc('k'), { ...scryptParams(), cost: 24 })).rejects.toThrow(/power of two/);
+      await expect(kdf.derive(enc('k'), { ...scryptParams(), cost: 2 ** 22, blockSize: 8 })).rejects.toThrow(/needs \d+ bytes, more than/);
     });
 
     test('a signal aborted during PBKDF2 rejects with its reason when it ends', async () => {

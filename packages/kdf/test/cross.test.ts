@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { hkdfSync, pbkdf2Sync } from 'node:crypto';
+import { hkdfSync, pbkdf2Sync, scryptSync } from 'node:crypto';
 import { hex, prng, randomBytes, testSeed } from '@qubes-backup/testkit';
 import { KDF_NAMES, KDF_SPECS, kdfPortable, maxHkdfLength } from '../src/index.js';
 import { kdfNode } from '../src/node.js';
@@ -23,6 +23,9 @@ describe(`node and portable agree on random inputs (seed ${SEED})`, () => {
       if (spec.family === 'pbkdf2') {
         params = { salt, iterations: n(300, 1), length: n(200, 1) };
         want = pbkdf2Sync(secret, salt, params.iterations, params.length, spec.digest).toString('hex');
+      } else if (spec.family === 'scrypt') {
+        params = { salt, cost: 2 ** n(6, 1), blockSize: n(4, 1), parallelism: n(3, 1), length: n(200, 1) };
+        want = scryptSync(secret, salt, params.length, { N: params.cost, r: params.blockSize, p: params.parallelism }).toString('hex');
       } else {
         params = { salt, info: randomBytes(n(300), SEED + t + 7), length: n(maxHkdfLength(spec), 1) };
         want = hex(new Uint8Array(hkdfSync(spec.digest, secret, salt, params.info, params.length)));

@@ -38,3 +38,4 @@ export { fakeMember, memberStream, type FakeMemberOptions } from './members.js';
 export { describeSharedFixtures, type SharedFixtureCases } from './shared-fixtures-suite.js';
 export * from './mutate.js';
 export { builtinImportsFrom, type BuiltinImport } from './source-imports.js';
+export { WYNG_FIXTURES, wyngFixtures, testEachWyng, cachedScryptRegistry, type WyngFixture } from './wyng-fixtures.js';

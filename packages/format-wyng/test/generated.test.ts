@@ -1,0 +1,89 @@
+// Archives the shared fixtures do not cover, written by make-archive.mjs as Wyng lays them out:
+// chunk sizes from 64 KiB to 1 MiB, zlib, bz2 and zstd, sha256 hashes, many sessions, a volume that
+// grows, shrinks and ends in a partial chunk, a session that changed nothing. Every session must
+// restore to the image it was made from.
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prng } from '@qubes-backup/testkit';
+import { extract, inspect } from '@qubes-backup/restore';
+import type { WyngArchiveInfo } from '@qubes-backup/format-wyng';
+import { writeArchive, type ArchiveSpec, type SessionSpec } from './make-archive.mjs';
+import { registry } from './_wyng.js';
+
+const work = mkdtempSync(join(tmpdir(), 'qbt-wyng-gen-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Six sessions of a volume: random writes, a grow, an unchanged session, a shrink to a partial last chunk. */
+function history(seed: number, chunk: number): SessionSpec[] {
+  const rnd = prng(seed);
+  const write = (img: Uint8Array, n: number) => {
+    for (let k = 0; k < n; k++) {
+      const at = Math.floor(rnd() * (img.length - 4096));
+      for (let i = 0; i < 4096; i++) img[at + i] = Math.floor(rnd() * 256) & (i % 7 ? 0xff : 0x0f);
+    }
+  };
+  const sizes = [8 * chunk, 8 * chunk, 12 * chunk + 8192, 12 * chunk + 8192, 5 * chunk + 4096, 5 * chunk + 4096];
+  const out: SessionSpec[] = [];
+  let img = new Uint8Array(sizes[0]!);
+  sizes.forEach((size, s) => {
+    const next = new Uint8Array(size);
+    next.set(img.subarray(0, Math.min(size, img.length)));
+    if (s !== 3) write(next, 3);
+    if (s === 4) next.fill(0, 0, chunk); // a chunk that became zeros
+    img = next;
+    out.push({ id: `2026010${s + 1}-0${s}0000`, image: img.slice(), tags: s === 1 ? ['weekly first'] : [] });
+  });
+  return out;
+}
+
+const variants: [string, Omit<ArchiveSpec, 'volumes'>][] = [
+  ['64 KiB chunks, zlib', { chunkSize: 1 << 16, compression: 'zlib' }],
+  ['128 KiB chunks, bz2, sha256 hashes', { chunkSize: 1 << 17, compression: 'bz2', hashtype: 'sha256' }],
+  ['1 MiB chunks, zstd', { chunkSize: 1 << 20, compression: 'zstd' }],
+];
+
+describe.each(variants)('%s', (title, spec) => {
+  const dir = join(work, title.replace(/\W+/g, '-'));
+  const sessions = history(title.length, spec.chunkSize);
+  const other = history(title.length + 1, spec.chunkSize).slice(0, 2);
+  writeArchive(dir, { ...spec, volumes: [
+    { vid: 'Vol_000001', name: 'vm-work-private', sessions },
+    { vid: 'Vol_000002', name: 'notes-volume', sessions: other },
+  ] });
+
+  test('info: every session, the qube and the other volume', async () => {
+    const info = (await inspect(dir, { registry: registry() })).info as WyngArchiveInfo;
+    expect(info.chunkSize).toBe(spec.chunkSize);
+    expect(info.volumes.map((v) => [v.name, v.sessions.length])).toEqual([['vm-work-private', 6], ['notes-volume', 2]]);
+    expect(info.units.map((u) => [u.name, u.present])).toEqual([['work', true], ['notes-volume', true]]);
+    expect(info.volumes[0]!.tags['weekly']).toEqual([sessions[1]!.id]);
+  }, 60_000);
+
+  test('every session restores to its image', async () => {
+    for (const s of sessions) {
+      const dest = join(dir, '..', `${title.replace(/\W+/g, '-')}-${s.id}`);
+      const r = await extract(dir, { registry: registry(), dest, units: ['work'], settings: { session: s.id } });
+      expect(r.ok).toBe(true);
+      const out = join(dest, 'work', 'private.img');
+      expect({ id: s.id, size: statSync(out).size, sha: sha(readFileSync(out)) }).toEqual({ id: s.id, size: s.image.length, sha: sha(s.image) });
+    }
+  }, 120_000);
+
+  test('a volume without the session asked for is read at its newest one before it', async () => {
+    const dest = join(dir, '..', `${title.replace(/\W+/g, '-')}-other`);
+    const r = await extract(dir, { registry: registry(), dest, units: ['notes-volume'], settings: { session: sessions[4]!.id } });
+    expect(r.ok).toBe(true);
+    expect(sha(readFileSync(join(dest, 'notes-volume', 'notes-volume')))).toBe(sha(other[1]!.image));
+  }, 60_000);
+});
+
+test('--session that no volume has is a usage error listing the sessions', async () => {
+  const dir = join(work, '64-KiB-chunks-zlib');
+  await expect(inspect(dir, { registry: registry(), settings: { session: '20990101-000000' } })).rejects.toMatchObject({
+    code: 'E_USAGE', message: expect.stringMatching(/no session 20990101-000000 in this archive \(sessions: 20260101-000000, /),
+  });
+});
