@@ -23,9 +23,10 @@ export function makeAesCtr(name: AesCtrName, backend: Backend, engine: CtrEngine
       assertBytes(key, 'key', keyLength);
       assertBytes(iv, 'iv', AES_CTR_IV_LENGTH);
       assertBytes(data, 'data');
-      const k = key.slice();
+      // new Uint8Array(x), not x.slice(): a Buffer's slice() is a view, and wiping it would wipe the caller's key.
+      const k = new Uint8Array(key);
       try {
-        return await engine(k, iv.slice(), data);
+        return await engine(k, new Uint8Array(iv), data);
       } finally {
         k.fill(0);
       }

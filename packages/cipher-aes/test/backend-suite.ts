@@ -43,6 +43,14 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'stream-c
       }
     });
 
+    test('the caller\'s key and iv are left as they were, also when they are Buffers (whose slice() is a view, not a copy)', async () => {
+      const key = Buffer.alloc(32, 7);
+      const iv = Buffer.alloc(16, 9);
+      await get('aes-256-ctr').decrypt(key, iv, new Uint8Array(20));
+      expect([...new Set(key)]).toEqual([7]);
+      expect([...new Set(iv)]).toEqual([9]);
+    });
+
     test.each(SP800_38A.cases)('%s: NIST SP 800-38A %s, both directions', async (name, _f, key, cipher) => {
       const c = get(name);
       const [k, iv, p, x] = [fromHex(key), fromHex(SP800_38A.iv), fromHex(SP800_38A.plain), fromHex(cipher)];

@@ -50,8 +50,9 @@ function unpad(block: Uint8Array): Uint8Array {
 
 function nobleDecryptor(spec: OpensslCipherSpec, key: Uint8Array, iv: Uint8Array): Decryptor {
   const step = STEPS[spec.mode];
-  const k = key.slice();
-  const state = iv.slice();
+  // Copies (a Buffer's slice() would be a view of the caller's bytes, wiped below).
+  const k = new Uint8Array(key);
+  const state = new Uint8Array(iv);
   let pending = EMPTY;
   let done = false;
   return {

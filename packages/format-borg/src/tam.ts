@@ -28,7 +28,7 @@ export async function verifyTam(
   if (!(hmac instanceof Uint8Array) || hmac.length !== 64 || !(salt instanceof Uint8Array)) throw bad('its hmac or salt is not 64 bytes');
   const at = indexOf(plain, hmac);
   if (at < 0) throw bad('the stored hmac is not in the data');
-  const copy = plain.slice();
+  const copy = new Uint8Array(plain); // a copy even of a Buffer (whose slice() is a view)
   copy.fill(0, at, at + 64);
   const info = new TextEncoder().encode(`borg-metadata-authentication-${context}`);
   const tamKey = key

@@ -64,7 +64,7 @@ export class WyngKeys {
     const aead = registry.get('stream-cipher', 'xchacha20-poly1305');
     const stream = registry.get('stream-cipher', 'xchacha20');
     const metaKey = await deriveKey(registry, passphrase, slotSalt(salts, 1, mode.shortSalt), opts);
-    const keys = new WyngKeys(registry, ci, salts, passphrase.slice(), metaKey, aead, stream);
+    const keys = new WyngKeys(registry, ci, salts, new Uint8Array(passphrase), metaKey, aead, stream);
     const check = salts.subarray(CHECK_AT);
     if (check.length === 0) return { keys, checked: false };
     try {

@@ -27,7 +27,7 @@ export function webCryptoHmac(name: HashName, runtime: { readonly crypto?: { rea
   let last: { key: Uint8Array; imported: Promise<CryptoKey> } | undefined;
   return async (key, data) => {
     if (!last || last.key.length !== key.length || !last.key.every((b, i) => b === key[i])) {
-      last = { key: key.slice(), imported: subtle.importKey('raw', ownBuffer(key.slice()), { name: 'HMAC', hash }, false, ['sign']) };
+      last = { key: new Uint8Array(key), imported: subtle.importKey('raw', ownBuffer(new Uint8Array(key)), { name: 'HMAC', hash }, false, ['sign']) };
     }
     return new Uint8Array(await subtle.sign('HMAC', await last.imported, ownBuffer(data)));
   };

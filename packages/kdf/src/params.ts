@@ -59,7 +59,8 @@ function assertParams(params: unknown): asserts params is Record<string, unknown
 }
 
 /**
- * Checks PBKDF2 arguments and copies the byte inputs: the derivation runs asynchronously, and a
+ * Checks PBKDF2 arguments and copies the byte inputs (new Uint8Array: a Buffer's slice() is a view, and
+ * the secret's copy is wiped): the derivation runs asynchronously, and a
  * caller that reuses its buffers meanwhile must not change the result on one backend only.
  */
 export function checkPbkdf2(secret: unknown, params: unknown): { secret: Uint8Array; params: Pbkdf2Params } {
@@ -69,7 +70,7 @@ export function checkPbkdf2(secret: unknown, params: unknown): { secret: Uint8Ar
   assertBytes(salt, 'params.salt');
   assertSafeInteger(iterations, 'params.iterations', 1, MAX_PBKDF2_ITERATIONS);
   assertSafeInteger(length, 'params.length', 1, MAX_PBKDF2_LENGTH);
-  return { secret: secret.slice(), params: { salt: salt.slice(), iterations, length } };
+  return { secret: new Uint8Array(secret), params: { salt: new Uint8Array(salt), iterations, length } };
 }
 
 /** Checks HKDF arguments (an empty salt means HashLen zeros, as RFC 5869 says) and copies the bytes. */
@@ -83,7 +84,7 @@ export function checkHkdf(spec: KdfSpec, secret: unknown, params: unknown): { se
     throw new RangeError(`params.info must be at most ${MAX_HKDF_INFO} bytes, got ${info.length}`);
   }
   assertSafeInteger(length, 'params.length', 1, maxHkdfLength(spec));
-  return { secret: secret.slice(), params: { salt: salt.slice(), info: info.slice(), length } };
+  return { secret: new Uint8Array(secret), params: { salt: new Uint8Array(salt), info: new Uint8Array(info), length } };
 }
 
 /** Checks scrypt arguments (N a power of two, memory within `MAX_SCRYPT_MEMORY`) and copies the bytes. */
@@ -101,5 +102,5 @@ export function checkScrypt(secret: unknown, params: unknown): { secret: Uint8Ar
   if (memory > MAX_SCRYPT_MEMORY) {
     throw new RangeError(`scrypt with N = ${cost}, r = ${blockSize}, p = ${parallelism} needs ${memory} bytes, more than ${MAX_SCRYPT_MEMORY}`);
   }
-  return { secret: secret.slice(), params: { salt: salt.slice(), cost, blockSize, parallelism, length } };
+  return { secret: new Uint8Array(secret), params: { salt: new Uint8Array(salt), cost, blockSize, parallelism, length } };
 }

@@ -36,6 +36,15 @@ export function describeBackend(descriptors: readonly PluginDescriptor<'kdf'>[])
       expect(Object.getPrototypeOf(key)).toBe(Uint8Array.prototype);
     });
 
+    test.each(KDF_NAMES.map((n) => [n]))('%s: the caller\'s secret and salt are left as they were, also as Buffers (whose slice() is a view)', async (name) => {
+      const secret = Buffer.from('passphrase');
+      const params = paramsFor(name, 16);
+      const salt = Buffer.from(params.salt);
+      await get(name).derive(secret, { ...params, salt });
+      expect(secret.toString()).toBe('passphrase');
+      expect(Buffer.compare(salt, Buffer.from(params.salt))).toBe(0);
+    });
+
     test.each(KDF_NAMES.map((n) => [n]))('%s: a shorter output is a prefix of a longer one', async (name) => {
       const long = await get(name).derive(enc('pw'), paramsFor(name, 100));
       for (const n of [1, 31, 32, 33, 64, 65]) {
