@@ -8,15 +8,17 @@ import type { BackupInput } from '@qubes-backup/core';
 import { formatV4 } from '@qubes-backup/format-v4';
 import type { QubesBackupModel } from '@qubes-backup/qubes-common';
 import { nullSink, openBackup, runArchives } from '@qubes-backup/restore';
-import { enc, expectCode, memorySource, openWithFormat, randomBytes, registryWithCipher, verifyBytes, writeOuter } from '@qubes-backup/testkit';
-import { fixtureBytes, fixturePath, insertAfter, pick, registry, tampered } from './_v4.js';
+import { enc, expectCode, memorySource, openWithFormat, randomBytes, registryWithCipher, v4Chunk, verifyBytes, writeOuter } from '@qubes-backup/testkit';
+import { gzipSync } from 'node:zlib';
+import { BACKUP_ID, fixtureBytes, fixturePath, insertAfter, pick, registry, tampered } from './_v4.js';
 
 const MULTI = 'v4-gnu-sparse-multichunk';
 const plugin = formatV4.create();
 const detect = (bytes: Uint8Array) => plugin.detect({ kind: 'file', source: memorySource(bytes) }, { registry, head: bytes });
 const withHeader = (text: string) => writeOuter([{ name: 'backup-header', data: enc(text) }, { name: 'backup-header.hmac', data: enc('x') }]);
 
-test('format 4 takes the options that apply to it: --compression-filter and --ignore-size-limit', () => {
+test('format 4 is named v4 and takes the options that apply to it: --compression-filter and --ignore-size-limit', () => {
+  expect([formatV4.kind, formatV4.name]).toEqual(['format', 'v4']);
   expect(formatV4.options?.map((o) => o.name).sort()).toEqual(['compression-filter', 'ignore-size-limit']);
 });
 
@@ -64,6 +66,42 @@ describe('open', () => {
   test('a backup holding only its header: qubes.xml.000.enc is missing', async () => {
     const e = await expectCode(verifyBytes(await tampered('v4-sample', (ms) => ms.slice(0, 2)), { registry }), 'E_CORRUPT', /qubes\.xml\.000\.enc is missing after the backup header/);
     expect(e.member).toBe('qubes.xml.000.enc');
+  });
+
+  test('a member after the header that is no chunk name: qubes.xml.000.enc is missing (named), not a crash', async () => {
+    const bytes = await tampered('v4-sample', (ms) => [...ms.slice(0, 2), { name: 'README', data: enc('x') }, ...ms.slice(2)]);
+    const e = await expectCode(verifyBytes(bytes, { registry }), 'E_CORRUPT', /qubes\.xml\.000\.enc is missing after the backup header/);
+    expect(e.member).toBe('README');
+  });
+
+  test('qubes.xml.000.enc whose inner tar holds no qubes.xml: refused naming the stored file', async () => {
+    const inner = gzipSync(writeOuter([{ name: 'other.xml', data: enc('<x/>') }]));
+    const bytes = await tampered('v4-sample', (ms) => { pick(ms, 'qubes.xml.000.enc').data = v4Chunk(inner, { backupId: BACKUP_ID, stem: 'qubes.xml.000' }); });
+    const e = await expectCode(verifyBytes(bytes, { registry }), 'E_CORRUPT', /does not contain 'qubes\.xml'/);
+    expect(e.member).toBe('qubes.xml.000.enc');
+  });
+
+  test('archives asked for with an aborted signal: decoding stops with AbortError', async () => {
+    const o = await openBackup(fixturePath('v4-sample'), { passphrase: 'qubes', registry });
+    const ac = new AbortController();
+    ac.abort();
+    await expect((async () => {
+      for await (const a of o.archives(() => true, { signal: ac.signal })) for await (const _ of a.members()) { /* nothing may come */ }
+    })()).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  test('an inner archive read with an aborted signal stops with AbortError', async () => {
+    const o = await openBackup(fixturePath('v4-sample'), { passphrase: 'qubes', registry });
+    const ac = new AbortController();
+    ac.abort();
+    let archives = 0;
+    await expect((async () => {
+      for await (const a of o.archives(() => true)) {
+        archives++;
+        for await (const _ of a.members({ signal: ac.signal })) { /* nothing may come */ }
+      }
+    })()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(archives).toBe(1);
   });
 
   test('header-less (format 2) given to format 4 directly: refused, it needs a header', async () => {
