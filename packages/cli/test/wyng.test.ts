@@ -77,6 +77,7 @@ testEachWyng('a wrong passphrase exits 2 with one line', async (f) => {
   expect(err.trim().split('\n').filter((l) => /error/i.test(l))).toHaveLength(1);
 }, 120_000, (f) => f.manifest.passphrase !== null);
 
-testEachWyng('verify --all-sessions exits 0', async (f) => {
+testEachWyng('verify (every chunk of every session) and verify --all-sessions exit 0', async (f) => {
+  expect(await run(['verify', f.archive, ...pass(f)])).toBe(0);
   expect(await run(['verify', f.archive, '--all-sessions', ...pass(f)])).toBe(0);
 });

@@ -263,6 +263,11 @@ export interface FormatContext extends ReadOptions {
   /** Names the user selected in the input itself (`REPO::ARCHIVE`): the format reads only those. */
   readonly unit?: string;
   /**
+   * The run only checks (`verify`), writing nothing: a format may read and check more than restoring
+   * the selection needs (every session of an incremental archive, not only the newest image).
+   */
+  readonly checking?: boolean;
+  /**
    * What the machine offers parallel work (key derivations ahead of use): cores, and bytes of
    * memory all of it together may take. Absent: no work ahead.
    */

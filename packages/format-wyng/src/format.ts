@@ -20,7 +20,7 @@ const info: PluginInfo<'format'> = {
     },
     {
       name: 'all-sessions',
-      description: 'Wyng: also read and check every chunk of every session, those later sessions replaced too (verify --all-sessions checks the whole archive)',
+      description: 'Wyng: also read and check every chunk of every session, those later sessions replaced too (verify always does; this adds it to extract, files and get)',
     },
   ],
 };
@@ -90,7 +90,7 @@ async function openArchive(dir: DirectorySource, ctx: FormatContext, conf: Archi
     if (volumes.some((x) => x.name === v.name)) throw new CorruptBackupError(`volume '${v.name}' is stored twice`, { member: `${vid}/volinfo` });
     volumes.push(v);
   }
-  const reader = chunkReader(registry, dir, meta, keys, ctx.settings['all-sessions'] === true);
+  const reader = chunkReader(registry, dir, meta, keys, ctx.checking === true || ctx.settings['all-sessions'] === true);
 
   const session = sessionSetting(ctx.settings['session'], volumes);
   /** Each volume's session at the one asked for: the newest not after it. */

@@ -83,16 +83,23 @@ describePlain('an unencrypted archive (blake2b hashes)', () => {
   }, 60_000);
 });
 
-describePlain('verify --all-sessions', () => {
-  test('a flipped byte in a chunk a later session replaced: unseen by the newest image, found with --all-sessions', async () => {
+describePlain('verify checks every session; extract only what it restores, unless --all-sessions', () => {
+  test('a flipped byte in a chunk a later session replaced: unseen by extract of the newest image, found by verify and by extract --all-sessions', async () => {
     const f = plain!;
     const archive = copyOf(f, 'replaced');
     const d = withChunk(archive)[0]!;
     // The first session's x…600000, which the last session stored again.
     flip(join(archive, d.vid, d.sessions[0]!, ...CHUNK), 9);
-    expect((await verify(archive, { registry: registry() })).ok).toBe(true);
-    const e = await verify(archive, { registry: registry(), settings: { 'all-sessions': true } }).then(() => undefined, (x: unknown) => x);
-    expect(e).toMatchObject({ code: 'E_CORRUPT', message: expect.stringMatching(new RegExp(`^volume '.+', session ${d.sessions[0]!.slice(2)}, chunk x0000000000600000: hash mismatch`)) });
+    const dest = mkdtempSync(join(tmpdir(), 'qbt-wyng-all-'));
+    try {
+      expect((await extract(archive, { registry: registry(), dest })).ok).toBe(true);
+      const message = expect.stringMatching(new RegExp(`^volume '.+', session ${d.sessions[0]!.slice(2)}, chunk x0000000000600000: hash mismatch`));
+      expect(await verify(archive, { registry: registry() }).then(() => undefined, (x: unknown) => x)).toMatchObject({ code: 'E_CORRUPT', message });
+      const all = await extract(archive, { registry: registry(), dest: join(dest, 'all'), settings: { 'all-sessions': true } }).then(() => undefined, (x: unknown) => x);
+      expect(all).toMatchObject({ code: 'E_CORRUPT', message });
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 

@@ -58,8 +58,8 @@ testEachWyng('every session of every volume restores sparse, with the sha256 Wyn
   }
 });
 
-testEachWyng('verify --all-sessions reads and checks every chunk of every session, writing nothing', async (f) => {
-  const r = await verify(f.archive, { ...options(f), settings: { 'all-sessions': true } });
+testEachWyng('verify reads and checks every chunk of every session, writing nothing', async (f) => {
+  const r = await verify(f.archive, options(f));
   expect(r.ok).toBe(true);
   expect(r.units.every((u) => u.status === 'ok')).toBe(true);
 });

@@ -35,7 +35,7 @@ export async function inspect(location: BackupOrLocation, o: BackupOptions): Pro
 
 /** Authenticates, decrypts, decompresses and parses every selected member; writes nothing. */
 export async function verify(location: BackupOrLocation, o: VerifyOptions): Promise<RunReport & { info: BackupInfo }> {
-  return run(location, o, () => nullSink());
+  return run(location, { ...o, checking: true }, () => nullSink());
 }
 
 /**

@@ -22,6 +22,8 @@ export interface OpenOptions extends ReadOptions {
   passphrase?: Passphrase | ((purpose?: string) => Promise<Passphrase>);
   /** Values of the options plugins declare (`compression-filter`, `legacy`, `as-of`, `keyfile`, ...), by name. */
   settings?: Readonly<Record<string, string | boolean | undefined>>;
+  /** Opened to be checked only (`verify`): formats may check more than a restore reads (`FormatContext.checking`). */
+  checking?: boolean;
 }
 
 /** What `openBackup` reads: a path (`-` for standard input; `REPO::ARCHIVE` names one archive), a file source or a folder. */
@@ -94,6 +96,7 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
     registry: options.registry,
     settings: options.settings ?? {},
     ...(unit !== undefined ? { unit } : {}),
+    ...(options.checking ? { checking: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     // Derivations ahead of use may take the cores and half of the memory free now.
     resources: { cores: availableParallelism(), memory: freemem() / 2 },
