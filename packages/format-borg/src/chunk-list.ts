@@ -1,5 +1,5 @@
 import { CorruptBackupError } from '@qubes-backup/core';
-import type { ChunkSizes } from './objects.js';
+import type { ChunkSizes, Objects } from './objects.js';
 
 /** One entry of an item's chunk list: `[id, size, csize]` in every Borg 1.x. */
 export interface ChunkRef {
@@ -20,6 +20,11 @@ export function chunkList(list: readonly unknown[], what: string): ChunkRef[] {
 }
 
 /** What `Objects.get` may know of a chunk before reading it. */
-export function sizesOf(c: ChunkRef): ChunkSizes {
+function sizesOf(c: ChunkRef): ChunkSizes {
   return { plain: c.size, ...(c.csize !== undefined ? { stored: c.csize } : {}) };
+}
+
+/** Reads a chunk's plaintext with what its list entry tells of it (sizes: a check and a read saved). */
+export function fetchChunk(objects: Objects): (c: ChunkRef, what: string) => Promise<Uint8Array> {
+  return (c, what) => objects.get(c.id, what, sizesOf(c));
 }

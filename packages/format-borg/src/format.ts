@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, UnsupportedError, UsageError, utf8,
+  AuthenticationError, CorruptBackupError, UnsupportedError, UsageError,
   type Archive, type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type PluginDescriptor,
   type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
@@ -8,7 +8,8 @@ import { KEY_TYPES } from './key-types.js';
 import { findKey } from './key-source.js';
 import { decryptKeyBlob, type KeyMaterial } from './keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
-import { membersOf } from './members.js';
+import { membersOf, typeOfMode } from './members.js';
+import { bytesToName } from './msgpack.js';
 import { borgDisplay, type BorgArchiveInfo, type BorgRepositoryInfo } from './model.js';
 import { chunkList } from './chunk-list.js';
 import { itemSource } from './item-source.js';
@@ -137,9 +138,9 @@ async function openMember(
   checkTam(meta, accept);
   const wanted = path.split('/').filter((p) => p !== '' && p !== '.').join('/');
   for await (const item of itemsOf(objects, meta)) {
-    if (!(item['path'] instanceof Uint8Array) || utf8.decodeEscaped(item['path']) !== wanted) continue;
+    if (!(item['path'] instanceof Uint8Array) || bytesToName(item['path']) !== wanted) continue;
     const chunks = Array.isArray(item['chunks']) ? item['chunks'] : undefined;
-    if (typeof item['mode'] !== 'number' || (item['mode'] & 0o170000) !== 0o100000 || !chunks) {
+    if (typeof item['mode'] !== 'number' || typeOfMode(item['mode']) !== 'file' || !chunks) {
       throw new UsageError(`--member: '${wanted}' in archive '${name}' is not a regular file`);
     }
     const list = chunkList(chunks, `archive '${name}': ${wanted}`);

@@ -1,5 +1,5 @@
 import { CorruptBackupError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
-import { sizesOf, type ChunkRef } from './chunk-list.js';
+import { fetchChunk, type ChunkRef } from './chunk-list.js';
 import { ChunkPrefetch, type Slot } from './chunk-prefetch.js';
 import type { Objects } from './objects.js';
 
@@ -10,7 +10,6 @@ const MAX_READ_AHEAD = 16;
 interface Span {
   readonly chunk: ChunkRef;
   readonly offset: number;
-  readonly size: number;
 }
 
 /**
@@ -22,13 +21,14 @@ interface Span {
 export function itemSource(name: string, chunks: readonly ChunkRef[], objects: Objects): ByteSource {
   const spans: Span[] = [];
   let size = 0;
-  for (const c of chunks) { spans.push({ chunk: c, offset: size, size: c.size }); size += c.size; }
+  for (const c of chunks) { spans.push({ chunk: c, offset: size }); size += c.size; }
   const cache: { span: Span; bytes: Uint8Array }[] = [];
-  const prefetch = new ChunkPrefetch((c, what) => objects.get(c.id, what, sizesOf(c)));
+  const fetch = fetchChunk(objects);
+  const prefetch = new ChunkPrefetch(fetch);
   const chunk = async (span: Span): Promise<Uint8Array> => {
     const hit = cache.find((x) => x.span === span);
     if (hit) return hit.bytes;
-    const bytes = await objects.get(span.chunk.id, name, sizesOf(span.chunk));
+    const bytes = await fetch(span.chunk, name);
     cache.unshift({ span, bytes });
     cache.length = Math.min(cache.length, 2);
     return bytes;
@@ -86,7 +86,7 @@ export function itemSource(name: string, chunks: readonly ChunkRef[], objects: O
         const s = spans[i]!;
         const bytes = await chunk(s);
         const from = Math.max(offset, s.offset);
-        const to = Math.min(end, s.offset + s.size);
+        const to = Math.min(end, s.offset + s.chunk.size);
         out.set(bytes.subarray(from - s.offset, to - s.offset), from - offset);
       }
       opts?.onProgress?.(out.length);

@@ -1,16 +1,21 @@
 import {
-  AuthenticationError, CorruptBackupError, isQubesBackupError, type Archive, type ByteStream, type Member, type ReadOptions,
+  CorruptBackupError, isQubesBackupError, type Archive, type ByteStream, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import { bytesToName, field, type MsgMap } from './msgpack.js';
-import { chunkList, sizesOf, type ChunkRef } from './chunk-list.js';
+import { chunkList, fetchChunk, type ChunkRef } from './chunk-list.js';
 import { ChunkPrefetch, type Slot } from './chunk-prefetch.js';
-import { reason, type Objects } from './objects.js';
+import { reason, retold, type Objects } from './objects.js';
 import { isZero } from './zero.js';
 
 const S_IFMT = 0o170000;
 const TYPES: Readonly<Record<number, Member['type']>> = {
   0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o010000: 'fifo', 0o020000: 'char', 0o060000: 'block',
 };
+/** The member type of an item's `mode` (its S_IFMT bits). */
+export function typeOfMode(mode: number): Member['type'] {
+  return TYPES[mode & S_IFMT] ?? 'other';
+}
+
 /** Largest logical file size accepted (ext4's own limit), against a chunk list claiming more. */
 const MAX_FILE_SIZE = 2 ** 44;
 
@@ -32,7 +37,7 @@ export async function* membersOf(
   items: AsyncIterable<MsgMap>, objects: Objects, archive: string, usedBy: (id: Uint8Array) => Promise<string[]>,
   opts: Parameters<Archive['members']>[0] = {},
 ): AsyncGenerator<Member> {
-  const prefetch = new ChunkPrefetch((c, what) => objects.get(c.id, what, sizesOf(c)));
+  const prefetch = new ChunkPrefetch(fetchChunk(objects));
   /** The chunks of hard-link masters, so a link whose master was not selected can still be written. */
   const masters = new Map<string, readonly ChunkRef[]>();
   const ahead: ItemMember[] = [];
@@ -75,7 +80,7 @@ function itemMember(
   const what = `archive '${archive}': ${path}`;
   const g = field(item, what);
   const mode = g.int('mode');
-  const type = TYPES[mode & S_IFMT] ?? 'other';
+  const type = typeOfMode(mode);
   const source = g.optBytes('source');
   const chunks = item['chunks'] === undefined ? [] : chunkList(g.list('chunks'), what);
   const isLink = source !== undefined && type === 'file';
@@ -171,7 +176,6 @@ function* zeros(n: number): Generator<Uint8Array> {
   for (let left = n; left > 0; left -= ZERO.length) yield ZERO.subarray(0, Math.min(left, ZERO.length));
 }
 
-
 /**
  * A chunk that fails (damaged, tampered, missing) is reported with its id and every file of the
  * archive that uses it, as `borg check --verify-data` does, so the user knows what else is lost.
@@ -180,6 +184,5 @@ async function damaged(e: unknown, id: Uint8Array, path: string, usedBy: (id: Ui
   if (!isQubesBackupError(e) || (e.code !== 'E_AUTH' && e.code !== 'E_CORRUPT')) return e;
   const users = await usedBy(id).catch(() => [path]);
   const shown = users.slice(0, 10).join(', ') + (users.length > 10 ? `, and ${users.length - 10} more` : '');
-  const message = `${reason(e)}; this chunk is used by ${users.length} file${users.length === 1 ? '' : 's'}: ${shown}`;
-  return e.code === 'E_AUTH' ? new AuthenticationError(message, { member: path, cause: e }) : new CorruptBackupError(message, { member: path, cause: e });
+  return retold(e, `${reason(e)}; this chunk is used by ${users.length} file${users.length === 1 ? '' : 's'}: ${shown}`, path);
 }

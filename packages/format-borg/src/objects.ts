@@ -22,6 +22,13 @@ export function reason(e: unknown): string {
   return err.member && m.startsWith(`${err.member}: `) ? m.slice(err.member.length + 2) : m;
 }
 
+/** A failed object's error told again (`message`, about `member`): an AuthenticationError stays one, anything else is corruption. */
+export function retold(e: unknown, message: string, member: string): Error {
+  return (e as { code?: string }).code === 'E_AUTH'
+    ? new AuthenticationError(message, { member, cause: e })
+    : new CorruptBackupError(message, { member, cause: e });
+}
+
 export function hex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
@@ -70,10 +77,9 @@ export class Objects {
 
   /** The same error, saying which object failed and where it is stored. */
   private async located(e: unknown, id: Uint8Array, what: string): Promise<unknown> {
-    const err = e as { code?: string; message?: string; member?: string };
-    if (err.code !== 'E_AUTH' && err.code !== 'E_CORRUPT' && err.code !== 'E_UNSUPPORTED') return e;
-    const message = `object ${hex(id)} (${await this.repo.location(id)}): ${reason(e)}`;
-    return err.code === 'E_AUTH' ? new AuthenticationError(message, { member: what, cause: e }) : new CorruptBackupError(message, { member: what, cause: e });
+    const code = (e as { code?: string }).code;
+    if (code !== 'E_AUTH' && code !== 'E_CORRUPT' && code !== 'E_UNSUPPORTED') return e;
+    return retold(e, `object ${hex(id)} (${await this.repo.location(id)}): ${reason(e)}`, what);
   }
 
   /** The manifest's plaintext (no id check: its id is 32 zero bytes; its TAM authenticates it). */
