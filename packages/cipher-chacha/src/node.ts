@@ -30,9 +30,9 @@ const nodeXchacha: XChachaEngine = (key, nonce, data) => {
   iv.set(nonce.subarray(16, 24), 8);
   try {
     const d = createDecipheriv('chacha20', subkey, iv);
-    const out = new Uint8Array(data.length);
-    out.set(d.update(data));
-    return out;
+    // A view of OpenSSL's output, not a copy of it (a Buffer is a Uint8Array, but callers get plain ones).
+    const out = d.update(data);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
   } finally {
     subkey.fill(0);
   }

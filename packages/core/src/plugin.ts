@@ -348,7 +348,6 @@ export interface Archive {
   members(opts?: ReadOptions & { wanted?(member: Member): boolean }): AsyncIterable<Member>;
 }
 
-
 /** What a run saw of a unit, for `OpenedBackup.missing`. */
 interface UnitSeen {
   /** Stored paths of its archives. */

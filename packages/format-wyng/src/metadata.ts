@@ -91,11 +91,13 @@ export class MetadataReader {
     let name: string | undefined;
     let desc = '';
     const refs: [string, string][] = [];
+    const listed = new Set<string>();
     for (const [k, v] of keyValues(text, path)) {
       if (k === 'name') name = v;
       else if (k === 'desc') desc = v;
       else if (/^S_[0-9]{8}-[0-9]{6}$/.test(k)) {
-        if (refs.some(([s]) => s === k)) throw new CorruptBackupError(`session ${k} listed twice`, { member: path });
+        if (listed.has(k)) throw new CorruptBackupError(`session ${k} listed twice`, { member: path });
+        listed.add(k);
         refs.push([k, v]);
       }
     }

@@ -1,10 +1,10 @@
-import { CorruptBackupError, collect, once, type ReadOptions, type Registry } from '@qubes-backup/core';
+import { CorruptBackupError, collect, type ReadOptions, type Registry } from '@qubes-backup/core';
 import type { VmInfo } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 
 /** The volume wyng-util-qubes stores beside the qubes' volumes: a gzip tar of /var/lib/qubes/*.xml. */
 export const QUBES_METADATA_VOLUME = 'wyng-qubes-metadata';
-/** How much of the metadata volume (and of its qubes.xml) is read. */
+/** The largest qubes.xml read from the metadata volume (the volume itself streams through gzip and tar). */
 const MAX_METADATA = 64 << 20;
 
 /**
@@ -24,10 +24,9 @@ const QUBE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,30}$/;
 
 /** The qubes qubes.xml lists (dom0 left out), read from the metadata volume's bytes (a gzip tar). */
 export async function qubesFromMetadata(registry: Registry, volume: AsyncIterable<Uint8Array>, what: string, opts: ReadOptions = {}): Promise<VmInfo[]> {
-  const tgz = await collect(volume, MAX_METADATA, what);
   const tar = registry.get('container', 'tar');
   const gzip = registry.get('compressor', 'gzip');
-  for await (const m of tar.entries(gzip.decompress(once(tgz), opts), opts)) {
+  for await (const m of tar.entries(gzip.decompress(volume, opts), opts)) {
     const name = m.path.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
     if (m.type !== 'file' || (name !== 'qubes.xml' && name !== 'var/lib/qubes/qubes.xml')) continue;
     const xml = await collect(m.body(opts), MAX_METADATA, `${what}: ${name}`);

@@ -1,13 +1,11 @@
 import {
-  AuthenticationError, CorruptBackupError, equalBytes, once,
+  AuthenticationError, CorruptBackupError, concatBytes, equalBytes, once,
   type DirectorySource, type Hash, type Member, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { COMPRESSORS, HASHTYPES } from './conf.js';
 import { NONCE, type WyngKeys } from './keys.js';
 import { b64urlEncode } from './text-records.js';
 import { readFile, where, type MetadataReader, type SessionInfo, type VolumeInfo } from './metadata.js';
-
-export { where };
 
 /** Chunks read, decrypted and checked ahead of the one being written (each at most a chunk and a bit). */
 const READ_AHEAD = 8;
@@ -121,7 +119,7 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
       throw new CorruptBackupError(`does not decompress: ${(e as Error).message}`, { member, cause: e });
     }
     if (got !== want) throw new CorruptBackupError(`decompresses to ${got > want ? 'more than ' : ''}${got} bytes, not ${want}`, { member });
-    const bytes = parts.length === 1 ? parts[0]! : concat(parts, want);
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
     return isZero(bytes) ? undefined : bytes;
   };
 
@@ -159,13 +157,6 @@ export async function* volumeExtents(r: ChunkReader, v: VolumeAt, opts: ReadOpti
   }
 }
 
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-
 function isZero(b: Uint8Array): boolean {
   const words = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : undefined;
   if (words) { for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false; }
@@ -195,14 +186,16 @@ export function volumeMember(r: ChunkReader, v: VolumeAt, path: string): Member 
   };
 }
 
-/** Extents with their holes filled with zeros, a chunk at a time. */
+/**
+ * Extents with their holes filled with zeros, a chunk at a time: views of one zero chunk, made as
+ * they are taken (a hole of a thin 1 TiB image must not be allocated).
+ */
 async function* filled(ext: AsyncIterable<{ offset: number; bytes: Uint8Array }>, size: number, chunk: number): AsyncIterable<Uint8Array> {
+  const zero = new Uint8Array(chunk);
   let at = 0;
-  const zeros = (to: number) => {
-    const out: Uint8Array[] = [];
-    while (at < to) { const k = Math.min(chunk, to - at); out.push(new Uint8Array(k)); at += k; }
-    return out;
-  };
+  function* zeros(to: number): Generator<Uint8Array> {
+    while (at < to) { const k = Math.min(chunk, to - at); at += k; yield zero.subarray(0, k); }
+  }
   for await (const e of ext) {
     yield* zeros(e.offset);
     yield e.bytes;
