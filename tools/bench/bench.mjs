@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Speed and memory of `qubes-backup extract`/`info` against the manual emergency-restore pipeline, on large
-// backups built by the independent generator, and against `borg extract` on a Borg repository built by
-// Debian's borg. Not run in CI; see tools/bench/README.md.
+// backups built by the independent generator, against `borg extract` on a Borg repository built by
+// Debian's borg, and against `wyng receive` on a Wyng archive sent by Wyng. Not run in CI; see tools/bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
@@ -13,11 +13,13 @@ import { manualV3, manualV4 } from './lib/manual.mjs';
 import { combine, duBytes, measureReads, median, restoreRun, setTimeScratch, timed, uptime, warmPageCache } from './lib/run.mjs';
 import { mib, renderMarkdown } from './lib/report.mjs';
 import { runBorgCase } from './lib/borg.mjs';
+import { runWyngCase, wyngPath } from './lib/wyng.mjs';
 
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
-  --quick          skip the large memory cases (e, e2)
+  --quick          skip the large memory cases (e, e2, g2)
   --runs N         timed runs per measurement, median reported (default 3; memory cases run min(N, 2))
-  --only NAMES     cases to run: a b c d e e2 f (comma list, repeatable; f is the Borg repository)
+  --only NAMES     cases to run: a b c d e e2 f g g2 (comma list, repeatable; f is the Borg repository,
+                   g and g2 the Wyng archives: they need root and QUBES_BENCH_WYNG=<path of src/wyng>)
   --scale X        shrink every backup by X (development only; results are not comparable)
   --no-build       do not run 'npm run build' first
   --no-write       print the table only, do not write tools/bench/results/<date>.md
@@ -78,6 +80,12 @@ function inspectRepo(b) {
   return { size: duBytes(b.backup).apparent, kdfs: 0, logNs: [], kdfBytes: 0, kdfSizes: [] };
 }
 
+/** A Wyng archive: its apparent size; one scrypt derivation (N 2^19, r 8, p 1), as Wyng's format fixes it. */
+function inspectWyng(b) {
+  const kdf = 128 * 2 ** 19 * 8;
+  return { size: duBytes(b.backup).apparent, kdfs: 1, logNs: [19], r: 8, p: 1, kdfBytes: kdf, kdfSizes: [kdf] };
+}
+
 /** Members one qube's restore must read: its chunks plus the header, its MAC and qubes.xml (with .hmac in v3). */
 function neededBytes(b, meta, vm) {
   const span = (m) => m.dataEnd - m.start;
@@ -98,9 +106,17 @@ async function main() {
     if (unknown.length) usage(`unknown case(s): ${unknown.join(', ')}`);
     cases = cases.filter((c) => o.only.includes(c.name));
   }
+  // Wyng is GPL and not ours to ship: the person running the bench fetches it and says where it is.
+  const wyngMissing = !wyngPath() ? 'QUBES_BENCH_WYNG does not name src/wyng of tasket/wyng-backup' :
+    process.getuid?.() !== 0 ? 'Wyng and its btrfs loop mount need root' : null;
+  if (wyngMissing && cases.some((c) => c.wyng)) {
+    if (o.only.length) usage(`case(s) ${cases.filter((c) => c.wyng).map((c) => c.name).join(', ')}: ${wyngMissing}`);
+    log(`skipping the Wyng cases: ${wyngMissing}`);
+    cases = cases.filter((c) => !c.wyng);
+  }
 
   checkTools(cases, log);
-  // make-qubes-backup builds the Qubes cases; the Borg case brings its own generator.
+  // make-qubes-backup builds the Qubes cases; the Borg and Wyng cases bring their own generators.
   const generator = cases.some((c) => !c.generator) ? findGenerator(o.generator) : null;
   const cacheRoot = o.cache ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qubes-backup-bench');
   const scratch = join(cacheRoot, 'scratch', `run-${process.pid}`);
@@ -128,10 +144,10 @@ async function main() {
   const results = [];
   for (const c of cases) {
     const b = ensureBackup(c, { generator, cacheRoot, log });
-    const meta = c.borg ? inspectRepo(b) : inspect(b);
+    const meta = c.borg ? inspectRepo(b) : c.wyng ? inspectWyng(b) : inspect(b);
     const passphrase = b.manifest.passphrase;
     await warmPageCache(b.backup);
-    const res = { c, backup: b.backup, size: meta.size, version: c.borg ? 'borg' : b.manifest.format_version, meta, load: [uptime()], errors: [] };
+    const res = { c, backup: b.backup, size: meta.size, version: c.borg ? 'borg' : c.wyng ? 'wyng' : b.manifest.format_version, meta, load: [uptime()], errors: [] };
     results.push(res);
     log(`case ${c.name}: ${c.title}, ${(meta.size / 2 ** 30).toFixed(2)} GiB, ${meta.kdfs} KDFs; ${res.load[0]}`);
     const oursEnv = { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase };
@@ -158,6 +174,7 @@ async function main() {
     };
 
     if (c.borg) await runBorgCase({ b, res, runs: o.runs, scratch, cli, log, noteFail });
+    if (c.wyng) await runWyngCase({ b, res, runs: c.large ? Math.min(o.runs, 2) : o.runs, scratch, cli, log, noteFail });
 
     if (c.compare || c.memory) {
       const runs = c.memory ? Math.min(o.runs, 2) : o.runs;

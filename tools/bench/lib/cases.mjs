@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WYNG_PYTHON } from './make-wyng-archive.mjs';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -35,31 +36,47 @@ export function caseList(scale = 1) {
     // Not a Qubes backup: a Borg 1.x repository made by Debian's borg from ~1 GiB of mixed data (see
     // lib/make-borg-repo.mjs), restored by ours and by `borg extract` itself.
     { name: 'f', title: 'Borg repokey, lz4, ~1 GiB mixed', borg: true, info: true, target: 1.0, rssTarget: 200e6,
-      generator: here('./make-borg-repo.mjs'), generatorDeps: [here('../../make-fixture/lib/prng.mjs')],
+      generator: here('./make-borg-repo.mjs'), generatorDeps: [here('../../make-fixture/lib/prng.mjs'), here('./mixed-data.mjs')],
       gen: ['--seed', '1', '--image-mib', mibs(512), '--files-mib', mibs(448), '--max-file-mib', '50',
         '--small-files', String(Math.max(20, Math.round(3000 * scale))), '--encryption', 'repokey', '--compression', 'lz4'] },
+    // Not a Qubes backup either: a Wyng archive of one 1 GiB VM volume of mixed data, sent by the real Wyng from
+    // btrfs (lib/make-wyng-archive.mjs), restored by ours and by `wyng receive --save-to`; g2 (2× g) for memory.
+    ...[['g', 1024, false], ['g2', 2048, true]].map(([name, size, large]) => ({
+      name, title: `Wyng, XChaCha20 + zstd:3, ${size / 1024} GiB volume${large ? ' (memory, 2× g)' : ''}`, wyng: true, large,
+      target: 1.0, generator: here('./make-wyng-archive.mjs'),
+      generatorDeps: [here('../../make-fixture/lib/prng.mjs'), here('./mixed-data.mjs')],
+      gen: ['--seed', '1', '--volume-mib', mibs(size)] })),
   ];
 }
 
 export const REQUIRED_TOOLS = ['python3', 'scrypt', 'tar', 'gzip', 'openssl', 'mkfs.ext4', 'debugfs', 'strace', 'du'];
 const BORG_TOOLS = ['strace', 'du'];
+// Wyng runs on Debian's python3 with these packages (and as root: it loop-mounts btrfs).
+const WYNG_DEBS = { 'mkfs.btrfs': 'btrfs-progs', gawk: 'gawk', strace: 'strace' };
+const WYNG_MODULES = { Cryptodome: 'python3-pycryptodome', zstd: 'python3-zstd' };
 const APT = 'apt-get install -y python3 scrypt tar gzip openssl e2fsprogs strace time coreutils';
 const have = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
 /** Tools the selected cases need; Debian's borg is installed when a Borg case runs and `borg` is missing. */
 export function checkTools(cases, log) {
-  const needs = new Set(cases.flatMap((c) => (c.borg ? BORG_TOOLS : REQUIRED_TOOLS)));
+  const needs = new Set(cases.filter((c) => !c.wyng).flatMap((c) => (c.borg ? BORG_TOOLS : REQUIRED_TOOLS)));
   const missing = [...needs].filter((t) => !have(t));
   if (!existsSync('/usr/bin/time')) missing.push('/usr/bin/time');
   if (missing.length) {
     process.stderr.write(`bench: missing tools: ${missing.join(', ')}\n  install with: ${APT}\n`);
     process.exit(2);
   }
-  if (cases.some((c) => c.borg) && !have('borg')) {
-    log('borg is missing: apt-get update; apt-get install -y borgbackup');
-    for (const args of [['update'], ['install', '-y', 'borgbackup']]) {
+  const debs = [];
+  if (cases.some((c) => c.borg) && !have('borg')) debs.push('borgbackup');
+  if (cases.some((c) => c.wyng)) {
+    debs.push(...Object.entries(WYNG_DEBS).filter(([t]) => !have(t)).map(([, d]) => d));
+    debs.push(...Object.entries(WYNG_MODULES).filter(([mod]) => spawnSync(WYNG_PYTHON, ['-c', `import ${mod}`]).status !== 0).map(([, d]) => d));
+  }
+  if (debs.length) {
+    log(`missing: apt-get update; apt-get install -y ${debs.join(' ')}`);
+    for (const args of [['update'], ['install', '-y', ...debs]]) {
       const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      if (r.status !== 0) { process.stderr.write(`bench: apt-get ${args.join(' ')} failed; install borgbackup by hand\n`); process.exit(2); }
+      if (r.status !== 0) { process.stderr.write(`bench: apt-get ${args.join(' ')} failed; install ${debs.join(' ')} by hand\n`); process.exit(2); }
     }
   }
 }

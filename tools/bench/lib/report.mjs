@@ -65,6 +65,8 @@ export function renderMarkdown(env, results) {
 
   const borg = results.filter((r) => r.borg);
   if (borg.length) out.push(...borgSection(borg));
+  const wyng = results.filter((r) => r.wyng);
+  if (wyng.length) out.push(...wyngSection(wyng));
 
   const mem = results.filter((r) => r.c.memory);
   if (mem.length) {
@@ -149,13 +151,22 @@ export function renderMarkdown(env, results) {
       `${ch.compared} outputs × ${ch.entries} entries, ${ch.failures.length ? `${ch.failures.length} difference(s) (see Failures)` : 'no difference'}`,
       ok(ch.failures.length === 0 && ch.compared > 0)]);
   }
+  for (const r of wyng) {
+    const o = med(r.ours, 'wall');
+    const t = med(r.wyng.receive, 'wall');
+    rows.push([`Wyng (case ${r.c.name}): ours ≤ ${r.c.target.toFixed(1)} × \`wyng receive --save-to\``,
+      o == null ? 'ours fails' : t == null ? 'wyng failed' : `${(o / t).toFixed(2)}× (${sec(o)} s vs ${sec(t)} s)`, ok(o != null && t != null && o / t <= r.c.target)]);
+    const ch = r.wyng.check;
+    rows.push([`Wyng (case ${r.c.name}): every output's sha256 equal to the volume sent`,
+      `${ch.compared} outputs, ${ch.failures.length ? `${ch.failures.length} difference(s) (see Failures)` : 'no difference'}`, ok(ch.failures.length === 0 && ch.compared > 0)]);
+  }
   const measured = results.filter((r) => beyond(r) != null);
   if (measured.length) {
     const worst = measured.reduce((a, r) => (beyond(r) > beyond(a) ? r : a));
     rows.push(['peak RSS beyond scrypt\'s memory ≤ 200 MB (every case)', `${mib(beyond(worst))} = ${(beyond(worst) / 1e6).toFixed(0)} MB ` +
       `(worst: case ${worst.c.name}; ${measured.map((r) => `${r.c.name} ${mib(beyond(r))}`).join(', ')})`, ok(beyond(worst) <= 200e6)]);
   }
-  for (const [small, big] of [['e', 'e2']]) {
+  for (const [small, big] of [['e', 'e2'], ['g', 'g2']]) {
     if (by(small) && by(big) && beyond(by(small)) != null && beyond(by(big)) != null) {
       const d = beyond(by(big)) - beyond(by(small));
       rows.push([`flat for 2× input (${big} vs ${small}: grows < 10 % or < 20 MiB)`,
@@ -187,6 +198,7 @@ export function renderMarkdown(env, results) {
     if (r.theirs?.length) parts.push(`manual ${list(r.theirs)} s (RSS ${r.theirs.map((x) => mib(x.rss)).join(', ')})`);
     if (r.info) parts.push(`info ${list(r.info)} s (RSS ${r.info.map((x) => mib(x.rss)).join(', ')})`);
     if (r.select) parts.push(`extract --vm ${r.select.vm} ${list(r.select.runs)} s (RSS ${r.select.runs.map((x) => mib(x.rss)).join(', ')})`);
+    if (r.wyng) parts.push(`wyng receive ${list(r.wyng.receive)} s (RSS ${r.wyng.receive.map((x) => mib(x.rss)).join(', ')})`);
     if (r.borg) {
       parts.push(`borg extract ${list(r.borg.plain)} s (RSS ${r.borg.plain.map((x) => mib(x.rss)).join(', ')})`,
         `borg extract --sparse ${list(r.borg.sparse)} s (RSS ${r.borg.sparse.map((x) => mib(x.rss)).join(', ')})`,
@@ -241,5 +253,33 @@ function borgSection(rs) {
     'the repository folder (strace, one more run of each); rchar is the whole process tree\'s (interpreters and modules ' +
     'included). Output on disk: allocated / apparent bytes (du). `borg list REPO` lists the archives, the nearest borg ' +
     'command to ours\' `info REPO`.', '');
+  return out;
+}
+
+/** Cases g, g2: ours against `wyng receive --save-to` on the same archive. */
+function wyngSection(rs) {
+  const out = ['## Wyng archive: ours (`extract ARCHIVE`) vs `wyng receive VOLUME --save-to FILE`', ''];
+  out.push(table(['case', 'archive', 'volume', 'ours s', 'wyng s', 'ours/wyng', 'target', 'ours user + sys s', 'wyng user + sys s',
+    'ours peak RSS', 'wyng peak RSS', 'read from archive: ours / wyng', 'output on disk / apparent: ours', 'wyng', 'temp disk: ours / wyng',
+    'outputs identical', 'load'], rs.map((r) => {
+    const o = med(r.ours, 'wall');
+    const t = med(r.wyng.receive, 'wall');
+    const rd = r.wyng.reads;
+    const ch = r.wyng.check;
+    return [`${r.c.name}: ${r.c.title}`, gib(r.size), `${gib(r.wyng.source.size)}, ${mib(r.wyng.source.data)} of it data, the rest holes`,
+      o == null ? `fails (exit ${r.ours?.[0]?.code})` : sec(o), sec(t), o != null && t ? `**${(o / t).toFixed(2)}×**` : '–',
+      `≤ ${r.c.target.toFixed(2)}×`, cpuOf(r.ours), cpuOf(r.wyng.receive), mib(med(r.ours, 'rss')), mib(med(r.wyng.receive, 'rss')),
+      `${bytes(rd.ours.fileBytes)} / ${bytes(rd.wyng.fileBytes)}`, disk(r.ours), disk(r.wyng.receive),
+      `${bytes(tempOf(r.ours))} / ${bytes(tempOf(r.wyng.receive))}`,
+      ch.failures.length ? `**no** (${ch.failures.length})` : `yes (${ch.compared} outputs)`, `${load1(r.load[0])} → ${load1(r.load[1])}`];
+  })), '');
+  out.push(`Wyng ${rs[0].wyng.version} (\`src/wyng\` of tasket/wyng-backup, on Debian's python3) made the archive from a btrfs ` +
+    'subvolume of a loop-mounted image (`arch-init` with its defaults, `add`, `send`; lib/make-wyng-archive.mjs). Each round runs ' +
+    'ours (`extract ARCHIVE --dest <fresh dir>/out --no-progress`, passphrase in `QUBES_BACKUP_PASSPHRASE`) and `wyng receive ' +
+    'VOLUME --save-to=<fresh dir>/out/volume.img` (`--passcmd`, `--authmin=0` so no agent keeps the key between runs, a fresh ' +
+    'empty `--meta-dir` next to the output, so it reads the archive\'s metadata each time as ours does; that folder is its temp ' +
+    'disk), the order rotated each round; the archive is read once before timing. Both derive the key (scrypt N 2^19, r 8: ' +
+    '512 MiB) once per run, which is most of both peak RSS. Each output\'s sha256 is compared with the volume that was sent. ' +
+    'Both write holes for zero chunks.', '');
   return out;
 }
