@@ -77,7 +77,9 @@ export interface Member {
   readonly headerOffset: number;
   /**
    * The stored data as extents in increasing offset order. Call at most once, before advancing the
-   * container; an unread body is skipped (or seeked over) when the container advances.
+   * container; an unread body is skipped (or seeked over) when the container advances. An extent's
+   * bytes must not change after it is yielded: a sink may still be writing them while the next
+   * extents are produced.
    */
   extents(opts?: ReadOptions): AsyncIterable<Extent>;
   /** The stored bytes as a plain stream, for non-sparse members (offsets ignored). */
@@ -236,6 +238,13 @@ export interface DirectorySource {
   list(path: string): Promise<readonly { readonly name: string; readonly type: 'file' | 'dir' | 'other' }[]>;
   /** A file in the folder as a seekable source; IoError when it is missing. */
   file(path: string): Promise<ByteSource>;
+  /**
+   * A whole small file (a Wyng chunk), at most `max + 1` bytes (so a longer file shows), or
+   * undefined when there is no such file; IoError when it cannot be read. Optional: a source that
+   * can do it in one step offers it (on a local disk: one open, read and close, without the thread
+   * pool); a reader falls back to `file`.
+   */
+  readSmall?(path: string, max: number): Promise<Uint8Array | undefined>;
 }
 
 /** What a backup is read from: one file (or a pipe), or a folder. */

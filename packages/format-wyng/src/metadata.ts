@@ -180,14 +180,23 @@ export function validVolumeName(name: string): boolean {
 
 /** A file of the archive, at most `max` bytes: a missing one is a CorruptBackupError naming it. */
 export async function readFile(dir: DirectorySource, file: string, max: number, opts: ReadOptions = {}, path = file): Promise<Uint8Array> {
-  let source;
-  try {
-    source = await dir.file(file);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'E_IO') throw new CorruptBackupError('missing from the archive', { member: path, cause: e });
-    throw e;
+  const missing = (cause?: unknown) => new CorruptBackupError('missing from the archive', { member: path, cause });
+  let bytes;
+  if (dir.readSmall) {
+    opts.signal?.throwIfAborted();
+    bytes = await dir.readSmall(file, max);
+    if (!bytes) throw missing();
+    opts.onProgress?.(bytes.length);
+  } else {
+    let source;
+    try {
+      source = await dir.file(file);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'E_IO') throw missing(e);
+      throw e;
+    }
+    bytes = source.read ? await source.read(0, max + 1, opts) : await collect(source.stream(0, opts), max + 1, path);
   }
-  const bytes = source.read ? await source.read(0, max + 1, opts) : await collect(source.stream(0, opts), max + 1, path);
   if (bytes.length > max) throw new CorruptBackupError(`more than the ${max} bytes it may have`, { member: path });
   return bytes;
 }

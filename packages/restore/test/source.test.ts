@@ -1,9 +1,10 @@
-// fileSource: how much a reader costs that opens the backup at an offset, takes a header and moves on.
+// fileSource: how much a reader costs that opens the backup at an offset, takes a header and moves on;
+// directorySource.readSmall: a whole small file at once (a Wyng chunk).
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSource } from '../src/source.js';
+import { directorySource, fileSource } from '../src/source.js';
 
 describe('fileSource', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qbt-source-'));
@@ -36,5 +37,25 @@ describe('fileSource', () => {
     expect(pos).toBe(data.length);
     expect(sizes.slice(0, 3)).toEqual([4096, 8192, 16384]);
     expect(Math.max(...sizes)).toBe(1 << 20);
+  });
+});
+
+describe('directorySource.readSmall', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qbt-source-dir-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'chunk'), new Uint8Array(300_000).map((_, i) => i % 253));
+  const read = (rel: string, max: number) => directorySource(dir).readSmall!(rel, max);
+
+  test('the whole file, and one byte more than `max` when it is longer (so the caller sees it)', async () => {
+    const all = await read('sub/chunk', 400_000);
+    expect([all!.length, all![299_999]]).toEqual([300_000, 299_999 % 253]);
+    expect((await read('sub/chunk', 1000))!.length).toBe(1001);
+    expect((await read('sub/chunk', 300_000))!.length).toBe(300_000);
+  });
+
+  test('undefined when there is no such file; IoError naming it when it cannot be read', async () => {
+    expect(await read('sub/none', 10)).toBeUndefined();
+    await expect(read('sub', 10)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining(join(dir, 'sub')) });
   });
 });
