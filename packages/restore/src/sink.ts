@@ -227,33 +227,59 @@ const writeAt = promisify(write);
 const SMALL_WRITE = 64 << 10;
 
 /**
+ * Bytes of large writes running at once: the next extents are decrypted and decompressed while
+ * earlier ones are written (one at a time, a Wyng volume's 256 KiB chunks left the main thread
+ * idle for every write). It bounds the memory those extents hold.
+ */
+const WRITES_IN_FLIGHT = 8 << 20;
+
+/**
  * Writes a file's extents into `name.partial`, then renames it. The calls on names and metadata
  * (open, chmod, utimes, close, rename) and small writes are synchronous: each takes microseconds
  * on a local disk, while an asynchronous call waits for the thread pool, and a Borg archive of
- * thousands of small files spent most of its time in those waits. Large writes stay asynchronous,
- * so chunks fetched ahead keep arriving while they run.
+ * thousands of small files spent most of its time in those waits. Large writes stay asynchronous
+ * and overlap (up to WRITES_IN_FLIGHT), so chunks fetched ahead keep arriving while they run; an
+ * extent's bytes are never changed once yielded (Member.extents), so they can be written late.
  */
 async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {
   const partial = `${path}.partial`;
   const fd = io(() => openSync(fsPath(partial), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
+  const running = new Set<Promise<void>>();
+  let inFlight = 0;
+  let failure: { error: unknown } | undefined;
+  const writeAll = async (bytes: Uint8Array, offset: number): Promise<void> => {
+    for (let done = 0; done < bytes.length;) {
+      done += (await ioAsync(() => writeAt(fd, bytes, done, bytes.length - done, offset + done), partial)).bytesWritten;
+    }
+  };
+  const check = () => { if (failure) throw failure.error; };
   try {
     let end = 0;
     for await (const e of m.extents(opts)) {
-      let done = 0;
-      while (done < e.bytes.length) {
-        const n = e.bytes.length - done;
-        const at = e.offset + done;
-        done += n <= SMALL_WRITE
-          ? io(() => writeSync(fd, e.bytes, done, n, at), partial)
-          : (await ioAsync(() => writeAt(fd, e.bytes, done, n, at), partial)).bytesWritten;
+      check();
+      const n = e.bytes.length;
+      if (n <= SMALL_WRITE) {
+        for (let done = 0; done < n;) done += io(() => writeSync(fd, e.bytes, done, n - done, e.offset + done), partial);
+      } else {
+        while (running.size && inFlight + n > WRITES_IN_FLIGHT) await Promise.race(running);
+        check();
+        inFlight += n;
+        const w: Promise<void> = writeAll(e.bytes, e.offset)
+          .catch((error: unknown) => { failure ??= { error }; })
+          .finally(() => { inFlight -= n; running.delete(w); });
+        running.add(w);
       }
-      end = Math.max(end, e.offset + e.bytes.length);
+      end = Math.max(end, e.offset + n);
     }
+    await Promise.all(running);
+    check();
     // Holes after the last extent: set the length without writing zeros (a fresh file already ends at `end`).
     if (end !== m.size) io(() => ftruncateSync(fd, m.size), partial);
     try { fchmodSync(fd, m.mode & 0o777 || 0o644); } catch { /* a file system without modes */ }
     try { futimesSync(fd, m.mtime, m.mtime); } catch { /* nor times */ }
   } finally {
+    // Never close the descriptor under a write still running (its number could be reused).
+    await Promise.all(running);
     closeSync(fd);
   }
   io(() => renameSync(fsPath(partial), fsPath(path)), path);

@@ -377,6 +377,43 @@ describe('directorySink: complete-looking files only once complete', () => {
   });
 });
 
+describe('directorySink: large extents written while the next ones arrive', () => {
+  const MiB = 1 << 20;
+  const piece = (i: number) => new Uint8Array(MiB + 4096 * i).fill(1 + i);
+
+  test('20 extents of 1 MiB and more, in and out of order of completion: every byte where it belongs, the holes kept', async () => {
+    const at = (i: number) => i * 3 * MiB;
+    const m: Member = {
+      ...fakeMember('vm5/private.img'), size: 64 * MiB, sparse: true,
+      async *extents() { for (let i = 0; i < 20; i++) yield { offset: at(i), bytes: piece(i) }; },
+    };
+    await directorySink(dest).member(m, IMG);
+    const got = readFileSync(join(dest, 'work/private.img'));
+    expect(got.length).toBe(64 * MiB);
+    for (let i = 0; i < 20; i++) {
+      const p = piece(i);
+      expect([i, got[at(i)], got[at(i) + p.length - 1], got[at(i) + p.length]]).toEqual([i, 1 + i, 1 + i, 0]);
+    }
+    expect(statSync(join(dest, 'work/private.img')).blocks * 512).toBeLessThan(40 * MiB);
+  });
+
+  test('an extent that fails after large writes were started: they end before the file is closed, no complete-looking file', async () => {
+    const m: Member = {
+      ...fakeMember('vm5/private.img'), size: 64 * MiB, sparse: true,
+      async *extents() {
+        // 32 MiB writes take milliseconds: the failure comes while the last one still runs.
+        for (let i = 0; i < 2; i++) yield { offset: i * 32 * MiB, bytes: new Uint8Array(32 * MiB).fill(1 + i) };
+        throw new CorruptBackupError('chunk 2: hash mismatch');
+      },
+    };
+    await expect(directorySink(dest).member(m, IMG)).rejects.toMatchObject({ code: 'E_CORRUPT', member: 'vm5/private.img' });
+    expect(existsSync(join(dest, 'work/private.img'))).toBe(false);
+    const partial = readFileSync(join(dest, 'work/private.img.partial'));
+    // Every write that was started landed before the descriptor was closed.
+    expect([partial.length, partial[0], partial[32 * MiB - 1], partial[32 * MiB], partial[64 * MiB - 1]]).toEqual([64 * MiB, 1, 1, 2, 2]);
+  });
+});
+
 describe('directorySink: other members', () => {
   test('a symlink is created as given (never resolved), devices and FIFOs are skipped, folders get their mode at the end', async () => {
     const sink = directorySink(dest);
