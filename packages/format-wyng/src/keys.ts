@@ -33,15 +33,20 @@ export function cipherModes(ci: string): { data: string; metadata: string } | un
   return m ? { data: m.data, metadata: m.metadata } : undefined;
 }
 
+/** Bytes one derivation takes (scrypt's V array: 128·N·r). */
+const SCRYPT_MEMORY = 128 * SCRYPT.cost * SCRYPT.blockSize;
+
+type DataKeys = { key: Uint8Array; mhash?: Uint8Array };
+
 /**
  * The keys of an encrypted archive: the metadata key (slot 1's salt), derived at open and checked
- * against slot 4, and the data key (slot 0) with its manifest-hash subkey (slot 3, HKDF-SHA512),
- * derived when the first chunk is read. scrypt at N = 2^19, r = 8 takes 512 MiB and a second or two
- * each time.
+ * against slot 4, and the data key (slot 0) with its manifest-hash subkey (slot 3, HKDF-SHA512).
+ * scrypt at N = 2^19, r = 8 takes 512 MiB and a second or two each time. With a second core and
+ * room for two derivations, the data key is derived alongside the metadata key (a restore needs
+ * both; one after the other was a third of a 1 GiB volume's restore); otherwise when the first
+ * chunk is read.
  */
 export class WyngKeys {
-  private dataKeys?: Promise<{ key: Uint8Array; mhash?: Uint8Array }>;
-
   private constructor(
     private readonly registry: Registry,
     private readonly ci: string,
@@ -50,6 +55,7 @@ export class WyngKeys {
     private readonly metaKey: Uint8Array,
     private readonly aead: StreamCipher,
     private readonly stream: StreamCipher,
+    private dataKeys: Promise<DataKeys> | undefined,
   ) {}
 
   /**
@@ -57,19 +63,34 @@ export class WyngKeys {
    * passphrase is told apart from a modified archive.ini. Without a check slot, archive.ini itself
    * decides (and a failure there is taken as a wrong passphrase).
    */
-  static async open(registry: Registry, ci: string, salts: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): Promise<{ keys: WyngKeys; checked: boolean }> {
+  static async open(
+    registry: Registry, ci: string, salts: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {},
+    resources?: { readonly cores: number; readonly memory: number },
+  ): Promise<{ keys: WyngKeys; checked: boolean }> {
     const mode = MODES[ci];
     if (!mode) throw new UnsupportedError(`cipher mode ${ci} (known: 00, ${Object.keys(MODES).join(', ')})`, { member: 'archive.ini' });
     if (salts.length < CHECK_AT) throw new CorruptBackupError(`${salts.length} bytes, fewer than four salt slots (${CHECK_AT})`, { member: 'archive.salt' });
     const aead = registry.get('stream-cipher', 'xchacha20-poly1305');
     const stream = registry.get('stream-cipher', 'xchacha20');
-    const metaKey = await deriveKey(registry, passphrase, slotSalt(salts, 1, mode.shortSalt), opts);
-    const keys = new WyngKeys(registry, ci, salts, new Uint8Array(passphrase), metaKey, aead, stream);
+    const secret = new Uint8Array(passphrase);
+    const alongside = resources !== undefined && resources.cores >= 2 && resources.memory >= 2 * SCRYPT_MEMORY;
+    const early = alongside ? deriveDataKeys(registry, mode, salts, secret, opts) : undefined;
+    early?.catch(() => undefined); // its failure is told when a chunk needs it
+    let metaKey: Uint8Array;
+    try {
+      metaKey = await deriveKey(registry, passphrase, slotSalt(salts, 1, mode.shortSalt), opts);
+    } catch (e) {
+      wipeWhenDone(early);
+      secret.fill(0);
+      throw e;
+    }
+    const keys = new WyngKeys(registry, ci, salts, secret, metaKey, aead, stream, early);
     const check = salts.subarray(CHECK_AT);
     if (check.length === 0) return { keys, checked: false };
     try {
       await keys.decryptMetadata(check);
     } catch (e) {
+      keys.dispose();
       if ((e as { code?: string }).code === 'E_AUTH') throw new WrongPassphraseError('wrong passphrase (the key check in archive.salt does not verify)', { member: 'archive.salt' });
       throw e;
     }
@@ -86,20 +107,8 @@ export class WyngKeys {
   }
 
   /** The data key and the manifest-hash subkey (modes with keyed hashes), derived once. */
-  private data(opts: ReadOptions): Promise<{ key: Uint8Array; mhash?: Uint8Array }> {
-    this.dataKeys ??= (async () => {
-      const mode = MODES[this.ci]!;
-      const key = await deriveKey(this.registry, this.passphrase, slotSalt(this.salts, 0, mode.shortSalt), opts);
-      this.passphrase.fill(0);
-      if (!mode.mhash) return { key };
-      // PyCryptodome's HKDF(key, 64, salt, SHA512, num_keys=2, context): 128 bytes, the second 64.
-      const both = await this.registry.get('kdf', 'hkdf-sha512').derive(key, {
-        salt: slotSalt(this.salts, 3, false), info: utf8.encode(`Wyng-Manifest-Hash${0}`), length: 128,
-      }, opts);
-      const mhash = both.slice(64);
-      both.fill(0);
-      return { key, mhash };
-    })();
+  private data(opts: ReadOptions): Promise<DataKeys> {
+    this.dataKeys ??= deriveDataKeys(this.registry, MODES[this.ci]!, this.salts, this.passphrase, opts);
     return this.dataKeys;
   }
 
@@ -117,8 +126,27 @@ export class WyngKeys {
   dispose(): void {
     this.metaKey.fill(0);
     this.passphrase.fill(0);
-    void this.dataKeys?.then((k) => { k.key.fill(0); k.mhash?.fill(0); }, () => undefined);
+    wipeWhenDone(this.dataKeys);
   }
+}
+
+/** Data keys derived, or still being derived, wiped as soon as they exist. */
+function wipeWhenDone(keys: Promise<DataKeys> | undefined): void {
+  void keys?.then((k) => { k.key.fill(0); k.mhash?.fill(0); }, () => undefined);
+}
+
+/** The data key (slot 0) and, in modes with keyed hashes, the manifest-hash subkey; wipes `passphrase` once used. */
+async function deriveDataKeys(registry: Registry, mode: (typeof MODES)[string], salts: Uint8Array, passphrase: Uint8Array, opts: ReadOptions): Promise<DataKeys> {
+  const key = await deriveKey(registry, passphrase, slotSalt(salts, 0, mode.shortSalt), opts);
+  passphrase.fill(0);
+  if (!mode.mhash) return { key };
+  // PyCryptodome's HKDF(key, 64, salt, SHA512, num_keys=2, context): 128 bytes, the second 64.
+  const both = await registry.get('kdf', 'hkdf-sha512').derive(key, {
+    salt: slotSalt(salts, 3, false), info: utf8.encode(`Wyng-Manifest-Hash${0}`), length: 128,
+  }, opts);
+  const mhash = both.slice(64);
+  both.fill(0);
+  return { key, mhash };
 }
 
 function slotSalt(salts: Uint8Array, slot: number, short: boolean): Uint8Array {
