@@ -1,4 +1,4 @@
-import { assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { ByteReader, assertSafeInteger, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { Lz4BlockDecoder } from './block-decoder.js';
 import { decodeWholeBlock } from './whole-block.js';
 import { DEFAULT_MAX_OUTPUT } from './limits.js';
@@ -35,22 +35,14 @@ async function* decodeBlock(data: ByteStream, maxOutput: number, outputSize: num
   if (outputSize !== undefined) {
     // A caller that knows the size usually has the whole block in one piece (a Borg chunk): try
     // the WebAssembly decoder on it; anything it refuses is decoded below, for the exact error.
-    const it = data[Symbol.asyncIterator]();
-    const first = await it.next();
-    const second = first.done ? first : await it.next();
-    if (!first.done && second.done && first.value instanceof Uint8Array) {
-      const out = decodeWholeBlock(first.value, Math.min(outputSize, maxOutput));
-      if (out) {
-        signal?.throwIfAborted();
-        if (out.length) yield out;
-        return;
-      }
+    const { only, stream } = await ByteReader.single(data);
+    const out = only && decodeWholeBlock(only, Math.min(outputSize, maxOutput));
+    if (out) {
+      signal?.throwIfAborted();
+      if (out.length) yield out;
+      return;
     }
-    input = (async function* () {
-      if (!first.done) yield first.value;
-      if (!second.done) yield second.value;
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    })();
+    input = stream;
   }
   const decoder = new Lz4BlockDecoder(maxOutput, outputSize);
   for await (const piece of input) {

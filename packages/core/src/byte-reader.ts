@@ -19,6 +19,27 @@ export class ByteReader {
     this.it = stream[Symbol.asyncIterator]();
   }
 
+  /**
+   * Whether `stream` is a single piece (a chunk handed over whole, which a decoder can decode in one
+   * call): `only` is that piece, or undefined when there are none or several; `stream` gives every
+   * piece again either way. Reads at most two pieces ahead.
+   */
+  static async single(stream: ByteStream): Promise<{ readonly only: Uint8Array | undefined; readonly stream: ByteStream }> {
+    const it = stream[Symbol.asyncIterator]();
+    const first = await it.next();
+    const second = first.done ? first : await it.next();
+    const only = !first.done && second.done && first.value instanceof Uint8Array ? first.value : undefined;
+    return {
+      only,
+      stream: (async function* () {
+        if (!first.done) yield first.value;
+        if (second.done) return;
+        yield second.value;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      })(),
+    };
+  }
+
   private async fill(n: number): Promise<void> {
     while (this.queued < n && !this.ended) {
       const r = await this.it.next();

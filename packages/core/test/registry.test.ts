@@ -51,6 +51,21 @@ describe('ByteReader', () => {
   });
 });
 
+describe('ByteReader.single', () => {
+  const of = (...xs: number[][]) => (async function* () { for (const x of xs) yield new Uint8Array(x); })();
+  const all = async (s: AsyncIterable<Uint8Array>) => { const out: number[][] = []; for await (const p of s) out.push([...p]); return out; };
+  test.each([
+    ['one piece', [[1, 2]], [1, 2]],
+    ['none', [], undefined],
+    ['two pieces', [[1], [2]], undefined],
+    ['three pieces', [[1], [2], [3, 4]], undefined],
+  ])('%s: the piece when it is the only one, and every piece again either way', async (_what, pieces, only) => {
+    const r = await ByteReader.single(of(...pieces));
+    expect(r.only ? [...r.only] : r.only).toEqual(only);
+    expect(await all(r.stream)).toEqual(pieces);
+  });
+});
+
 describe('ByteReader with tiny pieces', () => {
   test('100k one-byte pieces read back in order, each pulled once', async () => {
     const n = 100_000;
