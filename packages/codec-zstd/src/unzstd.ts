@@ -2,6 +2,7 @@ import { Decompress } from 'fzstd';
 import { ByteReader, CorruptBackupError, concatBytes, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { ZSTD_MAGIC, headerLength, isSkippableMagic, parseFrameHeader } from './frame.js';
 import { Xxh64 } from './xxh64.js';
+import { decodeWholeFrames } from './whole-frame.js';
 
 const corrupt = (cause: string, error?: unknown): CorruptBackupError =>
   new CorruptBackupError(`zstd: ${cause}`, error === undefined ? {} : { cause: error });
@@ -18,10 +19,23 @@ const FZSTD_CAUSE = ['data corrupt', 'window too large', 'data corrupt (invalid 
  * refused, and the content checksum (XXH64, low 32 bits, which fzstd ignores) and content size are
  * verified when the frame has them. Several frames decode to their concatenation.
  */
-export async function* unzstd(data: ByteStream, opts: ReadOptions = {}): ByteStream {
+export async function* unzstd(data: ByteStream, opts: ReadOptions & { readonly outputSize?: number } = {}): ByteStream {
   const { signal } = opts;
   signal?.throwIfAborted();
-  const reader = new ByteReader(data);
+  let input = data;
+  if (opts.outputSize !== undefined) {
+    // A caller that knows the size usually has the whole input in one piece (a Wyng or Borg chunk):
+    // try zstd's own decoder on it; anything it refuses is decoded below, for the exact error.
+    const { only, stream } = await ByteReader.single(data);
+    const out = only && await decodeWholeFrames(only, opts.outputSize);
+    if (out) {
+      signal?.throwIfAborted();
+      yield out;
+      return;
+    }
+    input = stream;
+  }
+  const reader = new ByteReader(input);
   const exact = async (n: number, what: string): Promise<Uint8Array> => {
     const b = await reader.read(n);
     if (b.length < n) throw corrupt(`truncated input (in ${what})`);

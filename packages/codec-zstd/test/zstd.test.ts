@@ -1,6 +1,7 @@
 import { expect, test } from '@jest/globals';
 import { Registry, concatBytes } from '@qubes-backup/core';
 import { MAX_WINDOW, parseFrameHeader, zstdPortable } from '@qubes-backup/codec-zstd';
+import { decodeWholeFrames } from '../src/whole-frame.js';
 import {
   describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, readSums, sha256hex as sha256,
 } from '@qubes-backup/testkit';
@@ -73,6 +74,32 @@ describeCompressor(zstdPortable, {
     await corrupt(drainHashed(unzstd(pieces(concatBytes([fixture('small.zst'), new Uint8Array(2)])))), /garbage/);
     await corrupt(drainHashed(unzstd(pieces(new TextEncoder().encode('hello, not zstd')))), /not zstd/);
     await corrupt(drainHashed(unzstd(pieces(new Uint8Array(0)))), /empty/);
+  });
+
+  test('one piece with its output size (a Wyng or Borg chunk): zstd\'s own decoder, the same output and the same errors', async () => {
+    const text = await drainHashed(unzstd(pieces(fixture('text.zst'))), true);
+    for (const name of ['text.zst', 'mt.zst', 'frames.zst', 'random-nocheck.zst']) {
+      const want = await drainHashed(unzstd(pieces(fixture(name))), true);
+      const got = await drainHashed(unzstd((async function* () { yield fixture(name); })(), { outputSize: want.bytes!.length }), true);
+      expect([name, got.sha256, got.pieces]).toEqual([name, want.sha256, want.bytes!.length ? 1 : 0]);
+    }
+    // A wrong size is only a hint: the output is still the data's own.
+    const hinted = await drainHashed(unzstd((async function* () { yield fixture('text.zst'); })(), { outputSize: 1000 }), true);
+    expect(hinted.sha256).toBe(text.sha256);
+    const whole = (b: Uint8Array) => unzstd((async function* () { yield b; })(), { outputSize: text.bytes!.length });
+    await corrupt(drainHashed(whole(flip(fixture('text.zst'), fixture('text.zst').length - 2))), /checksum mismatch/);
+    await corrupt(drainHashed(whole(fixture('text.zst').subarray(0, 30_000))), /truncated/);
+  });
+
+  test('decodeWholeFrames: the output when it is exactly the size asked, undefined otherwise', async () => {
+    const data = fixture('text.zst');
+    const want = (await drainHashed(unzstd(pieces(data)), true)).bytes!;
+    expect(sha256((await decodeWholeFrames(data, want.length))!)).toBe(sha256(want));
+    expect(await decodeWholeFrames(data, want.length - 1)).toBeUndefined();
+    expect(await decodeWholeFrames(data, want.length + 1)).toBeUndefined();
+    expect(await decodeWholeFrames(flip(data, 25_000, 0x01), want.length)).toBeUndefined();
+    expect(await decodeWholeFrames(new Uint8Array(0), 10)).toBeUndefined();
+    expect(await decodeWholeFrames(data, 32 << 20)).toBeUndefined(); // too large for this path
   });
 
   test('descriptor: zstd and zstdmt, portable', () => {
