@@ -80,10 +80,10 @@ function inspectRepo(b) {
   return { size: duBytes(b.backup).apparent, kdfs: 0, logNs: [], kdfBytes: 0, kdfSizes: [] };
 }
 
-/** A Wyng archive: its apparent size; one scrypt derivation (N 2^19, r 8, p 1), as Wyng's format fixes it. */
+/** A Wyng archive: its apparent size; two scrypt derivations (N 2^19, r 8, p 1: the metadata and the data key). */
 function inspectWyng(b) {
   const kdf = 128 * 2 ** 19 * 8;
-  return { size: duBytes(b.backup).apparent, kdfs: 1, logNs: [19], r: 8, p: 1, kdfBytes: kdf, kdfSizes: [kdf] };
+  return { size: duBytes(b.backup).apparent, kdfs: 2, logNs: [19], r: 8, p: 1, kdfBytes: kdf, kdfSizes: [kdf] };
 }
 
 /** Members one qube's restore must read: its chunks plus the header, its MAC and qubes.xml (with .hmac in v3). */

@@ -278,8 +278,9 @@ function wyngSection(rs) {
     'ours (`extract ARCHIVE --dest <fresh dir>/out --no-progress`, passphrase in `QUBES_BACKUP_PASSPHRASE`) and `wyng receive ' +
     'VOLUME --save-to=<fresh dir>/out/volume.img` (`--passcmd`, `--authmin=0` so no agent keeps the key between runs, a fresh ' +
     'empty `--meta-dir` next to the output, so it reads the archive\'s metadata each time as ours does; that folder is its temp ' +
-    'disk), the order rotated each round; the archive is read once before timing. Both derive the key (scrypt N 2^19, r 8: ' +
-    '512 MiB) once per run, which is most of both peak RSS. Each output\'s sha256 is compared with the volume that was sent. ' +
+    'disk), the order rotated each round; the archive is read once before timing. Both derive two keys per run, the metadata key and the data key ' +
+    '(scrypt N 2^19, r 8: 512 MiB each); Wyng one after the other, ours side by side when a second core and half the free ' +
+    'memory allow (hence its peak RSS: both derivations at once, then ~150 MiB). Each output\'s sha256 is compared with the volume that was sent. ' +
     'Both write holes for zero chunks.', '');
   return out;
 }
