@@ -12,7 +12,7 @@ for (const s of sib) deps[`@qubes-backup/${s}`] = '0.0.0';
 for (const e of ext) { const i = e.lastIndexOf('@'); deps[e.slice(0, i)] = e.slice(i + 1); }
 const pkg = {
   name: `@qubes-backup/${name}`, version: '0.0.0', description, license: 'MIT', type: 'module',
-  sideEffects: false, files: ['dist', 'src'],
+  sideEffects: false, files: ['dist', 'src', '!dist/.tsbuildinfo'],
   exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
   scripts: { build: 'tsc -b', test: 'cd ../.. && npm test -- --selectProjects ' + name },
   dependencies: deps,
