@@ -15,7 +15,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => join(ROOT, 'test-fixtures', name, 'backup.bin');
 
 interface Packed { name: string; filename: string; files: { path: string }[] }
-interface PackageJson { name: string; private?: boolean; dependencies?: Record<string, string> }
+interface PackageJson {
+  name: string; private?: boolean; dependencies?: Record<string, string>; types?: string; engines?: { node?: string };
+  sideEffects?: boolean; license?: string; exports?: Record<string, { types?: string; default?: string }>;
+}
 
 const manifests = new Map<string, PackageJson>(readdirSync(join(ROOT, 'packages')).map((d) => {
   const j = JSON.parse(readFileSync(join(ROOT, 'packages', d, 'package.json'), 'utf8')) as PackageJson;
@@ -58,6 +61,13 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('every public package as a tarball', () => {
+  test('package.json: ES module exports with their types, the Node it needs, no side effects, a license', () => {
+    for (const m of [...manifests.values()].filter((x) => !x.private)) {
+      expect([m.name, m.exports?.['.']?.types, m.types, m.engines?.node, m.sideEffects, m.license])
+        .toEqual([m.name, './dist/index.d.ts', './dist/index.d.ts', '>=20.19', false, 'MIT']);
+    }
+  });
+
   test('built JS, its .d.ts and the README; no tests, fixtures or build state', () => {
     const publics = [...manifests.values()].filter((m) => !m.private).map((m) => m.name);
     expect(publics.length).toBeGreaterThan(20);
