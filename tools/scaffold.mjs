@@ -14,7 +14,10 @@ const pkg = {
   name: `@qubes-backup/${name}`, version: '0.0.0', description, license: 'MIT', type: 'module',
   sideEffects: false, files: ['dist', 'src', '!dist/.tsbuildinfo'],
   exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
-  scripts: { build: 'tsc -b', test: 'cd ../.. && npm test -- --selectProjects ' + name },
+  scripts: {
+    build: 'tsc -b', test: 'cd ../.. && npm test -- --selectProjects ' + name,
+    prepack: "node -e \"require('fs').copyFileSync('../../LICENSE', 'LICENSE')\"",
+  },
   dependencies: deps,
 };
 if (!existsSync(`${dir}/package.json`)) writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');

@@ -68,13 +68,13 @@ describe('every public package as a tarball', () => {
     }
   });
 
-  test('built JS, its .d.ts and the README; no tests, fixtures or build state', () => {
+  test('built JS, its .d.ts, the README and the LICENSE; no tests, fixtures or build state', () => {
     const publics = [...manifests.values()].filter((m) => !m.private).map((m) => m.name);
     expect(publics.length).toBeGreaterThan(20);
     for (const name of publics) {
       const files = packed.get(name)!.files.map((f) => f.path);
-      expect([name, files.filter((f) => /^(dist\/index\.(js|d\.ts)|README\.md|package\.json)$/.test(f)).sort()])
-        .toEqual([name, ['README.md', 'dist/index.d.ts', 'dist/index.js', 'package.json']]);
+      expect([name, files.filter((f) => /^(dist\/index\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/.test(f)).sort()])
+        .toEqual([name, ['LICENSE', 'README.md', 'dist/index.d.ts', 'dist/index.js', 'package.json']]);
       expect([name, files.filter((f) => /(^|\/)(test|tests|fixtures|__tests__)\//.test(f) || /\.test\.|tsbuildinfo/.test(f))]).toEqual([name, []]);
     }
   });
