@@ -137,8 +137,17 @@ function collectList(value: string, previous: string[]): string[] {
 export function reportError(e: unknown): void {
   if (isQubesBackupError(e)) {
     process.stderr.write(`qubes-backup: error: ${e.message}\n`);
+  } else if (isSystemError(e)) {
+    // A file-system call the library did not wrap: still the user's path and the system's reason, not a bug.
+    process.stderr.write(`qubes-backup: error: ${e.message}\n`);
   } else {
     const err = e as Error;
     process.stderr.write(`qubes-backup: internal error: ${err?.stack ?? String(e)}\n`);
   }
+}
+
+/** Node's error for a failed system call on a path ("EACCES: permission denied, open '/x'"): it names both. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException & { path: string } {
+  const err = e as NodeJS.ErrnoException | null;
+  return err instanceof Error && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code) && typeof err.syscall === 'string' && typeof err.path === 'string';
 }
