@@ -1,0 +1,131 @@
+// Issue 16's small stumbles, in-process: passphrases (empty, interrupted, standard input twice, asked
+// only after the inputs are checked), --vm lists, nothing selected, parser errors and unknown commands.
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { main } from '@qubes-backup/cli';
+
+const FIX = join(dirname(new URL(import.meta.url).pathname), '../../../test-fixtures');
+const sample = join(FIX, 'v4-sample', 'backup.bin');
+
+let out = '';
+let err = '';
+let work = '';
+beforeEach(() => {
+  out = ''; err = '';
+  work = mkdtempSync(join(tmpdir(), 'qbt-cli-small-'));
+  jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  delete process.env['QUBES_BACKUP_PASSPHRASE'];
+  delete process.env['BORG_PASSPHRASE'];
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  delete process.env['QUBES_BACKUP_PASSPHRASE'];
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('passphrases', () => {
+  test('an empty passphrase file is refused as empty (exit 1), not tried and called wrong', async () => {
+    const pf = join(work, 'pass');
+    writeFileSync(pf, '\n');
+    expect(await main(['verify', sample, '--passphrase-file', pf])).toBe(1);
+    expect(err).toMatch(/^qubes-backup: error: .*empty/m);
+    expect(err).toContain(pf);
+    expect(err).not.toMatch(/wrong passphrase/);
+  });
+
+  test('an empty QUBES_BACKUP_PASSPHRASE is refused as empty', async () => {
+    process.env['QUBES_BACKUP_PASSPHRASE'] = '';
+    expect(await main(['info', sample])).toBe(1);
+    expect(err).toMatch(/QUBES_BACKUP_PASSPHRASE is empty/);
+  });
+
+  test('--passphrase-file - with the backup on standard input too is a usage error, said before anything is read', async () => {
+    const read = jest.spyOn(process.stdin, 'on');
+    expect(await main(['verify', '-', '--passphrase-file', '-'])).toBe(1);
+    expect(err).toMatch(/^qubes-backup: error: .*standard input/m);
+    expect(read).not.toHaveBeenCalled();
+  });
+});
+
+describe('on a terminal', () => {
+  const undo: (() => void)[] = [];
+  afterEach(() => { for (const f of undo.splice(0)) f(); });
+
+  /** Standard input as a terminal that types nothing until `type` is called. */
+  function terminal(): { type(keys: string): Promise<void> } {
+    const stdin = process.stdin;
+    // Jest's standard input is a pipe: these two are what a terminal's has.
+    for (const [key, value] of [['isTTY', true], ['setRawMode', () => stdin]] as const) {
+      const had = Object.getOwnPropertyDescriptor(stdin, key);
+      Object.defineProperty(stdin, key, { value, configurable: true, writable: true });
+      undo.push(() => { if (had) Object.defineProperty(stdin, key, had); else delete (stdin as unknown as Record<string, unknown>)[key]; });
+    }
+    jest.spyOn(stdin, 'resume').mockImplementation(() => stdin);
+    jest.spyOn(stdin, 'pause').mockImplementation(() => stdin);
+    return {
+      async type(keys) {
+        // The prompt is shown once the backup is opened far enough to need the key.
+        for (let i = 0; i < 10_000 && !/passphrase: $/.test(err); i++) await new Promise((r) => setImmediate(r));
+        expect(err).toMatch(/passphrase: $/);
+        stdin.emit('data', Buffer.from(keys));
+      },
+    };
+  }
+
+  test('info of a missing backup says "no such file" without asking for the passphrase first', async () => {
+    terminal();
+    expect(await main(['info', join(work, 'missing.bin')])).toBe(4);
+    expect(err).toMatch(/no such file/);
+    expect(err).not.toMatch(/passphrase/i);
+  });
+
+  test('Ctrl-C at the passphrase prompt exits 130, as shells expect of an interrupted command', async () => {
+    const t = terminal();
+    const status = main(['info', sample]);
+    await t.type('\u0003');
+    expect(await status).toBe(130);
+    expect(err).not.toMatch(/internal error/);
+  });
+
+  test('an empty passphrase typed at the prompt is refused as empty', async () => {
+    const t = terminal();
+    const status = main(['info', sample]);
+    await t.type('\r');
+    expect(await status).toBe(1);
+    expect(err).toMatch(/empty/);
+    expect(err).not.toMatch(/wrong passphrase/);
+  });
+});
+
+describe('selection', () => {
+  beforeEach(() => { process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes'; });
+
+  test('--vm work,dom0 names two VMs, as --vm work --vm dom0 does', async () => {
+    expect(await main(['verify', sample, '--vm', 'work,dom0', '--json'])).toBe(0);
+    const listed = (JSON.parse(out) as { units: { name: string }[] }).units.map((u) => u.name).sort();
+    expect(listed).toEqual(['dom0', 'work']);
+  });
+
+  test('--vm work --exclude work selects nothing: a usage error, not a run that verified nothing', async () => {
+    expect(await main(['verify', sample, '--vm', 'work', '--exclude', 'work'])).toBe(1);
+    expect(err).toMatch(/^qubes-backup: error: nothing selected/m);
+  });
+});
+
+describe('the command line itself', () => {
+  test("commander's parser errors carry the qubes-backup: prefix", async () => {
+    expect(await main(['info'])).toBe(1);
+    expect(err).toMatch(/^qubes-backup: error: missing required argument/m);
+    err = '';
+    expect(await main(['info', sample, '--no-such-option'])).toBe(1);
+    expect(err).toMatch(/^qubes-backup: error: unknown option '--no-such-option'/m);
+  });
+
+  test.each([['restore', 'extract'], ['list', 'info'], ['ls', 'files'], ['check', 'verify']])('unknown command %s suggests %s', async (typed, meant) => {
+    expect(await main([typed, sample])).toBe(1);
+    expect(err).toMatch(new RegExp(`^qubes-backup: error: unknown command '${typed}'.*did you mean ${meant}\\?`, 'm'));
+  });
+});
