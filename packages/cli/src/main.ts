@@ -1,15 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
-import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
+import { EXIT_CODES, exitCodeOf, Interrupted } from './exit-codes.js';
 
 export const EXIT_HELP = `
 Exit status:
-  0  success
-  1  usage error (bad arguments, unknown VM name, no passphrase)
-  2  wrong passphrase, or authentication failed (a MAC does not verify: tampered data)
-  3  corrupt, truncated or unsupported backup, or an unsafe member name
-  4  I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
+  0    success
+  1    usage error (bad arguments, unknown VM name, nothing selected, no or an empty passphrase)
+  2    wrong passphrase, or authentication failed (a MAC does not verify: tampered data)
+  3    corrupt, truncated or unsupported backup, or an unsafe member name
+  4    I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
+  130  interrupted (Ctrl-C, also at the passphrase prompt)
+Every error is one line, 'qubes-backup: error: ...', naming the path or member and the cause.
 
 Passphrase (asked only when the backup needs one): --passphrase-file FILE (one trailing newline
 is stripped), else the environment variable QUBES_BACKUP_PASSPHRASE (or BORG_PASSPHRASE), else a
@@ -135,7 +137,9 @@ function collectList(value: string, previous: string[]): string[] {
 }
 
 export function reportError(e: unknown): void {
-  if (isQubesBackupError(e)) {
+  if (e instanceof Interrupted) {
+    process.stderr.write('qubes-backup: interrupted\n');
+  } else if (isQubesBackupError(e)) {
     process.stderr.write(`qubes-backup: error: ${e.message}\n`);
   } else if (isSystemError(e)) {
     // A file-system call the library did not wrap: still the user's path and the system's reason, not a bug.
