@@ -1,7 +1,7 @@
 // Issue 16's small stumbles, in-process: passphrases (empty, interrupted, standard input twice, asked
 // only after the inputs are checked), --vm lists, nothing selected, parser errors and unknown commands.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { main } from '@qubes-backup/cli';
@@ -47,6 +47,36 @@ describe('passphrases', () => {
     expect(await main(['verify', '-', '--passphrase-file', '-'])).toBe(1);
     expect(err).toMatch(/^qubes-backup: error: .*standard input/m);
     expect(read).not.toHaveBeenCalled();
+  });
+});
+
+describe('inputs, checked before a passphrase is asked', () => {
+  test('a folder holding one qubes-* backup file names that file (info, files --vm)', async () => {
+    const folder = join(work, 'usb');
+    mkdirSync(folder);
+    const inside = join(folder, 'qubes-2024-01-01T000000');
+    copyFileSync(sample, inside);
+    writeFileSync(join(folder, 'notes.txt'), 'not a backup\n');
+    for (const args of [['info', folder], ['files', folder, '--vm', 'work']]) {
+      err = '';
+      expect(await main(args)).toBe(1);
+      expect(err).toMatch(/^qubes-backup: error: .*is a folder; the backup in it is/m);
+      expect(err).toContain(`'${inside}'`);
+    }
+  });
+
+  test('a missing backup given with --vm is "no such file", not "a disk image"', async () => {
+    const missing = join(work, 'nope.bin');
+    expect(await main(['files', missing, '--vm', 'work'])).toBe(4);
+    expect(err).toMatch(`no such file or folder: '${missing}'`);
+    expect(err).not.toMatch(/disk image/);
+  });
+
+  test('an existing file no format recognizes is the one called a disk image (with --vm, a usage error)', async () => {
+    const image = join(work, 'private.img');
+    writeFileSync(image, Buffer.alloc(4096, 1));
+    expect(await main(['files', image, '--vm', 'work'])).toBe(1);
+    expect(err).toMatch(`'${image}' is a disk image, not a backup`);
   });
 });
 
