@@ -10,6 +10,10 @@ import { dirname, join } from 'node:path';
 const PKG = join(dirname(new URL(import.meta.url).pathname), '..');
 const BIN = join(PKG, 'bin', 'qubes-backup.js');
 const SAMPLE = join(PKG, '../../test-fixtures/v4-sample/backup.bin');
+/** A Borg repository, its one archive, and one whose key is kept outside it (--keyfile). */
+const BORG = join(PKG, '../../test-fixtures/borg');
+const ARCHIVE = `${join(BORG, 'repokey-lz4', 'repo')}::first`;
+const KEYFILE_REPO = join(BORG, 'keyfile-zstd', 'repo');
 /** A run longer than this is taken for a hang (killed, and the test fails). */
 const HANG_GUARD_MS = 20_000;
 
@@ -70,6 +74,8 @@ function destinationCases(): Case[] {
     ['get --dest', (p) => ['get', SAMPLE, '--vm', 'work', '/home', '--dest', p]],
     ['files --work-dir', (p) => ['files', SAMPLE, '--vm', 'work', '--work-dir', p]],
     ['get --work-dir', (p) => ['get', SAMPLE, '--vm', 'work', '/home', '--dest', join(work, 'out-get'), '--work-dir', p]],
+    ['extract REPO::ARCHIVE --dest', (p) => ['extract', ARCHIVE, '--dest', p]],
+    ['get REPO::ARCHIVE --dest', (p) => ['get', ARCHIVE, '/', '--dest', p]],
   ];
   const paths: (keyof typeof bad)[] = ['existingFile', 'device', 'underDangling', 'unwritable', 'underProc'];
   return commands.flatMap(([c, args]) => paths.map((kind) => ({ name: `${c}=${kind}`, args: args(bad[kind]), path: bad[kind], status: IO })));
@@ -88,17 +94,30 @@ function passphraseFileCases(): Case[] {
   })));
 }
 
+/** --keyfile, which Borg's plugin declares on every command. */
+function keyfileCases(): Case[] {
+  const commands: [string, string[]][] = [
+    ['info', ['info', KEYFILE_REPO]], ['verify', ['verify', KEYFILE_REPO]], ['extract', ['extract', KEYFILE_REPO, '--dest', join(work, 'out-kf')]],
+    ['files', ['files', `${KEYFILE_REPO}::backup`]], ['get', ['get', `${KEYFILE_REPO}::backup`, '/', '--dest', join(work, 'out-kf')]],
+  ];
+  // A file that holds no key (a device reads as an empty one) is a usage error, like a bad argument.
+  const paths: [keyof typeof bad, number][] = [['missing', IO], ['directory', IO], ['device', USAGE], ['dangling', IO]];
+  return commands.flatMap(([c, args]) => paths.map(([kind, status]) => ({
+    name: `${c} --keyfile=${kind}`, args: [...args, '--keyfile', bad[kind]], path: bad[kind], status,
+  })));
+}
+
 function run(args: string[]): { status: number | null; signal: string | null; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8', timeout: HANG_GUARD_MS, killSignal: 'SIGKILL',
     // Set, so the wrapper runs the command itself instead of a child the hang guard could not kill.
-    env: { ...process.env, QUBES_BACKUP_PASSPHRASE: 'qubes', MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
+    env: { ...process.env, QUBES_BACKUP_PASSPHRASE: 'qubes', BORG_PASSPHRASE: 'borg-fixture', MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
   });
   return { status: r.status, signal: r.signal, stderr: r.stderr };
 }
 
 describe('every command x every bad path: one error line naming the path, the documented exit status, no hang', () => {
-  test.each([...backupCases(), ...destinationCases(), ...passphraseFileCases()])('$name', ({ args, path, status }) => {
+  test.each([...backupCases(), ...destinationCases(), ...passphraseFileCases(), ...keyfileCases()])('$name', ({ args, path, status }) => {
     const r = run(args);
     expect({ signal: r.signal, status: r.status }).toEqual({ signal: null, status });
     expect(r.stderr).not.toMatch(/^\s+at /m);
