@@ -65,6 +65,18 @@ describe('inputs, checked before a passphrase is asked', () => {
     }
   });
 
+  test.each([
+    ['extract', (dest: string) => ['extract', sample, '--dest', dest]],
+    ['get', (dest: string) => ['get', sample, '--vm', 'work', '/home', '--dest', dest]],
+  ])('%s: a destination that cannot be made is said before the passphrase is asked', async (_, args) => {
+    // No passphrase anywhere: asking for one would end in "no passphrase" (exit 1) instead.
+    const dest = join(work, 'a-file');
+    writeFileSync(dest, 'x');
+    expect(await main(args(dest))).toBe(4);
+    expect(err).toMatch(`'${dest}' exists and is not a folder`);
+    expect(err).not.toMatch(/passphrase/);
+  });
+
   test('a missing backup given with --vm is "no such file", not "a disk image"', async () => {
     const missing = join(work, 'nope.bin');
     expect(await main(['files', missing, '--vm', 'work'])).toBe(4);
