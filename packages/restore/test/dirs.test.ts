@@ -5,19 +5,11 @@ import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDirs } from '@qubes-backup/restore';
+import { rejection } from '@qubes-backup/testkit';
 
 let work = '';
 beforeEach(() => { work = mkdtempSync(join(tmpdir(), 'qbt-dirs-')); });
 afterEach(() => { rmSync(work, { recursive: true, force: true }); });
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 test('makes the missing folders of a path, each with the mode less the umask; an existing folder is fine', async () => {
   const deep = join(work, 'a', 'b', 'c');
