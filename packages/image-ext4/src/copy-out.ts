@@ -1,7 +1,7 @@
 // Extracting files and trees from an opened image to a host directory, safely: every name is checked, nothing is
 // written through a symlink, files appear only complete (written as `name.partial`, then renamed).
 import { lstat, lutimes, mkdir, open, rename, stat, symlink, unlink, utimes, chmod } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { IoError, UnsafePathError, isQubesBackupError } from '@qubes-backup/core';
 import { assertSafeName, decodeName, toFsPath } from './_paths.js';
 import type { DirEntry } from './entry.js';
@@ -41,7 +41,7 @@ const PERMISSIONS = 0o777;
  * Copies `paths` (files, symlinks or whole directories) from the image to `destDir`, keeping each one's path from
  * the filesystem root (`/home/user/a.txt` → `destDir/home/user/a.txt`), its mtime and permission bits (not its
  * owner; setuid, setgid and sticky bits are dropped). Symlinks are recreated as symlinks and never followed.
- * `destDir` is created if missing; its parent must exist.
+ * `destDir` is created if missing, with its parents.
  */
 export async function copyOut(image: Ext4Image, paths: readonly string[], destDir: string, opts: CopyOutOptions = {}): Promise<CopyOutSummary> {
   const raw: RawAccess = image[RAW];
@@ -113,12 +113,15 @@ const WAY_MODE = 0o755;
 const COPYING_MODE = 0o700;
 
 /**
- * The destination folder: created if missing, with one mkdir (its parent must exist). Node's
- * `mkdir -p` would retry forever where a parent takes no new entries (/proc).
+ * The destination folder and its missing parents, one mkdir each, parents first. Node's `mkdir -p`
+ * would retry forever where a parent takes no new entries (/proc). (restore's makeDirs does the same
+ * for extract; a part may not import the engine, and core reaches no file system.)
  */
 async function ensureRoot(root: string): Promise<void> {
   const st = await stat(root).catch(() => null);
   if (st?.isDirectory()) return;
+  const parent = dirname(root);
+  if (st === null && parent !== root) await ensureRoot(parent);
   try {
     await mkdir(root, { mode: 0o777 });
   } catch (e) {

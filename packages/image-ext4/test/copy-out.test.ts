@@ -98,9 +98,14 @@ test('a refusal to overwrite names the option as the CLI spells it, --force (iss
 });
 
 test('a destination folder that cannot be created fails at once, naming it (Node\'s mkdir -p loops forever under /proc)', async () => {
-  expect(await rejection(copyOut(img, ['/hello.txt'], '/proc/qubes-backup-test'))).toMatchObject({
+  expect(await rejection(copyOut(img, ['/hello.txt'], '/proc/qubes-backup-test/out'))).toMatchObject({
     code: 'E_IO', message: expect.stringContaining("'/proc/qubes-backup-test'"),
   });
+});
+
+test('a destination whose parents are missing is made with them', async () => {
+  await copyOut(img, ['/hello.txt'], join(dest, 'a', 'b'));
+  expect(await readFile(join(dest, 'a', 'b', 'hello.txt'), 'utf8')).toBe('Hello, ext4!\n');
 });
 
 test('an existing file is kept unless force', async () => {
