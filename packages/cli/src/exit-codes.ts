@@ -13,7 +13,19 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   E_EXISTS: 4,
 };
 
+/** What shells expect of a command stopped by Ctrl-C: 128 + SIGINT (2). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Ctrl-C where the terminal is raw (the passphrase prompt), so no SIGINT ends the process. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}
+
 /** The exit status for an error; anything that is not the library's own is an I/O error (4). */
 export function exitCodeOf(e: unknown): number {
+  if (e instanceof Interrupted) return EXIT_INTERRUPTED;
   return isQubesBackupError(e) ? EXIT_CODES[e.code] : 4;
 }

@@ -1,15 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
-import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
+import { EXIT_CODES, exitCodeOf, Interrupted } from './exit-codes.js';
 
 export const EXIT_HELP = `
 Exit status:
-  0  success
-  1  usage error (bad arguments, unknown VM name, no passphrase)
-  2  wrong passphrase, or authentication failed (a MAC does not verify: tampered data)
-  3  corrupt, truncated or unsupported backup, or an unsafe member name
-  4  I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
+  0    success
+  1    usage error (bad arguments, unknown VM name, nothing selected, no or an empty passphrase)
+  2    wrong passphrase, or authentication failed (a MAC does not verify: tampered data)
+  3    corrupt, truncated or unsupported backup, or an unsafe member name
+  4    I/O error (cannot read the backup, cannot write the destination, disk full, file exists)
+  130  interrupted (Ctrl-C, also at the passphrase prompt)
+Every error is one line, 'qubes-backup: error: ...', naming the path or member and the cause.
 
 Passphrase (asked only when the backup needs one): --passphrase-file FILE (one trailing newline
 is stripped), else the environment variable QUBES_BACKUP_PASSPHRASE (or BORG_PASSPHRASE), else a
@@ -30,7 +32,11 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .version('0.0.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s),
+      // Parser errors ("error: unknown option ...") look like every other error of the command.
+      outputError: (s, write) => write(`qubes-backup: ${s}`),
+    })
     .addHelpText('after', EXIT_HELP);
 
   const common = (c: Command) => {
@@ -58,8 +64,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
   common(program.command('verify')
     .argument('<backup>', BACKUP_ARG)
     .description('authenticate, decrypt, decompress and parse every selected member; write nothing')
-    .option('--vm <name>', 'verify only this VM, or this archive of a repository (repeatable)', collectList, [])
-    .option('--exclude <name>', 'skip this VM or archive (repeatable)', collectList, [])
+    .option('--vm <name>', 'verify only this VM, or this archive of a repository (repeatable; or a comma-separated list)', collectList, [])
+    .option('--exclude <name>', 'skip this VM or archive (repeatable; or a comma-separated list)', collectList, [])
     .option('--dom0-home', "with --vm, also verify dom0's home")
     .option('--keep-going', 'check every VM even when one fails; a summary table says which (exit 3)')
     .option('--json', 'machine-readable output'))
@@ -70,8 +76,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .description('restore VMs into DIR/<vm>/ (private.img, root.img, firewall.xml, ..., vm.json) and dom0 home into DIR/dom0-home/<user>/; ' +
       'a repository archive REPO::ARCHIVE into DIR/ with its paths kept (home/user/a.txt -> DIR/home/user/a.txt)')
     .requiredOption('--dest <dir>', 'destination folder')
-    .option('--vm <name>', 'restore only this VM, or this archive of a repository (repeatable); default: everything', collectList, [])
-    .option('--exclude <name>', 'skip this VM or archive (repeatable)', collectList, [])
+    .option('--vm <name>', 'restore only this VM, or this archive of a repository (repeatable; or a comma-separated list); default: everything', collectList, [])
+    .option('--exclude <name>', 'skip this VM or archive (repeatable; or a comma-separated list)', collectList, [])
     .option('--dom0-home', "with --vm, also restore dom0's home")
     .option('--force', 'replace existing files in the destination')
     .option('--keep-going', 'restore every VM whose members verify, skip the others (their .partial files stay), ' +
@@ -105,6 +111,11 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .option('--json', 'print the result as JSON'))
     .action(async (input: string, paths: string[], o) => { const { getCommand } = await import('./commands/get.js'); await getCommand(input, paths, o); });
 
+  const unknown = unknownCommand(argv, program);
+  if (unknown) {
+    process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
+    return EXIT_CODES.E_USAGE;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -130,15 +141,47 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** Repeatable list options: `--vm work,personal` is `--vm work --vm personal` (VM names have no commas). */
 function collectList(value: string, previous: string[]): string[] {
-  return [...previous, value];
+  return [...previous, ...value.split(',').filter((v) => v !== '')];
+}
+
+/** Words people type for this tool's commands (other backup tools' verbs), and the command meant. */
+const MEANT: ReadonlyMap<string, string> = new Map([
+  ['restore', 'extract'], ['unpack', 'extract'], ['export', 'extract'],
+  ['list', 'info'], ['show', 'info'], ['inspect', 'info'],
+  ['ls', 'files'], ['find', 'files'],
+  ['check', 'verify'], ['test', 'verify'],
+  ['cat', 'get'], ['cp', 'get'], ['copy', 'get'],
+]);
+
+/**
+ * The error for a first word that is another tool's verb, with the command meant. Other unknown
+ * words are commander's (which suggests commands spelt alike: `extrct`).
+ */
+function unknownCommand(argv: readonly string[], program: Command): string | undefined {
+  const word = argv[0];
+  const meant = word === undefined ? undefined : MEANT.get(word);
+  if (meant === undefined || program.commands.some((c) => c.name() === word)) return undefined;
+  return `unknown command '${word}' (did you mean ${meant}?)`;
 }
 
 export function reportError(e: unknown): void {
-  if (isQubesBackupError(e)) {
+  if (e instanceof Interrupted) {
+    process.stderr.write('qubes-backup: interrupted\n');
+  } else if (isQubesBackupError(e)) {
+    process.stderr.write(`qubes-backup: error: ${e.message}\n`);
+  } else if (isSystemError(e)) {
+    // A file-system call the library did not wrap: still the user's path and the system's reason, not a bug.
     process.stderr.write(`qubes-backup: error: ${e.message}\n`);
   } else {
     const err = e as Error;
     process.stderr.write(`qubes-backup: internal error: ${err?.stack ?? String(e)}\n`);
   }
+}
+
+/** Node's error for a failed system call on a path ("EACCES: permission denied, open '/x'"): it names both. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException & { path: string } {
+  const err = e as NodeJS.ErrnoException | null;
+  return err instanceof Error && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code) && typeof err.syscall === 'string' && typeof err.path === 'string';
 }

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { UsageError, IoError } from '@qubes-backup/core';
+import { Interrupted } from './exit-codes.js';
 
 export interface PassphraseOptions {
   passphraseFile?: string;
@@ -15,25 +16,42 @@ export interface PassphraseOptions {
  * echo on a terminal.
  */
 export async function readPassphrase(o: PassphraseOptions): Promise<string> {
+  const { value, source } = await givenPassphrase(o);
+  // Qubes never makes a backup without a passphrase: an empty one is a mistake (an empty file, an
+  // unset variable exported as ''), and trying it would only say "wrong passphrase". Borg does allow
+  // an empty passphrase for a repository key.
+  if (value === '' && o.purpose !== 'borg') throw new UsageError(`${source} is empty: refusing an empty passphrase`);
+  return value;
+}
+
+/** The passphrase and where it came from, named for the messages. */
+async function givenPassphrase(o: PassphraseOptions): Promise<{ value: string; source: string }> {
   if (o.passphraseFile !== undefined) {
+    if (o.passphraseFile === '-' && o.stdinBusy) throw stdinTwice();
     let text: string;
     try {
-      text = o.passphraseFile === '-' && !o.stdinBusy ? await readStdin() : await fsp.readFile(o.passphraseFile, 'utf8');
+      text = o.passphraseFile === '-' ? await readStdin() : await fsp.readFile(o.passphraseFile, 'utf8');
     } catch (e) {
       throw new IoError(`cannot read passphrase file '${o.passphraseFile}': ${(e as Error).message}`);
     }
-    return text.replace(/\r?\n$/, '');
+    return { value: text.replace(/\r?\n$/, ''), source: `the passphrase file '${o.passphraseFile}'` };
   }
   // BORG_PASSPHRASE too: Borg users already keep their passphrase there (borgmatic, cron jobs). A
   // Borg key takes it first, so a Qubes backup inside a Borg archive can have its own.
-  const q = process.env['QUBES_BACKUP_PASSPHRASE'];
-  const b = process.env['BORG_PASSPHRASE'];
-  const env = o.purpose === 'borg' ? b ?? q : q ?? b;
-  if (env !== undefined) return env;
+  const order = o.purpose === 'borg' ? ['BORG_PASSPHRASE', 'QUBES_BACKUP_PASSPHRASE'] : ['QUBES_BACKUP_PASSPHRASE', 'BORG_PASSPHRASE'];
+  for (const name of order) {
+    const value = process.env[name];
+    if (value !== undefined) return { value, source: name };
+  }
   if (!process.stdin.isTTY || o.stdinBusy) {
     throw new UsageError('no passphrase: use --passphrase-file FILE, set QUBES_BACKUP_PASSPHRASE, or run on a terminal to be asked');
   }
-  return prompt(o.purpose === 'borg' ? 'Borg repository passphrase: ' : 'Backup passphrase: ');
+  return { value: await prompt(o.purpose === 'borg' ? 'Borg repository passphrase: ' : 'Backup passphrase: '), source: 'the passphrase typed' };
+}
+
+/** Both the backup and the passphrase would be read from standard input. */
+export function stdinTwice(): UsageError {
+  return new UsageError('--passphrase-file - and the backup - both name standard input: give the passphrase in a file or in QUBES_BACKUP_PASSPHRASE');
 }
 
 async function readStdin(): Promise<string> {
@@ -60,7 +78,7 @@ function prompt(question: string): Promise<string> {
     const onData = (buf: Buffer) => {
       for (const ch of buf.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new UsageError('interrupted'));
+        if (ch === '\u0003') return done(new Interrupted());
         if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else value += ch;
       }

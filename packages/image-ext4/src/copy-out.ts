@@ -1,7 +1,7 @@
 // Extracting files and trees from an opened image to a host directory, safely: every name is checked, nothing is
 // written through a symlink, files appear only complete (written as `name.partial`, then renamed).
-import { lstat, lutimes, mkdir, open, rename, symlink, unlink, utimes, chmod } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, lutimes, mkdir, open, rename, stat, symlink, unlink, utimes, chmod } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { IoError, UnsafePathError, isQubesBackupError } from '@qubes-backup/core';
 import { assertSafeName, decodeName, toFsPath } from './_paths.js';
 import type { DirEntry } from './entry.js';
@@ -41,11 +41,12 @@ const PERMISSIONS = 0o777;
  * Copies `paths` (files, symlinks or whole directories) from the image to `destDir`, keeping each one's path from
  * the filesystem root (`/home/user/a.txt` → `destDir/home/user/a.txt`), its mtime and permission bits (not its
  * owner; setuid, setgid and sticky bits are dropped). Symlinks are recreated as symlinks and never followed.
+ * `destDir` is created if missing, with its parents.
  */
 export async function copyOut(image: Ext4Image, paths: readonly string[], destDir: string, opts: CopyOutOptions = {}): Promise<CopyOutSummary> {
   const raw: RawAccess = image[RAW];
   const root = resolve(destDir);
-  await mkdir(root, { recursive: true });
+  await ensureRoot(root);
   const summary: CopyOutSummary = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytes: 0 };
   const ctx: Ctx = { raw, opts, summary };
   for (const p of paths) {
@@ -56,7 +57,7 @@ export async function copyOut(image: Ext4Image, paths: readonly string[], destDi
     for (const part of parts.slice(0, -1)) {
       assertSafeName(part, decodeName(fsPath));
       host = join(host, decodeName(part));
-      await ensureDir(host, decodeName(fsPath));
+      await ensureDir(host, decodeName(fsPath), WAY_MODE);
     }
     const entry = await raw.stat(fsPath);
     if (parts.length === 0) {
@@ -103,12 +104,38 @@ function ioError(e: unknown, dest: string): Error {
   return new IoError(`cannot write: ${(e as Error)?.message ?? String(e)}`, { member: dest, cause: e }, code === 'ENOSPC' || code === 'EDQUOT' ? 'E_DISK_FULL' : 'E_IO');
 }
 
+/**
+ * Folders on the way to a copied path (`home`, `home/user` for /home/user/a.txt) are made as mkdir
+ * would (less the umask); they are the user's, not copies. A copied folder is made private until its
+ * own mode is set, after its children.
+ */
+const WAY_MODE = 0o755;
+const COPYING_MODE = 0o700;
+
+/**
+ * The destination folder and its missing parents, one mkdir each, parents first. Node's `mkdir -p`
+ * would retry forever where a parent takes no new entries (/proc). (restore's makeDirs does the same
+ * for extract; a part may not import the engine, and core reaches no file system.)
+ */
+async function ensureRoot(root: string): Promise<void> {
+  const st = await stat(root).catch(() => null);
+  if (st?.isDirectory()) return;
+  const parent = dirname(root);
+  if (st === null && parent !== root) await ensureRoot(parent);
+  try {
+    await mkdir(root, { mode: 0o777 });
+  } catch (e) {
+    const cause = (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a folder' : (e as Error).message;
+    throw new IoError(`cannot create the destination folder '${root}': ${cause}`, { cause: e }, st ? 'E_EXISTS' : 'E_IO');
+  }
+}
+
 /** A directory on the path to something being written: created if missing, refused if it is anything else. */
-async function ensureDir(host: string, member: string): Promise<boolean> {
+async function ensureDir(host: string, member: string, mode = COPYING_MODE): Promise<boolean> {
   const st = await lstatOrNull(host);
   if (st === null) {
     try {
-      await mkdir(host, { mode: 0o700 });
+      await mkdir(host, { mode });
     } catch (e) {
       throw ioError(e, host);
     }
@@ -124,7 +151,7 @@ async function makeRoom(host: string, member: string, force: boolean): Promise<v
   const st = await lstatOrNull(host);
   if (st === null) return;
   if (st.isDirectory()) throw new IoError(`${host} exists and is a directory`, { member }, 'E_EXISTS');
-  if (!force) throw new IoError(`${host} already exists (use force to overwrite)`, { member }, 'E_EXISTS');
+  if (!force) throw new IoError(`${host} already exists (use --force to overwrite)`, { member }, 'E_EXISTS');
 }
 
 async function copyEntry(ctx: Ctx, fsPath: Buffer, entry: DirEntry, host: string): Promise<void> {
@@ -194,7 +221,7 @@ async function writeFile(ctx: Ctx, fsPath: Buffer, entry: DirEntry, host: string
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new IoError(`${partial} exists (left by an interrupted copy?); remove it or use force`, { member: decodeName(fsPath) }, 'E_EXISTS');
+      throw new IoError(`${partial} exists (left by an interrupted copy?); remove it or use --force`, { member: decodeName(fsPath) }, 'E_EXISTS');
     }
     throw ioError(e, partial);
   }

@@ -86,6 +86,28 @@ test('one file keeps its path from the root; nothing else is written', async () 
   expect(await sha256File(join(dest, 'home/user/Documents/日本語.md'))).toBe(expected.fs4k!.entries['/home/user/Documents/日本語.md']!.sha256);
 });
 
+test('folders on the way to a copied path are made 0755 (less the umask), not 0700 (issue 16)', async () => {
+  const umask = process.umask();
+  await copyOut(img, ['/home/user/Documents/日本語.md'], dest);
+  for (const d of ['home', 'home/user', 'home/user/Documents']) expect((await lstat(join(dest, d))).mode & 0o777).toBe(0o755 & ~umask);
+});
+
+test('a refusal to overwrite names the option as the CLI spells it, --force (issue 16)', async () => {
+  await copyOut(img, ['/hello.txt'], dest);
+  expect(await rejection(copyOut(img, ['/hello.txt'], dest))).toMatchObject({ message: expect.stringContaining('use --force') });
+});
+
+test('a destination folder that cannot be created fails at once, naming it (Node\'s mkdir -p loops forever under /proc)', async () => {
+  expect(await rejection(copyOut(img, ['/hello.txt'], '/proc/qubes-backup-test/out'))).toMatchObject({
+    code: 'E_IO', message: expect.stringContaining("'/proc/qubes-backup-test'"),
+  });
+});
+
+test('a destination whose parents are missing is made with them', async () => {
+  await copyOut(img, ['/hello.txt'], join(dest, 'a', 'b'));
+  expect(await readFile(join(dest, 'a', 'b', 'hello.txt'), 'utf8')).toBe('Hello, ext4!\n');
+});
+
 test('an existing file is kept unless force', async () => {
   await copyOut(img, ['/hello.txt'], dest);
   await writeFile(join(dest, 'hello.txt'), 'mine');

@@ -1,9 +1,9 @@
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, type BackupInfo, type Member, type OpenedBackup, type ReadOptions } from '@qubes-backup/core';
 import { opening, type BackupOrLocation, type OpenOptions } from './open.js';
 import { runArchives, selectedUnits, type RestoreEvent, type RunReport, type Selection } from './run.js';
 import { directorySink, nullSink, type Sink } from './sink.js';
+import { makeDirs } from './dirs.js';
 
 /** How to open a backup: the registry of formats and codecs to use, the passphrase, plugin options. */
 export type BackupOptions = OpenOptions;
@@ -45,7 +45,7 @@ export async function verify(location: BackupOrLocation, o: VerifyOptions): Prom
  */
 export async function extract(location: BackupOrLocation, o: ExtractOptions): Promise<RunReport & { info: BackupInfo }> {
   return run(location, o, async () => {
-    await fsp.mkdir(o.dest, { recursive: true });
+    await makeDirs(o.dest);
     return directorySink(o.dest, { force: o.force ?? false });
   });
 }
@@ -142,7 +142,7 @@ export async function restoreImage(location: BackupOrLocation, o: RestoreImageOp
       },
       finish: () => sink.finish(),
     };
-    await fsp.mkdir(o.workDir, { recursive: true });
+    await makeDirs(o.workDir);
     await runArchives(opened, filtered, { ...o, units: [o.vm], archives: (a) => where.archive(a) });
     if (!found) throw new UsageError(`VM '${o.vm}' has no ${wantedName} in this backup`);
     return join(o.workDir, opened.info.units.find((u) => u.name === o.vm)?.output ?? o.vm, wantedName);

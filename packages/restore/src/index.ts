@@ -13,4 +13,5 @@ export {
 export { openBackup, identify, type OpenOptions, type Opened, type BackupLocation, type BackupOrLocation, type Passphrase } from './open.js';
 export { fileSource, pipeSource, directorySource } from './source.js';
 export { runArchives, selectedUnits, reportOf, type RestoreEvent, type RunReport, type UnitReport, type Selection, type RunOptions } from './run.js';
+export { makeDirs } from './dirs.js';
 export { directorySink, nullSink, type Sink, type MemberResult, type ArchiveTarget } from './sink.js';

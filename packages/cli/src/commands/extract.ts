@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { extract } from '@qubes-backup/restore';
+import { extract, makeDirs } from '@qubes-backup/restore';
 import { backupOptions, printJson, printReport } from './shared.js';
 import { selection, skippedError, stopped, warnUnauthenticated, type VerifyFlags } from './verify.js';
 
@@ -9,6 +9,8 @@ export interface ExtractFlags extends VerifyFlags {
 }
 
 export async function extractCommand(backup: string, flags: ExtractFlags): Promise<void> {
+  // Before the passphrase is asked and a key derived: a destination that cannot be made fails first.
+  await makeDirs(flags.dest);
   const { options, progress } = await backupOptions(backup, flags);
   const outputs: string[] = [];
   let noun = 'VM';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { formatBytes } from '@qubes-backup/core';
 import { copyOut, openImage } from '@qubes-backup/image-ext4';
-import { extract } from '@qubes-backup/restore';
+import { extract, makeDirs } from '@qubes-backup/restore';
 import { browsable, type ImageFlags } from './image-input.js';
 import { printJson, printReport } from './shared.js';
 
@@ -12,6 +12,8 @@ export interface GetFlags extends ImageFlags {
 
 /** Copies files or directories out of a VM disk image, keeping their path from the filesystem root. */
 export async function getCommand(input: string, paths: string[], flags: GetFlags): Promise<void> {
+  // Before a VM's image is restored for it: a destination that cannot be made fails first.
+  await makeDirs(flags.dest);
   const img = await browsable(input, flags);
   try {
     if (img.kind === 'tree') {

@@ -1,8 +1,8 @@
-import { mkdtempSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { identify, openBackup, restoreImage, type Opened } from '@qubes-backup/restore';
-import { formatBytes, UsageError } from '@qubes-backup/core';
+import { identify, makeDirs, openBackup, restoreImage, type Opened } from '@qubes-backup/restore';
+import { formatBytes, IoError, UsageError } from '@qubes-backup/core';
 import { backupOptions, type CommonFlags } from './shared.js';
 
 export interface ImageFlags extends CommonFlags {
@@ -36,9 +36,7 @@ export async function browsable(input: string, flags: ImageFlags): Promise<Brows
     return { kind: 'tree', opened, cleanup: async () => { await opened.close?.(); } };
   }
   if (!flags.vm) throw new UsageError(`the input is a backup: name the ${opened.info.unitNoun} whose image to open with --vm NAME`);
-  const workBase = flags.workDir ?? tmpdir();
-  await fsp.mkdir(workBase, { recursive: true });
-  const work = mkdtempSync(join(workBase, 'qubes-backup-image-'));
+  const work = await workFolder(flags.workDir ?? tmpdir());
   const cleanup = async () => { if (!flags.keepImage) await fsp.rm(work, { recursive: true, force: true }); };
   try {
     const path = await restoreImage(opened, {
@@ -58,6 +56,17 @@ export async function browsable(input: string, flags: ImageFlags): Promise<Brows
     progress.stop();
     await cleanup();
     throw e;
+  }
+}
+
+/** A new folder for the restored image inside `base` (created if missing); failures name the folder. */
+async function workFolder(base: string): Promise<string> {
+  await makeDirs(base);
+  const template = join(base, 'qubes-backup-image-');
+  try {
+    return await fsp.mkdtemp(template);
+  } catch (e) {
+    throw new IoError(`cannot create a work folder in '${base}': ${(e as Error).message}`, { cause: e });
   }
 }
 

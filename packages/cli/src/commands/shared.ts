@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { formatBytes, type Registry } from '@qubes-backup/core';
 import type { BackupOptions, RunReport } from '@qubes-backup/restore';
-import { readPassphrase } from '../passphrase.js';
+import { readPassphrase, stdinTwice } from '../passphrase.js';
 import { progressBar, type Progress } from '../progress.js';
 
 export interface CommonFlags {
@@ -15,6 +15,8 @@ export interface CommonFlags {
 
 /** Registry, plugin settings, a passphrase asked for only when the backup needs one, and a progress bar sized to the backup. */
 export async function backupOptions(backup: string, f: CommonFlags): Promise<{ options: BackupOptions; progress: Progress }> {
+  // Said before anything is read: the passphrase is asked only after the backup's first bytes.
+  if (backup === '-' && f.passphraseFile === '-') throw stdinTwice();
   let size: number | undefined;
   if (backup !== '-') size = await fsp.stat(backup).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
   const progress = progressBar(size, f.progress && !f.json && Boolean(process.stderr.isTTY));
