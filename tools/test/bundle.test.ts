@@ -23,7 +23,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(args: string[], passphrase: string) {
-  const r = spawnSync(process.execPath, [bundle, ...args, '--no-progress'], {
+  const r = spawnSync(process.execPath, [bundle, ...args, ...(args[0] === 'guide' ? [] : ['--no-progress'])], {
     cwd: work, encoding: 'utf8', env: { ...process.env, QUBES_BACKUP_PASSPHRASE: passphrase, NODE_PATH: '' },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -49,6 +49,11 @@ describe('dist/qubes-backup.mjs alone', () => {
     const r = run(['extract', c.backup, '--dest', dest], c.manifest.passphrase);
     expect([r.code, r.err]).toEqual([0, '']);
     expect(await compareWithManifest(dest, expectedFiles(c.manifest))).toEqual([]);
+  });
+
+  test('guide prints the emergency guide (no docs folder needed)', () => {
+    const r = run(['guide'], '');
+    expect([r.code, r.out]).toEqual([0, readFileSync(join(ROOT, 'docs', 'emergency.md'), 'utf8')]);
   });
 
   test('info on a Borg repository, and get of one file out of a VM image', () => {

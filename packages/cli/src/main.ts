@@ -111,6 +111,11 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .option('--json', 'print the result as JSON'))
     .action(async (input: string, paths: string[], o) => { const { getCommand } = await import('./commands/get.js'); await getCommand(input, paths, o); });
 
+  program.command('guide')
+    .description('print the emergency restore guide (docs/emergency.md): what to keep beside the backup, the commands, ' +
+      'the passphrase, what each exit code and common error means')
+    .action(async () => { const { GUIDE } = await import('./guide.generated.js'); process.stdout.write(GUIDE); });
+
   const unknown = unknownCommand(argv, program);
   if (unknown) {
     process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
