@@ -186,7 +186,6 @@ export async function readFile(dir: DirectorySource, file: string, max: number, 
     opts.signal?.throwIfAborted();
     bytes = await dir.readSmall(file, max);
     if (!bytes) throw missing();
-    opts.onProgress?.(bytes.length);
   } else {
     let source;
     try {

@@ -187,5 +187,12 @@ function withProgress(input: BackupInput, onProgress: (n: number) => void): Back
   });
   if (input.kind === 'file') return { kind: 'file', source: wrap(input.source) };
   const dir = input.dir;
-  return { kind: 'directory', dir: { ...dir, list: (p) => dir.list(p), file: async (p) => wrap(await dir.file(p)) } };
+  const readSmall = dir.readSmall?.bind(dir);
+  return {
+    kind: 'directory',
+    dir: {
+      ...dir, list: (p) => dir.list(p), file: async (p) => wrap(await dir.file(p)),
+      ...(readSmall ? { readSmall: async (p: string, max: number) => { const b = await readSmall(p, max); if (b) onProgress(b.length); return b; } } : {}),
+    },
+  };
 }
