@@ -1,23 +1,10 @@
 // Case f: a Borg repository restored by ours (`extract REPO::ARCHIVE`) and by `borg extract` itself (plain,
 // and `--sparse`), in the same run, each output checked entry by entry against the other and the source.
-import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureReads, restoreRun, timed } from './run.mjs';
+import { measureReads, restoreRun, rotate, sha256File, timed } from './run.mjs';
 
 const MiB = 2 ** 20;
-
-function sha256File(path) {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(4 * MiB);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 /**
  * Every entry under `dir` as the generator's manifest describes the source: relative path → { type, mode,
@@ -54,8 +41,6 @@ export function compareTrees(want, got, { wantName = 'expected', gotName = 'got'
   for (const p of Object.keys(got)) if (!want[p]) diffs.push(`${p}: only in ${gotName}`);
   return { count: diffs.length, first: diffs.slice(0, max) };
 }
-
-const rotate = (xs, i) => xs.map((_, k) => xs[(k + i) % xs.length]);
 
 /**
  * Runs case f into `res`: `runs` rounds of ours, `borg extract` and `borg extract --sparse` (order rotated

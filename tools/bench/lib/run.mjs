@@ -1,7 +1,10 @@
 // Measuring processes from outside: wall time, peak RSS (GNU time), bytes read (strace + /proc/<pid>/io),
 // and files that appear where they should not (polling).
 import { spawn, execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
@@ -233,3 +236,19 @@ export const median = (xs) => {
   if (!s.length) return NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** The order of the tools in round `i`: rotated each round, so none always runs first (cold) or last. */
+export const rotate = (xs, i) => xs.map((_, k) => xs[(k + i) % xs.length]);
+
+/** A restored file's sha256, read in 4 MiB pieces (outputs are compared with what was backed up). */
+export function sha256File(path) {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(4 * 2 ** 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}

@@ -1,27 +1,17 @@
 // Case g: a Wyng archive restored by ours (`extract ARCHIVE`) and by Wyng itself (`receive VOLUME --save-to`)
 // in the same run, each output's sha256 checked against the volume that was sent.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { WYNG_PYTHON, wyngArgs } from './make-wyng-archive.mjs';
-import { measureReads, restoreRun } from './run.mjs';
+import { measureReads, restoreRun, rotate, sha256File } from './run.mjs';
 
 const MiB = 2 ** 20;
-
-async function sha256File(path) {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 4 * MiB }), h);
-  return h.digest('hex');
-}
 
 /** Where Wyng is: QUBES_BENCH_WYNG (src/wyng of tasket/wyng-backup, fetched by the person running the bench). */
 export function wyngPath() {
   const p = process.env.QUBES_BENCH_WYNG;
   return p && existsSync(p) ? p : null;
 }
-
-const rotate = (xs, i) => xs.map((_, k) => xs[(k + i) % xs.length]);
 
 /**
  * Runs case g into `res`: `runs` rounds of ours and `wyng receive --save-to` (order rotated), every output
@@ -52,7 +42,7 @@ export async function runWyngCase({ b, res, runs, scratch, cli, log, noteFail })
   const check = { compared: 0, failures: [] };
   const inspect = (k) => async (dest) => {
     check.compared++;
-    const got = await sha256File(who[k].file(dest));
+    const got = sha256File(who[k].file(dest));
     if (got !== m.source.sha256) {
       const msg = `${who[k].label} output's sha256 ${got} ≠ the source volume's ${m.source.sha256}`;
       check.failures.push(msg);
