@@ -1,4 +1,4 @@
-import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError, type ByteSource, type ByteStream, type DirectorySource, type ReadOptions } from '@qubes-backup/core';
@@ -129,7 +129,8 @@ export function directorySource(path: string): DirectorySource {
         throw new IoError(`cannot open '${file}': ${(e as Error).message}`, { cause: e });
       }
       try {
-        const buf = new Uint8Array(max + 1);
+        // Sized by the file, not by `max`: a manifest's bound is the volume's worst case, its file far less.
+        const buf = new Uint8Array(Math.min(fstatSync(fd).size, max) + 1);
         let got = 0;
         for (let n; got < buf.length && (n = readSync(fd, buf, got, buf.length - got, got)) > 0;) got += n;
         return buf.subarray(0, got);
