@@ -17,7 +17,7 @@ export function wyngPath() {
  * Runs case g into `res`: `runs` rounds of ours and `wyng receive --save-to` (order rotated), every output
  * hashed and compared with the source volume; one sampled run of ours (whole-tree RSS and PSS); one strace
  * run of each for the bytes read from the archive. Wyng gets a fresh, empty metadata folder (`--meta-dir`)
- * and no agent (`--authmin=0`) on every run, so like ours it reads the archive's metadata and derives the key
+ * and no agent (`--authmin=0`) on every run, so like ours it reads the archive's metadata and derives its keys
  * each time; the folder lies next to its output, so the bench counts it as Wyng's temporary disk.
  */
 export async function runWyngCase({ b, res, runs, scratch, cli, log, noteFail }) {
@@ -27,6 +27,7 @@ export async function runWyngCase({ b, res, runs, scratch, cli, log, noteFail })
   const oursEnv = { ...clean, QUBES_BACKUP_PASSPHRASE: m.passphrase };
   const passFile = join(scratch, 'wyng-pass');
   writeFileSync(passFile, `${m.passphrase}\n`, { mode: 0o600 });
+  // Wyng's arguments for a run into `dest`; its metadata folder, empty and made here, lies beside `dest`.
   const receive = (dest) => {
     const metaDir = join(dest, '..', 'wyng-meta');
     mkdirSync(metaDir, { recursive: true });
