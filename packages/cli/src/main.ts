@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { EXIT_CODES, exitCodeOf, Interrupted } from './exit-codes.js';
+import { interruptible, type Interruption } from './interrupt.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -25,6 +26,8 @@ const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a fo
  */
 export async function main(argv: string[], registry: () => Registry = defaultRegistry): Promise<number> {
   const pluginOptions = declaredOptions(registry());
+  /** Ctrl-C and SIGTERM while a command works on a backup (made when one starts). */
+  let interruption: Interruption | undefined;
   const program = new Command()
     .name('qubes-backup')
     .description('Open Qubes OS backups (formats 1-4) on any machine, without Qubes: list, verify and extract VMs.\n' +
@@ -49,6 +52,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
       const flags = action.opts();
       flags['settings'] = Object.fromEntries(pluginOptions.map((o) => [o.name, flags[camel(o.name)] as string | boolean | undefined]));
       flags['registry'] = registry;
+      interruption ??= interruptible();
+      flags['interruption'] = interruption;
     });
     return c;
   };
@@ -80,9 +85,13 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .option('--exclude <name>', 'skip this VM or archive (repeatable; or a comma-separated list)', collectList, [])
     .option('--dom0-home', "with --vm, also restore dom0's home")
     .option('--force', 'replace existing files in the destination')
+    .option('--resume', 'go on after an interruption (Ctrl-C, kill, crash, disk full, read error) into the same --dest: ' +
+      "VMs already complete (their vm.json written) are skipped, complete files kept, .partial files restored again")
+    .option('--no-space-check', 'start even when DEST has less free space than the selected VMs hold')
+    .option('--dry-run', 'print what would be written where, and the space it needs and has; write nothing')
     .option('--keep-going', 'restore every VM whose members verify, skip the others (their .partial files stay), ' +
       'end with a summary table and exit 3 if anything was skipped; without it the first failure stops the run ' +
-      "and removes that VM's partial files")
+      "and removes that VM's partial files (after an interruption or an I/O error nothing is removed: see --resume)")
     .option('--json', 'print the result as JSON'))
     .action(async (backup: string, o) => { const { extractCommand } = await import('./commands/extract.js'); await extractCommand(backup, o); });
 
@@ -130,6 +139,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     }
     reportError(e);
     return exitCodeOf(e);
+  } finally {
+    interruption?.dispose();
   }
 }
 

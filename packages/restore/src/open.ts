@@ -6,6 +6,7 @@ import {
   type BackupInput, type ByteSource, type DirectorySource, type FormatContext, type FormatPlugin, type OpenedBackup,
   type ReadOptions, type Registry,
 } from '@qubes-backup/core';
+import { guardedInput } from './guarded-input.js';
 import { directorySource, fileSource, pipeSource, withHead } from './source.js';
 
 /** How many leading bytes of a file formats see to recognize it. */
@@ -43,10 +44,12 @@ export interface Opened extends OpenedBackup {
  */
 export async function openBackup(location: BackupLocation, options: OpenOptions): Promise<Opened> {
   const { input, unit } = await resolveLocation(location);
-  const { input: probed, head } = await probe(input);
+  // Guarded from the first byte (a read error in the header is said like any other); counted for
+  // progress only from where the format starts (the probe's head is read again through it).
+  const { input: probed, head } = await probe(guardedInput(input));
   const format = await detect(options.registry, probed, head);
   if (!format) throw await unrecognized(options.registry, probed, head);
-  const counted = options.onProgress ? withProgress(probed, options.onProgress) : probed;
+  const counted = guardedInput(probed, options.onProgress);
   const opened = await format.open(counted, formatContext(options, unit));
   // The unit the location named selects a unit of what opened; a format that used it to find a
   // backup inside (`REPO::ARCHIVE --member PATH`) returns that backup, whose units are others.
@@ -176,23 +179,4 @@ async function unrecognized(registry: Registry, input: BackupInput, head: Uint8A
   if (found.length === 1) return new UsageError(`'${dir.name}' is a folder; the backup in it is '${found[0]}'`);
   if (found.length > 1) return new UsageError(`'${dir.name}' is a folder holding ${found.length} backups: ${found.map((f) => `'${f}'`).join(', ')}`);
   return new UnsupportedError(`'${dir.name}' is a folder that holds no backup this tool reads (formats: ${known})`);
-}
-
-/** Progress is counted once, where bytes leave the source; the other layers only get the signal. */
-function withProgress(input: BackupInput, onProgress: (n: number) => void): BackupInput {
-  const wrap = (source: ByteSource): ByteSource => ({
-    ...source,
-    stream: (offset?: number, opts?: ReadOptions) => source.stream(offset, { ...opts, onProgress }),
-    ...(source.read ? { read: (offset: number, length: number, opts?: ReadOptions) => source.read!(offset, length, { ...opts, onProgress }) } : {}),
-  });
-  if (input.kind === 'file') return { kind: 'file', source: wrap(input.source) };
-  const dir = input.dir;
-  const readSmall = dir.readSmall?.bind(dir);
-  return {
-    kind: 'directory',
-    dir: {
-      ...dir, list: (p) => dir.list(p), file: async (p) => wrap(await dir.file(p)),
-      ...(readSmall ? { readSmall: async (p: string, max: number) => { const b = await readSmall(p, max); if (b) onProgress(b.length); return b; } } : {}),
-    },
-  };
 }

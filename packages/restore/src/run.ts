@@ -1,6 +1,6 @@
 import {
   CorruptBackupError, UsageError, isQubesBackupError,
-  type Archive, type BackupInfo, type Member, type ReadOptions,
+  type Archive, type BackupInfo, type Member, type ReadOptions, type UnitInfo,
 } from '@qubes-backup/core';
 import type { Opened } from './open.js';
 import type { MemberResult, Sink } from './sink.js';
@@ -22,11 +22,17 @@ export type RestoreEvent =
   | { type: 'archive'; unit: string; path: string }
   | { type: 'member-start'; unit: string; member: string; size: number; sparse: boolean }
   | { type: 'member'; unit: string; result: MemberResult }
+  | { type: 'unit-done'; unit: string }
   | { type: 'unit-failed'; unit: string; error: unknown };
 
 export interface RunOptions extends ReadOptions, Selection {
   /** Skip a unit whose members fail and go on with the others (salvage); the report says which. */
   keepGoing?: boolean;
+  /**
+   * Units a previous run already restored completely (`--resume`): none of their archives is read,
+   * so no key is derived for them where the source can seek past them; reported `ok` and `kept`.
+   */
+  restoredBefore?: (unit: UnitInfo) => boolean;
   onEvent?: (e: RestoreEvent) => void;
 }
 
@@ -39,6 +45,8 @@ export interface UnitReport {
   readonly bytes: number;
   readonly error?: string;
   readonly failingMember?: string;
+  /** Restored completely by a previous run and kept as it was (`--resume`). */
+  readonly kept?: true;
 }
 
 export interface RunReport {
@@ -73,8 +81,9 @@ export function selectedUnits(info: BackupInfo, sel: Selection, named?: string):
  * Reads the selected archives into a sink, in backup order, in one pass. Without `keepGoing` the
  * first failure stops the run, removes the failed unit's partial files and is rethrown (its report
  * from `reportOf`); with it, a unit whose member fails is skipped (its `.partial` files stay for
- * salvage) and the others go on. I/O errors always stop the run. A unit's metadata (`vm.json`) is
- * written once all of its archives were read.
+ * salvage) and the others go on. I/O errors and interruptions always stop the run and remove
+ * nothing (`--resume` goes on from there). A unit's metadata (`vm.json`) is written once all of
+ * its archives were read: its presence says the unit is complete.
  */
 export async function runArchives(opened: Opened, sink: Sink, options: RunOptions): Promise<RunReport> {
   const info = opened.info;
@@ -83,8 +92,10 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
   const unitOf = new Map(info.units.map((u) => [u.name, u]));
   const stats = new Map<string, Stats>();
   for (const n of chosen) stats.set(n, { archives: 0, files: 0, bytes: 0, stored: new Set(), restored: new Set(), done: false });
+  const kept = new Set([...chosen].filter((n) => options.restoredBefore?.(unitOf.get(n)!)));
+  for (const n of kept) stats.get(n)!.done = true;
   const failed = new Map<string, unknown>();
-  const select = (a: ArchiveRef) => chosen.has(a.unit) && !failed.has(a.unit) && (options.archives?.(a) ?? true);
+  const select = (a: ArchiveRef) => chosen.has(a.unit) && !kept.has(a.unit) && !failed.has(a.unit) && (options.archives?.(a) ?? true);
   const rd: ReadOptions = options.signal ? { signal: options.signal } : {};
   const wanted = memberFilter(options.paths);
   const outputOf = (unit: string) => (unit === opened.unit ? '' : unitOf.get(unit)?.output ?? unit);
@@ -107,6 +118,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
     }
     const meta = unitOf.get(unit)?.metadata;
     if (meta && !options.archives && !options.paths) await sink.metadata?.(outputOf(unit), meta.file, meta.json);
+    options.onEvent?.({ type: 'unit-done', unit });
   };
 
   try {
@@ -138,7 +150,7 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
     current = undefined;
     if (!options.archives && !options.paths) {
       for (const [name, st] of stats) {
-        if (st.archives > 0 || failed.has(name)) continue;
+        if (st.archives > 0 || failed.has(name) || kept.has(name)) continue;
         const e = opened.missing?.(name, { archives: st.stored, files: st.restored }) ?? new CorruptBackupError(
           `no data for ${info.unitNoun} '${name}' in the backup although the backup lists it (missing or truncated backup)`, { member: name });
         if (!options.keepGoing) throw e;
@@ -149,13 +161,20 @@ export async function runArchives(opened: Opened, sink: Sink, options: RunOption
   } catch (e) {
     if (current !== undefined) {
       failed.set(current, e);
-      if (!options.keepGoing) await sink.discard?.(outputOf(current));
+      // A damaged unit's output goes. After a fault of this machine (a read or write error, disk
+      // full, Ctrl-C) every file already renamed is complete and verified: it stays for `--resume`.
+      if (!options.keepGoing && !machineFault(e, options.signal)) await sink.discard?.(outputOf(current));
     }
-    const report = { ok: false, units: unitReports(stats, failed) };
+    const report = { ok: false, units: unitReports(stats, failed, kept) };
     if (typeof e === 'object' && e !== null) reports.set(e, report);
     throw e;
   }
-  return { ok: failed.size === 0, units: unitReports(stats, failed) };
+  return { ok: failed.size === 0, units: unitReports(stats, failed, kept) };
+}
+
+/** An interruption, or an error of this machine rather than of the backup: not a reason to remove what was restored. */
+function machineFault(e: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (isQubesBackupError(e) && (e.code === 'E_IO' || e.code === 'E_DISK_FULL'));
 }
 
 interface Stats {
@@ -169,12 +188,12 @@ interface Stats {
   done: boolean;
 }
 
-function unitReports(stats: Map<string, Stats>, failed: Map<string, unknown>): UnitReport[] {
+function unitReports(stats: Map<string, Stats>, failed: Map<string, unknown>, kept: ReadonlySet<string>): UnitReport[] {
   return [...stats].map(([name, s]) => {
     const e = failed.get(name);
     const status: UnitReport['status'] = failed.has(name) ? 'failed' : s.done ? 'ok' : 'not reached';
     return {
-      name, status, archives: s.archives, files: s.files, bytes: s.bytes,
+      name, status, archives: s.archives, files: s.files, bytes: s.bytes, ...(kept.has(name) ? { kept: true as const } : {}),
       ...(failed.has(name) ? { error: (e as Error).message, ...(isQubesBackupError(e) && e.member ? { failingMember: e.member } : {}) } : {}),
     };
   });

@@ -4,7 +4,7 @@ import {
 } from 'node:fs';
 import { promisify } from 'node:util';
 import { join, sep } from 'node:path';
-import { IoError, UnsafePathError, utf8, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
+import { IoError, UnsafePathError, isQubesBackupError, utf8, withMember, type Member, type ReadOptions } from '@qubes-backup/core';
 import { io, ioAsync } from './io-error.js';
 import { linkComponents, memberComponents } from './safe-path.js';
 
@@ -16,6 +16,8 @@ export interface MemberResult {
   readonly type: Member['type'];
   readonly size: number;
   readonly skipped?: string;
+  /** Already complete in the destination from an interrupted run, kept unread (`resume`). */
+  readonly kept?: true;
 }
 
 export interface ArchiveTarget {
@@ -102,6 +104,12 @@ export function nullSink(): Sink {
 export interface DirectorySinkOptions {
   /** Replace existing files (never through symlinks). */
   force?: boolean;
+  /**
+   * Go on from an interrupted run into the same folder: a regular file already there is kept
+   * unread (a run renames a file only once its last byte verified), a `.partial` left behind is
+   * written again, and links and metadata are made again.
+   */
+  resume?: boolean;
 }
 
 /**
@@ -118,8 +126,8 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     const list = written.get(outBase);
     if (list) list.push(path); else written.set(outBase, [path]);
   };
-  /** Folders' times and modes, set once everything is written (a 0500 folder must still receive its files). */
-  const dirTimes: { path: string; mtime: number; mode: number }[] = [];
+  /** Folders' times and modes, set once their unit is written (a 0500 folder must still receive its files). */
+  let dirTimes: DirTime[] = [];
 
   function ensureDir(rel: string[]): string {
     let cur = dest;
@@ -135,13 +143,34 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     return cur;
   }
 
-  /** Makes room for a new entry at `path`: what is there is replaced with `force`, or when this run wrote it (`again`), else refused. */
+  /**
+   * Makes room for a new entry at `path`: what is there is replaced with `force`, when this run
+   * wrote it (`again`), or when resuming, else refused.
+   */
   function prepareTarget(path: string, again = false): void {
     const st = lstatSync(fsPath(path), { throwIfNoEntry: false });
     if (!st) return;
-    if (!options.force && !again) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
+    if (!options.force && !options.resume && !again) throw new IoError(`'${path}' already exists (use --force to replace it)`, {}, 'E_EXISTS');
     if (st.isDirectory()) throw new IoError(`'${path}' exists and is a directory`, {}, 'E_EXISTS');
     io(() => unlinkSync(fsPath(path)), path);
+  }
+
+  /**
+   * Before a file is written: with `resume`, a regular file already at `path` is complete (true:
+   * keep it). A `.partial` an interrupted run left goes with `resume` or `force`; otherwise it is
+   * refused with what to do, and never written into.
+   */
+  function prepareFile(path: string, again: boolean): boolean {
+    if (options.resume && !again && lstatSync(fsPath(path), { throwIfNoEntry: false })?.isFile()) return true;
+    prepareTarget(path, again);
+    const partial = `${path}.partial`;
+    if (lstatSync(fsPath(partial), { throwIfNoEntry: false })) {
+      if (!options.force && !options.resume) {
+        throw new IoError(`'${partial}' already exists, left by an interrupted run (use --resume to go on, or --force to start over)`, {}, 'E_EXISTS');
+      }
+      io(() => unlinkSync(fsPath(partial)), partial);
+    }
+    return false;
   }
 
   const guard = new LinkGuard();
@@ -156,36 +185,45 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     async metadata(outBase, file, json) {
       const path = join(ensureDir(under(outBase, [])), file);
       prepareTarget(path);
-      await ioAsync(() => fsp.writeFile(fsPath(path), JSON.stringify(json, null, 2) + '\n', { flag: 'wx', mode: 0o644 }), path);
+      await ioAsync(() => fsp.writeFile(fsPath(path), metadataText(json), { flag: 'wx', mode: 0o644 }), path);
       note(outBase, path);
+      // The unit is complete: its folders get their times now (a resumed run never reads it again).
+      await setDirTimes(dirTimes.filter((d) => d.outBase === outBase));
     },
     async discard(outBase) {
       for (const p of written.get(outBase) ?? []) await fsp.rm(fsPath(p), { force: true });
       written.delete(outBase);
     },
     async finish() {
-      // Deepest first: a parent's mode may deny the search permission its children's chmod and
-      // utimes need (for a user other than root).
-      for (const d of dirTimes.sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
-        if (d.mode) await fsp.chmod(fsPath(d.path), d.mode).catch(() => undefined);
-        await fsp.utimes(fsPath(d.path), d.mtime, d.mtime).catch(() => undefined);
-      }
+      await setDirTimes(dirTimes);
     },
   };
+
+  /** Sets folders' modes and times, once each. */
+  async function setDirTimes(dirs: readonly DirTime[]): Promise<void> {
+    // Deepest first: a parent's mode may deny the search permission its children's chmod and
+    // utimes need (for a user other than root).
+    for (const d of [...dirs].sort((a, b) => b.path.split(sep).length - a.path.split(sep).length)) {
+      if (d.mode) await fsp.chmod(fsPath(d.path), d.mode).catch(() => undefined);
+      await fsp.utimes(fsPath(d.path), d.mtime, d.mtime).catch(() => undefined);
+    }
+    const set = new Set(dirs);
+    dirTimes = dirTimes.filter((d) => !set.has(d));
+  }
 
   async function writeMember(m: Member, target: ArchiveTarget, opts?: ReadOptions): Promise<MemberResult> {
     const { rel, again, linkTo } = guard.check(m, memberComponents(m.path, target.path, target.prefix), target);
     const output = rel.join('/');
     if (m.type === 'dir') {
       const dir = ensureDir(rel);
-      dirTimes.push({ path: dir, mtime: m.mtime, mode: m.mode & 0o777 });
+      dirTimes.push({ path: dir, outBase: target.outBase, mtime: m.mtime, mode: m.mode & 0o777 });
       return { member: m.path, output, type: m.type, size: 0 };
     }
     const parent = ensureDir(rel.slice(0, -1));
     const path = join(parent, rel[rel.length - 1]!);
     switch (m.type) {
       case 'file':
-        prepareTarget(path, again);
+        if (prepareFile(path, again)) return { member: m.path, output, type: m.type, size: m.size, kept: true };
         note(target.outBase, `${path}.partial`);
         await writeFile(path, m, opts);
         note(target.outBase, path);
@@ -199,7 +237,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       case 'hardlink': {
         if (standsAlone(m, guard.restoredFiles, target)) {
           // Its first link was not selected (`get` of one path): the content comes with the link, as borg writes it.
-          prepareTarget(path, again);
+          if (prepareFile(path, again)) return { member: m.path, output, type: 'file', size: m.size, kept: true };
           note(target.outBase, `${path}.partial`);
           await writeFile(path, m, opts);
           note(target.outBase, path);
@@ -278,12 +316,31 @@ async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<v
     if (end !== m.size) io(() => ftruncateSync(fd, m.size), partial);
     try { fchmodSync(fd, m.mode & 0o777 || 0o644); } catch { /* a file system without modes */ }
     try { futimesSync(fd, m.mtime, m.mtime); } catch { /* nor times */ }
+  } catch (e) {
+    // A file cut by a full disk can never be resumed into a valid one: it goes, not to be mistaken for salvage.
+    if (isQubesBackupError(e) && e.code === 'E_DISK_FULL') {
+      await Promise.all(running);
+      try { unlinkSync(fsPath(partial)); } catch { /* already gone */ }
+    }
+    throw e;
   } finally {
     // Never close the descriptor under a write still running (its number could be reused).
     await Promise.all(running);
     closeSync(fd);
   }
   io(() => renameSync(fsPath(partial), fsPath(path)), path);
+}
+
+interface DirTime {
+  readonly path: string;
+  readonly outBase: string;
+  readonly mtime: number;
+  readonly mode: number;
+}
+
+/** A unit's metadata file as written: a resumed run compares it to know the unit is complete. */
+export function metadataText(json: unknown): string {
+  return JSON.stringify(json, null, 2) + '\n';
 }
 
 /** Path components under an output folder (`''`: the destination itself). */

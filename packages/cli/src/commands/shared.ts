@@ -3,6 +3,7 @@ import { formatBytes, type Registry } from '@qubes-backup/core';
 import type { BackupOptions, RunReport } from '@qubes-backup/restore';
 import { readPassphrase, stdinTwice } from '../passphrase.js';
 import { progressBar, type Progress } from '../progress.js';
+import type { Interruption } from '../interrupt.js';
 
 export interface CommonFlags {
   passphraseFile?: string;
@@ -11,6 +12,8 @@ export interface CommonFlags {
   /** The values of the options plugins declare, by their names (set by main). */
   settings: Readonly<Record<string, string | boolean | undefined>>;
   registry: () => Registry;
+  /** Ctrl-C and SIGTERM (set by main): its signal stops the work. */
+  interruption: Interruption;
 }
 
 /** Registry, plugin settings, a passphrase asked for only when the backup needs one, and a progress bar sized to the backup. */
@@ -34,6 +37,7 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
       }
     },
     onProgress: (n) => progress.add(n),
+    signal: f.interruption.signal,
   };
   return { options, progress };
 }
@@ -51,6 +55,6 @@ export function table(rows: readonly (readonly string[])[]): string {
 /** The summary table of a run: one row per unit (VM, archive). */
 export function printReport(r: RunReport, noun = 'VM'): void {
   const rows = [[noun.toUpperCase(), 'STATUS', 'FILES', 'BYTES', 'FAILING MEMBER']];
-  for (const v of r.units) rows.push([v.name, v.status, String(v.files), formatBytes(v.bytes), v.failingMember ?? '']);
+  for (const v of r.units) rows.push([v.name, v.kept ? 'ok (kept)' : v.status, String(v.files), formatBytes(v.bytes), v.failingMember ?? '']);
   process.stdout.write(table(rows));
 }

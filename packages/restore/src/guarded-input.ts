@@ -1,0 +1,80 @@
+// Every byte a restore reads passes here once, on its way out of the source: counted for progress,
+// and a failing read said as one error naming the source and the byte where it failed.
+import { IoError, isQubesBackupError, type BackupInput, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+
+/**
+ * The input with its sources guarded: a read that throws something other than the library's own
+ * errors (EIO from a failing USB disk, a reset connection) becomes an IoError (exit 4) naming the
+ * source and offset, and a read or stream that ends before the source's known size (the file
+ * shrank, the device gave up) is one too, never a truncated backup.
+ */
+export function guardedInput(input: BackupInput, onProgress?: (n: number) => void): BackupInput {
+  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onProgress) };
+  const dir = input.dir;
+  const readSmall = dir.readSmall?.bind(dir);
+  return {
+    kind: 'directory',
+    dir: {
+      ...dir, list: (p) => dir.list(p), file: async (p) => guarded(await dir.file(p), onProgress),
+      ...(readSmall ? {
+        readSmall: async (p: string, max: number) => {
+          const b = await readSmall(p, max).catch((e: unknown) => { throw readError(e, `${dir.name}/${p}`, 0); });
+          if (b) onProgress?.(b.length);
+          return b;
+        },
+      } : {}),
+    },
+  };
+}
+
+function guarded(source: ByteSource, onProgress?: (n: number) => void): ByteSource {
+  const withProgress = (opts?: ReadOptions): ReadOptions | undefined => (onProgress ? { ...opts, onProgress } : opts);
+  const read = source.read?.bind(source);
+  return {
+    ...source,
+    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, withProgress(opts)),
+    ...(read ? {
+      read: async (offset: number, length: number, opts?: ReadOptions) => {
+        const bytes = await read(offset, length, withProgress(opts)).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
+        const expected = source.size === undefined ? bytes.length : Math.min(length, Math.max(0, source.size - offset));
+        if (bytes.length < expected) throw shortRead(source, offset + bytes.length, expected, bytes.length);
+        return bytes;
+      },
+    } : {}),
+  };
+}
+
+async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined): ByteStream {
+  let at = offset;
+  const it = source.stream(offset, opts)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        throw readError(e, source.name, at, opts?.signal);
+      }
+      if (r.done) {
+        if (source.size !== undefined && at < source.size) throw shortRead(source, at, source.size - offset, at - offset);
+        return;
+      }
+      at += r.value.length;
+      yield r.value;
+    }
+  } finally {
+    // A reader that stops early ends the source's stream too (its descriptor, its request).
+    await it.return?.();
+  }
+}
+
+/** A source's failure as one line naming where: the library's own errors and an interruption pass unchanged. */
+function readError(e: unknown, name: string, offset: number, signal?: AbortSignal): unknown {
+  if (isQubesBackupError(e) || signal?.aborted) return e;
+  const why = e instanceof Error ? e.message : String(e);
+  return new IoError(`cannot read '${name}' at byte ${offset}: ${why}`, { cause: e });
+}
+
+function shortRead(source: ByteSource, at: number, expected: number, got: number): IoError {
+  return new IoError(`short read from '${source.name}' at byte ${at}: ${got} of ${expected} bytes (the file shrank while being read, or the device failed)`);
+}
