@@ -5,10 +5,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { OURS, prng, testSeed } from '@qubes-backup/testkit';
+import { defaultRegistry } from '@qubes-backup/all/node';
+import { OURS, prng, randomBytes, readOuter, testSeed, v4Chunk, writeOuter } from '@qubes-backup/testkit';
 
 const PKG = join(dirname(new URL(import.meta.url).pathname), '..');
 const BIN = join(PKG, 'bin', 'qubes-backup.js');
@@ -157,4 +160,50 @@ describe('a destination that fills up (a small tmpfs; needs root to mount)', () 
     expect(wrongFinalFiles(dest)).toEqual([]);
     for (const [p, what] of clean) if (p.startsWith('work/')) expect([p, left.get(p)]).toEqual([p, what]);
   });
+});
+
+describe('a thin image of 1 TiB holding 3 MiB (GNU tar --sparse, PAX 1.0)', () => {
+  test('restores in seconds, takes about its data on disk, memory flat', async () => {
+    const dir = join(work, 'thin');
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    const image = join(dir, 'src', 'private.img');
+    // A real sparse file: 1 MiB of data at the start, the middle and the end of 1 TiB.
+    expect(spawnSync('truncate', ['-s', '1T', image]).status).toBe(0);
+    const data = [0, 2 ** 39, 2 ** 40 - 2 ** 20].map((at, i) => ({ at, bytes: randomBytes(1 << 20, 40 + i) }));
+    const fd = openSync(image, 'r+');
+    for (const d of data) writeSync(fd, d.bytes, 0, d.bytes.length, d.at);
+    closeSync(fd);
+    // v4-sample with work's image replaced by this one, archived as qvm-backup does (tar, gzip, one scrypt chunk).
+    const tar = spawnSync('bash', ['-c', `tar --format=posix --sparse --sparse-version=1.0 -C ${join(dir, 'src')} --transform 's:^:vm5/:' -cf - private.img | gzip -1`], { maxBuffer: 64 << 20 });
+    expect(tar.status).toBe(0);
+    const sample = join(OURS, 'v4-sample');
+    const { backup_id: backupId } = JSON.parse(readFileSync(join(sample, 'manifest.json'), 'utf8')) as { backup_id: string };
+    const members = await readOuter(defaultRegistry(), new Uint8Array(readFileSync(join(sample, 'backup.bin'))));
+    members.find((m) => m.name === 'vm5/private.img.000.enc')!.data = v4Chunk(new Uint8Array(tar.stdout), { backupId, stem: 'vm5/private.img.000' });
+    const backup = join(dir, 'backup.bin');
+    writeFileSync(backup, writeOuter(members));
+
+    const dest = join(dir, 'out');
+    const start = Date.now();
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kib=%M', process.execPath, BIN, 'extract', backup, '--dest', dest, '--no-progress'], { encoding: 'utf8', env: ENV });
+    const seconds = (Date.now() - start) / 1000;
+    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/^maxrss_kib=\d+\n$/)]);
+    const out = join(dest, 'work', 'private.img');
+    const st = statSync(out);
+    const maxRssMiB = Number(/maxrss_kib=(\d+)/.exec(r.stderr)![1]) / 1024;
+    process.stderr.write(`thin 1 TiB image: ${seconds.toFixed(1)} s, ${(st.blocks * 512 / 2 ** 20).toFixed(1)} MiB on disk, peak RSS ${maxRssMiB.toFixed(0)} MiB\n`);
+    expect(st.size).toBe(2 ** 40);
+    // Its data and a little metadata: nothing written for the holes.
+    expect(st.blocks * 512).toBeLessThan(4 * 2 ** 20);
+    const got = openSync(out, 'r');
+    for (const d of data) {
+      const back = Buffer.alloc(d.bytes.length);
+      readSync(got, back, 0, back.length, d.at);
+      expect(back.equals(Buffer.from(d.bytes))).toBe(true);
+    }
+    closeSync(got);
+    // Nothing in proportion to the logical size (a map of 1 TiB of holes would be gigabytes).
+    expect(maxRssMiB).toBeLessThan(300);
+    expect(seconds).toBeLessThan(60);
+  }, 120_000);
 });
