@@ -12,6 +12,8 @@ export interface Interruption {
   readonly signal: AbortSignal;
   /** What to print when the process must end before the work stopped (what completed, how to resume). */
   summary?: () => string;
+  /** Run (synchronously) when the process must end before the work stopped: removes what only this run needed. */
+  readonly atQuit: Set<() => void>;
   /** Stops listening (the run ended). */
   dispose(): void;
 }
@@ -20,12 +22,16 @@ export function interruptible(): Interruption {
   const controller = new AbortController();
   const state: Interruption = {
     signal: controller.signal,
+    atQuit: new Set(),
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
   };
   const quit = () => {
+    for (const f of state.atQuit) {
+      try { f(); } catch { /* exiting anyway */ }
+    }
     process.stderr.write(`\nqubes-backup: interrupted${state.summary ? `; ${state.summary()}` : ''}\n`);
     process.exit(EXIT_INTERRUPTED);
   };

@@ -83,6 +83,28 @@ describe('kill -9 at any moment, then extract --resume', () => {
   }, 600_000);
 });
 
+/**
+ * Runs `command` on a pseudo-terminal (script(1)) and types ^C there once `ready()` holds: the
+ * terminal's SIGINT to the whole job, as a person's Ctrl-C. Returns the exit status, everything
+ * printed, and the milliseconds from ^C to the "interrupted" line.
+ */
+async function ctrlC(command: string, ready: () => boolean): Promise<{ status: number | null; out: string; ms: number }> {
+  const term = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...ENV, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
+  let out = '';
+  const said = new Promise<number>((resolve) => term.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (/qubes-backup: interrupted/.test(out)) resolve(Date.now());
+  }));
+  const status = new Promise<number | null>((resolve) => term.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(ready()).toBe(true);
+  const typedAt = Date.now();
+  term.stdin.write('\u0003');
+  const saidAt = await said;
+  term.stdin.end();
+  return { status: await status, out, ms: saidAt - typedAt };
+}
+
 describe('Ctrl-C on a terminal', () => {
   test('stops within a second with exit 130, keeps what is complete, says how to resume; --resume completes it', async () => {
     const dest = join(work, 'ctrl-c');
@@ -97,31 +119,26 @@ const buf = Buffer.alloc(4096);
 const tick = () => { const n = readSync(fd, buf, 0, 4096, null); if (n === 0) return process.stdout.end(); process.stdout.write(buf.subarray(0, n), () => setTimeout(tick, 15)); };
 tick();
 `);
-    const command = `bash -c 'node ${feeder} ${BACKUP} | node ${BIN} extract - --dest ${dest} --no-progress'`;
-    // script(1) runs it on a pseudo-terminal: a ^C typed there is the terminal's SIGINT to the whole job.
-    const term = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...ENV, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
-    let out = '';
-    let interruptedAt = 0;
-    const said = new Promise<number>((resolve) => term.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/qubes-backup: interrupted/.test(out)) resolve(Date.now());
-    }));
-    const status = new Promise<number | null>((resolve) => term.on('exit', (code) => resolve(code)));
-    // Wait until the first VM's image is being written, then type ^C.
-    for (let i = 0; i < 600 && !existsSync(join(dest, 'work')); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(join(dest, 'work'))).toBe(true);
-    interruptedAt = Date.now();
-    term.stdin.write('\u0003');
-    const saidAt = await said;
-    term.stdin.end();
-    expect(await status).toBe(130);
-    expect(saidAt - interruptedAt).toBeLessThan(1000);
-    expect(out).toMatch(/to go on, run: qubes-backup extract - --dest \S+ --no-progress --resume/);
+    // Once the first VM's folder exists.
+    const r = await ctrlC(`bash -c 'node ${feeder} ${BACKUP} | node ${BIN} extract - --dest ${dest} --no-progress'`, () => existsSync(join(dest, 'work')));
+    expect(r.status).toBe(130);
+    expect(r.ms).toBeLessThan(1000);
+    expect(r.out).toMatch(/to go on, run: qubes-backup extract - --dest \S+ --no-progress --resume/);
     expect(wrongFinalFiles(dest)).toEqual([]);
     expect(snapshot(dest).size).toBeLessThan(clean.size);
-    const r = cli(['extract', BACKUP, '--dest', dest, '--resume', '--no-progress']);
-    expect(r.status).toBe(0);
+    const resumed = cli(['extract', BACKUP, '--dest', dest, '--resume', '--no-progress']);
+    expect(resumed.status).toBe(0);
     expect(snapshot(dest)).toEqual(clean);
+  }, 120_000);
+
+  test('during get from a backup: the temporary image is removed', async () => {
+    const workDir = join(work, 'get-work');
+    mkdirSync(workDir);
+    const files = join(OURS, 'v4-files', 'backup.bin');
+    const r = await ctrlC(`node ${BIN} get ${files} --vm work /home/user/Videos/big-log.txt --dest ${join(work, 'got')} --work-dir ${workDir} --no-progress`,
+      () => readdirSync(workDir).length > 0);
+    expect(r.status).toBe(130);
+    expect(readdirSync(workDir)).toEqual([]);
   }, 120_000);
 });
 

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { identify, makeDirs, openBackup, restoreImage, type Opened } from '@qubes-backup/restore';
@@ -37,7 +37,13 @@ export async function browsable(input: string, flags: ImageFlags): Promise<Brows
   }
   if (!flags.vm) throw new UsageError(`the input is a backup: name the ${opened.info.unitNoun} whose image to open with --vm NAME`);
   const work = await workFolder(flags.workDir ?? tmpdir());
-  const cleanup = async () => { if (!flags.keepImage) await fsp.rm(work, { recursive: true, force: true }); };
+  // Ctrl-C while the image is restored or read: the work folder goes even when the process cannot wait.
+  const removeNow = () => rmSync(work, { recursive: true, force: true });
+  if (!flags.keepImage) flags.interruption.atQuit.add(removeNow);
+  const cleanup = async () => {
+    flags.interruption.atQuit.delete(removeNow);
+    if (!flags.keepImage) await fsp.rm(work, { recursive: true, force: true });
+  };
   try {
     const path = await restoreImage(opened, {
       ...options, vm: flags.vm, volume: flags.volume ?? 'private', workDir: work,
