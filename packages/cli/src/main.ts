@@ -117,6 +117,7 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
       '(/home/user/a.txt -> DIR/home/user/a.txt), mtimes and modes; symlinks stay symlinks')
     .requiredOption('--dest <dir>', 'destination folder')
     .option('--force', 'replace existing files')
+    .option('--resume', 'go on after an interruption into the same --dest: complete files kept, .partial files copied again')
     .option('--json', 'print the result as JSON'))
     .action(async (input: string, paths: string[], o) => { const { getCommand } = await import('./commands/get.js'); await getCommand(input, paths, o); });
 

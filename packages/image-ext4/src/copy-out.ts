@@ -10,6 +10,11 @@ import { RAW, type Ext4Image, type RawAccess } from './image.js';
 export interface CopyOutOptions {
   /** Replace existing files and symlinks (never a directory by a file, nor the reverse). Default false. */
   force?: boolean;
+  /**
+   * Go on from an interrupted copy into the same folder: a regular file already there is kept (files
+   * are renamed only once complete), a `.partial` is written again, symlinks are made again.
+   */
+  resume?: boolean;
   signal?: AbortSignal;
   /** Called once per entry after it is written (or skipped: devices, FIFOs and sockets are not extracted). */
   onFile?: (file: CopiedEntry) => void;
@@ -25,6 +30,8 @@ export interface CopiedEntry {
   entry: DirEntry;
   /** Set when nothing was written. */
   skipped?: 'special file';
+  /** Complete from an interrupted copy, kept (`resume`). */
+  kept?: true;
 }
 
 export interface CopyOutSummary {
@@ -177,9 +184,10 @@ async function copyEntry(ctx: Ctx, fsPath: Buffer, entry: DirEntry, host: string
       return;
     }
     case 'symlink': {
-      await makeRoom(host, member, opts.force === true);
+      const replace = opts.force === true || opts.resume === true;
+      await makeRoom(host, member, replace);
       try {
-        if (opts.force === true) await unlink(host).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+        if (replace) await unlink(host).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
         await symlink(entry.target ?? '', host);
         await lutimes(host, entry.mtime, entry.mtime).catch(() => undefined);
       } catch (e) {
@@ -190,6 +198,11 @@ async function copyEntry(ctx: Ctx, fsPath: Buffer, entry: DirEntry, host: string
       return;
     }
     case 'file':
+      if (opts.resume === true && (await lstatOrNull(host))?.isFile()) {
+        summary.files++;
+        opts.onFile?.({ path: member, dest: host, entry, kept: true });
+        return;
+      }
       await makeRoom(host, member, opts.force === true);
       await writeFile(ctx, fsPath, entry, host);
       summary.files++;
@@ -215,13 +228,13 @@ async function writeFile(ctx: Ctx, fsPath: Buffer, entry: DirEntry, host: string
   try {
     // 'wx' is O_CREAT|O_EXCL: it never opens an existing file, nor follows a symlink planted at `partial`.
     fh = await open(partial, 'wx', 0o600).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST' || opts.force !== true) throw e;
+      if (e.code !== 'EEXIST' || (opts.force !== true && opts.resume !== true)) throw e;
       await unlink(partial);
       return open(partial, 'wx', 0o600);
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new IoError(`${partial} exists (left by an interrupted copy?); remove it or use --force`, { member: decodeName(fsPath) }, 'E_EXISTS');
+      throw new IoError(`${partial} exists, left by an interrupted copy (use --resume to go on, or --force to start over)`, { member: decodeName(fsPath) }, 'E_EXISTS');
     }
     throw ioError(e, partial);
   }

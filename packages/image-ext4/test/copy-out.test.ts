@@ -120,6 +120,21 @@ test('an existing file is kept unless force', async () => {
   expect(await rejection(copyOut(img, ['/empty'], dest, { force: true }))).toMatchObject({ code: 'E_EXISTS' });
 });
 
+test('resume keeps a complete file, copies a stale .partial again, and still never follows a symlink', async () => {
+  await mkdir(join(dest, 'home', 'user'), { recursive: true });
+  await writeFile(join(dest, 'hello.txt'), 'complete before');
+  await writeFile(join(dest, 'home', 'user', 'a.txt.partial'), 'cut');
+  const kept: string[] = [];
+  await copyOut(img, ['/hello.txt', '/home/user/a.txt'], dest, { resume: true, onFile: (f) => { if (f.kept) kept.push(f.path); } });
+  expect(kept).toEqual(['/hello.txt']);
+  expect(await readFile(join(dest, 'hello.txt'), 'utf8')).toBe('complete before');
+  expect(await readdir(join(dest, 'home', 'user'))).toEqual(['a.txt']);
+  await rm(join(dest, 'hello.txt'));
+  await symlink(join(outside, 'victim'), join(dest, 'hello.txt'));
+  expect(await rejection(copyOut(img, ['/hello.txt'], dest, { resume: true }))).toMatchObject({ code: 'E_EXISTS' });
+  await expectOutsideUntouched();
+});
+
 test('never writes through a symlink already in the destination', async () => {
   await mkdir(dest);
   await symlink(outside, join(dest, 'home'));

@@ -8,6 +8,7 @@ import { printJson, printReport } from './shared.js';
 export interface GetFlags extends ImageFlags {
   dest: string;
   force?: boolean;
+  resume?: boolean;
 }
 
 /** Copies files or directories out of a VM disk image, keeping their path from the filesystem root. */
@@ -20,7 +21,7 @@ export async function getCommand(input: string, paths: string[], flags: GetFlags
       // A repository archive: the chosen items are extracted as `extract` would, paths kept from the archive's root.
       const files: string[] = [];
       const r = await extract(img.opened, {
-        registry: flags.registry(), dest: flags.dest, force: Boolean(flags.force), paths: paths.map((p) => p.replace(/^\/+/, '')),
+        registry: flags.registry(), dest: flags.dest, force: Boolean(flags.force), resume: Boolean(flags.resume), paths: paths.map((p) => p.replace(/^\/+/, '')),
         onEvent: (e) => { if (e.type === 'member' && e.result.output && e.result.type === 'file') files.push(e.result.output); },
       });
       if (flags.json) return printJson({ ok: r.ok, dest: resolve(flags.dest), units: r.units, files });
@@ -32,8 +33,8 @@ export async function getCommand(input: string, paths: string[], flags: GetFlags
     try {
       const copied: string[] = [];
       const summary = await copyOut(image, paths, flags.dest, {
-        force: Boolean(flags.force),
-        onFile: (f) => { if (!f.skipped) copied.push(f.dest); },
+        force: Boolean(flags.force), resume: Boolean(flags.resume), signal: flags.interruption.signal,
+        onFile: (f) => { if (!f.skipped && !f.kept) copied.push(f.dest); },
       });
       if (flags.json) return printJson({ ok: true, dest: resolve(flags.dest), ...summary, files: copied });
       process.stdout.write(`Copied ${summary.files} files, ${summary.dirs} directories, ${summary.symlinks} symlinks ` +
