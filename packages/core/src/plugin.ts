@@ -89,6 +89,12 @@ export interface Member {
 interface ContainerOptions extends ReadOptions {
   /** Keep reading past zero blocks, as `tar -i` does (the outer archive is many tars appended). */
   ignoreZeros?: boolean;
+  /**
+   * With `ignoreZeros`: each appended archive ends with its end-of-archive marker (two zero blocks),
+   * so the input must too; one cut between two members is truncated, not complete (`tar -i` would
+   * end quietly there and lose the members after the cut).
+   */
+  appendedArchives?: boolean;
   /** Upper bound for any logical size (sparse realsize), against sparse bombs. */
   maxSize?: number;
 }

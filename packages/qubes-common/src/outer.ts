@@ -82,7 +82,8 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   if (input.kind !== 'file') throw new UsageError('a Qubes backup of formats 2-4 is one file, not a folder');
   const source = input.source;
   const tar = ctx.registry.get('container', 'tar');
-  const members = safeNames(tar.entries(source, { ignoreZeros: true, ...(ctx.signal ? { signal: ctx.signal } : {}) })[Symbol.asyncIterator]());
+  // Every member is its own `tar -c` output (spec §2.1): a file cut between two of them is truncated.
+  const members = safeNames(tar.entries(source, { ignoreZeros: true, appendedArchives: true, ...(ctx.signal ? { signal: ctx.signal } : {}) })[Symbol.asyncIterator]());
   const first = await nextFile(members);
   if (!first) throw new CorruptBackupError(`${source.name} is empty or not a tar archive`);
   if (first.path !== HEADERLESS_FIRST && first.path !== 'backup-header') {

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRegistry } from '@qubes-backup/all/node';
-import { extract } from '@qubes-backup/restore';
-import { OURS } from '@qubes-backup/testkit';
+import { extract, reportOf, verify } from '@qubes-backup/restore';
+import { OURS, rejection } from '@qubes-backup/testkit';
 
 const source = join(OURS, 'v4-templates-root', 'backup.bin');
 const manifest = JSON.parse(readFileSync(join(OURS, 'v4-templates-root', 'manifest.json'), 'utf8')) as {
@@ -73,6 +73,21 @@ describe('salvage', () => {
       expect(left.filter((p) => p.endsWith('.partial'))).toEqual([]);
       expect(left.filter((p) => p.endsWith('.img'))).toEqual([]);
       expect(statSync(dest).isDirectory()).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('a backup cut between two members of a VM reports that VM failed, never ok with a file missing (issue 16)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qbt-keep-'));
+    try {
+      // v4-sample cut inside the padding after work's private.img: its firewall.xml and dom0's home are gone.
+      const backup = join(dir, 'cut.bin');
+      writeFileSync(backup, readFileSync(join(OURS, 'v4-sample', 'backup.bin')).subarray(0, 40000));
+      // The end of the backup stops the run even with keepGoing: nothing after it can be read.
+      const e = await rejection(verify(backup, { passphrase: 'qubes', registry: defaultRegistry(), keepGoing: true }));
+      expect(e.message).toMatch(/truncated: the backup ends at offset 39936 after 'vm5\/private\.img\.000\.enc' without an end-of-archive marker/);
+      expect(reportOf(e)?.units.map((u) => [u.name, u.status])).toEqual([['work', 'failed'], ['dom0', 'not reached']]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -59,6 +59,8 @@ export class TarReader {
   private current: MemberState | undefined;
   /** No header other than `V` labels has been read from the current volume yet. */
   private atVolumeStart = false;
+  /** Zero blocks read since the last member (`appendedArchives`: an end marker is two), and that member's name. */
+  private zerosSince = { count: 0, member: '' };
 
   constructor(
     input: Input,
@@ -175,7 +177,12 @@ export class TarReader {
       const block = await this.input.read(BLOCK);
       if (block.length === BLOCK) return block;
       if (block.length > 0) {
-        if (this.opts.ignoreZeros && isZeroBlock(block)) return undefined;
+        if (this.opts.ignoreZeros && isZeroBlock(block)) {
+          // tar writes whole blocks: a file ending inside one was cut, even in the zeros after an end
+          // marker (that may be the padding of a member in the middle, with the members after it gone).
+          if (this.opts.appendedArchives && this.zerosSince.member !== '') throw this.cutShort(this.input.position - block.length);
+          return undefined;
+        }
         throw new CorruptBackupError(`truncated tar header at offset ${this.input.position - block.length}`);
       }
       if (!(await this.nextVolume())) return undefined;
@@ -204,13 +211,16 @@ export class TarReader {
       if (block === undefined) {
         if (pending) throw truncated(lastName);
         if (!this.opts.ignoreZeros) throw new CorruptBackupError(`truncated tar archive: no end-of-archive marker at offset ${pos}`);
+        if (this.cutBeforeEndMarker()) throw this.cutShort(pos);
         return undefined;
       }
       if (isZeroBlock(block)) {
         if (pending) throw new CorruptBackupError(`tar member '${lastName}' has extended headers but no header`, { member: lastName });
+        this.zerosSince.count++;
         if (this.opts.ignoreZeros) continue;
         return undefined;
       }
+      this.zerosSince.count = 0;
       let h: TarHeader;
       try {
         h = decodeHeader(block);
@@ -250,8 +260,21 @@ export class TarReader {
           }
           throw new CorruptBackupError(`'${h.name}' continues a multi-volume member (read all volumes in order)`, { member: h.name });
       }
-      return this.member(h, block, start, local ?? [], longName, longLink);
+      const m = await this.member(h, block, start, local ?? [], longName, longLink);
+      this.zerosSince.member = m.path;
+      return m;
     }
+  }
+
+  /** Appended archives end here without the last one's end marker (an input with no member at all is the caller's to judge). */
+  private cutBeforeEndMarker(): boolean {
+    return this.opts.appendedArchives === true && this.zerosSince.member !== '' && this.zerosSince.count < 2;
+  }
+
+  private cutShort(pos: number): CorruptBackupError {
+    const last = this.zerosSince.member;
+    return new CorruptBackupError(`truncated: the backup ends at offset ${pos} after '${last}' without an end-of-archive marker (cut short: members after it may be missing)`,
+      { member: last });
   }
 
   private async member(

@@ -88,6 +88,27 @@ describe('truncation', () => {
     expect(await parseAll(concatBytes([bytes, END]))).toBe(1);
   });
 
+  test('appendedArchives: each appended archive keeps its end marker, so a cut before one is truncation, naming the last member', async () => {
+    const a = concatBytes([entry('a.txt', enc.encode('hello')), END]);
+    const b = concatBytes([entry('b.txt', enc.encode('world')), END]);
+    const opts = { ignoreZeros: true, appendedArchives: true };
+    expect(await parseAll(concatBytes([a, b]), opts)).toBe(2);
+    // Cut at a block boundary in the record padding after the last end marker: nothing to tell.
+    expect(await parseAll(concatBytes([a, b, new Uint8Array(1024)]), opts)).toBe(2);
+    // No input at all is for the caller to call empty.
+    expect(await parseAll(new Uint8Array(0), opts)).toBe(0);
+    // Before the end marker, inside it, and mid-block after it (tar writes whole blocks: that file was cut,
+    // maybe in the padding of a member in the middle).
+    const cuts = [concatBytes([a, b.subarray(0, 1024)]), concatBytes([a, b.subarray(0, 1024 + 512)]), concatBytes([a, b, new Uint8Array(700)])];
+    for (const cut of cuts) {
+      const e = await errorOf(parseAll(cut, opts));
+      expect(e).toMatchObject({ code: 'E_CORRUPT', member: 'b.txt' });
+      expect(String(e)).toMatch(/truncated: the backup ends at offset \d+ after 'b\.txt' without an end-of-archive marker/);
+      // tar -i reads the same bytes as complete.
+      expect(await parseAll(cut, { ignoreZeros: true })).toBe(2);
+    }
+  });
+
   test('truncated multi-volume sets fail with E_CORRUPT at every cut of the last volume before its end marker', async () => {
     const v = ['vol1', 'vol2', 'vol3', 'vol4', 'vol5'].map((n) => fixture(`mv/${n}`));
     const last = v[4]!;
