@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Every request the page makes that is not the page itself: the test expects none. */
+export function recordRequests(context: BrowserContext, pageUrl: string): string[] {
+  const seen: string[] = [];
+  context.on('request', (r) => { if (r.url() !== pageUrl) seen.push(r.url()); });
+  return seen;
+}
+
+/**
+ * Answers the save dialog, which a headless browser cannot show. Chromium refuses its
+ * origin-private file system to a file:// page (SecurityError), so the handle given back is a
+ * stand-in with the same `createWritable()` surface the page uses (positioned `write`, `truncate`,
+ * `close`), keeping the bytes in the page for the test to hash.
+ */
+export async function answerSavePicker(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { showSaveFilePicker: unknown; saved: Map<string, Uint8Array> };
+    w.saved = new Map();
+    w.showSaveFilePicker = async (o: { suggestedName: string }) => ({
+      kind: 'file',
+      name: o.suggestedName,
+      async createWritable() {
+        let data = new Uint8Array(0);
+        const grow = (n: number) => { if (n > data.length) { const d = new Uint8Array(n); d.set(data); data = d; } };
+        return {
+          async write(x: { type: 'write'; position: number; data: Uint8Array }) {
+            grow(x.position + x.data.length);
+            data.set(x.data, x.position);
+          },
+          async truncate(n: number) { grow(n); data = data.subarray(0, n); },
+          async close() { w.saved.set(o.suggestedName, data); },
+          async abort() { data = new Uint8Array(0); },
+        };
+      },
+    });
+  });
+}
+
+/** Removes the File System Access API, as in Firefox and Safari: the page must fall back to a download. */
+export async function removeSavePicker(page: Page): Promise<void> {
+  await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+}
+
+/** sha256 of the file the page saved as `name` through the answered save dialog, once closed. */
+export async function savedFileSha256(page: Page, name: string): Promise<string> {
+  const handle = await page.waitForFunction((n) => (window as unknown as { saved: Map<string, Uint8Array> }).saved.get(n), name);
+  await handle.dispose();
+  return page.evaluate(async (n) => {
+    const data = (window as unknown as { saved: Map<string, Uint8Array> }).saved.get(n)!;
+    const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }, name);
+}
+
+/** Chooses a backup file, types the passphrase and presses Open, as a person would. */
+export async function openBackup(page: Page, file: string, passphrase: string): Promise<void> {
+  await page.getByLabel('Backup file').setInputFiles(file);
+  await page.getByLabel('Passphrase').fill(passphrase);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { findChromium, launch } from './chromium.js';
+import { answerSavePicker, openBackup, readJson, recordRequests, removeSavePicker, savedFileSha256, sha256 } from './page-helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const HTML = join(ROOT, 'dist/qubes-backup.html');
+const PAGE_URL = pathToFileURL(HTML).href;
+const V4 = join(ROOT, 'test-fixtures/v4-sample');
+/** More Qubes backups (v2, v3, logN 20) live beside the repository on developer machines, not in a fresh clone. */
+const SHARED = join(ROOT, '../shared/fixtures/qubes');
+
+interface V4Manifest { passphrase: string; backup_file: string; scrypt: { logN: number }; files: { path: string; sha256?: string }[] }
+const v4 = readJson<V4Manifest>(join(V4, 'manifest.json'));
+const v4Image = v4.files.find((f) => f.path === 'work/private.img')!.sha256!;
+
+const browserAt = findChromium();
+const withBrowser = browserAt.path && existsSync(HTML) ? describe : describe.skip;
+if (!browserAt.path) console.warn(`page tests skipped: ${browserAt.reason}`);
+else if (!existsSync(HTML)) console.warn(`page tests skipped: ${HTML} is missing (npm run build makes it)`);
+
+withBrowser('qubes-backup.html from file:// in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => { browser = await launch(browserAt.path!); });
+  afterAll(async () => { await browser?.close(); });
+
+  /** A fresh page (own context: own storage, own downloads), with the save dialog answered or removed. */
+  async function newPage(picker: 'answered' | 'removed'): Promise<{ page: Page; requests: string[] }> {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const requests = recordRequests(context, PAGE_URL);
+    const page = await context.newPage();
+    await (picker === 'answered' ? answerSavePicker(page) : removeSavePicker(page));
+    await page.goto(PAGE_URL);
+    return { page, requests };
+  }
+
+  const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+
+  test('the file is one self-contained page under 3 MB', () => {
+    const html = readFileSync(HTML, 'utf8');
+    expect(html.length).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    expect(html).toContain("connect-src 'none'");
+  });
+
+  test(`v4 (scrypt logN ${v4.scrypt.logN}): lists VMs, saves private.img through the save dialog, makes no request`, async () => {
+    expect(v4.scrypt.logN).toBeGreaterThanOrEqual(14);
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
+    const work = row(page, 'work');
+    await expect(work.getByRole('cell').nth(1).textContent()).resolves.toBe('AppVM');
+    await work.getByRole('button', { name: 'Save private.img' }).click();
+    expect(await savedFileSha256(page, 'work-private.img')).toBe(v4Image);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('v4 without the File System Access API: private.img comes as a download', async () => {
+    const { page, requests } = await newPage('removed');
+    await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
+    await row(page, 'work').waitFor();
+    expect(await page.getByText(/files up to about 2(\.0)? GiB/).isVisible()).toBe(true);
+    const download = page.waitForEvent('download');
+    await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
+    const path = await (await download).path();
+    expect(sha256(readFileSync(path))).toBe(v4Image);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('a wrong passphrase is reported in an alert that says so', async () => {
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(V4, v4.backup_file), 'not the passphrase');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/passphrase/i);
+    expect(await page.getByRole('table').isVisible()).toBe(false);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  const v3Dir = join(SHARED, 'v3-encrypted-gzip');
+  (existsSync(v3Dir) ? test : test.skip)('v3 (openssl, ../shared fixture): lists VMs and saves private.img', async () => {
+    interface SharedManifest { passphrase: string; backup_file: string; vms: { name: string; files?: { path: string; sha256?: string }[] }[] }
+    const m = readJson<SharedManifest>(join(v3Dir, 'manifest.json'));
+    const want = m.vms.find((v) => v.name === 'work')!.files!.find((f) => f.path.endsWith('/private.img'))!.sha256!;
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(v3Dir, m.backup_file), m.passphrase);
+    await row(page, 'personal').waitFor();
+    await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
+    expect(await savedFileSha256(page, 'work-private.img')).toBe(want);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
