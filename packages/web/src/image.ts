@@ -1,15 +1,5 @@
 import { UsageError, withMember, type OpenedBackup, type ReadOptions } from '@qubes-backup/core';
-
-/** Where a VM's image goes: written at offsets, holes left unwritten (they read as zeros). */
-export interface ImageWriter {
-  /** Called once, before any `write`, with the image's logical size. */
-  start(size: number, name: string): Promise<void>;
-  write(offset: number, bytes: Uint8Array): Promise<void>;
-  /** Every extent was written: the file is complete. */
-  finish(): Promise<void>;
-  /** Reading failed or was cancelled: drop what was written. */
-  abort(reason: unknown): Promise<void>;
-}
+import type { FileWriter } from './save.js';
 
 /** The volumes a Qubes VM may hold as disk images, with their file names. */
 export type Volume = 'private' | 'root';
@@ -24,7 +14,7 @@ export function hasImage(opened: OpenedBackup, unit: string, volume: Volume): bo
  * order, the others skipped, and the image member's extents are written where they belong, so a
  * sparse image's holes cost nothing. Errors name the member they come from.
  */
-export async function saveImage(opened: OpenedBackup, unit: string, volume: Volume, writer: ImageWriter, opts: ReadOptions = {}): Promise<void> {
+export async function saveImage(opened: OpenedBackup, unit: string, volume: Volume, writer: FileWriter, opts: ReadOptions = {}): Promise<void> {
   const where = opened.image?.(unit, volume);
   if (!where) throw new UsageError(`${unit} has no ${volume}.img in this backup`);
   const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};

@@ -4,11 +4,14 @@ import { formatBytes, type BackupInput, type OpenedBackup, type UnitInfo } from 
 import { blobSource } from './file-source.js';
 import { folderSource } from './dir-source.js';
 import { openInPage } from './open-backup.js';
-import { hasImage, saveImage, type ImageWriter, type Volume } from './image.js';
-import { BLOB_LIMIT, canPickSaveFile, downloadWriter, pickFileWriter } from './save.js';
+import { hasImage, saveImage, type Volume } from './image.js';
+import { BLOB_LIMIT, canPickSaveFile, downloadWriter, pickFileWriter, type FileWriter } from './save.js';
 import { progressView } from './progress.js';
 import { plainWords } from './messages.js';
 import { unitDetails } from './unit-details.js';
+import { archiveTree } from './archive-tree.js';
+import { showTree } from './tree-view.js';
+import type { TreeEntry, TreeSource } from './tree-source.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const fileInput = $<HTMLInputElement>('backup-file');
@@ -73,6 +76,7 @@ function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
     if (!u.present || !hasImage(o, u.name, volume)) continue;
     actions.append(button(`Save ${volume}.img`, () => saveVolume(o, u.name, volume)));
   }
+  if (u.present) actions.append(button('Browse files', () => browse(o, u.name)));
   tr.append(actions);
   return tr;
 }
@@ -96,8 +100,25 @@ function saveVolume(o: OpenedBackup, unit: string, volume: Volume): void {
   });
 }
 
+function browse(o: OpenedBackup, unit: string): void {
+  void task(`Reading the list of ${unit}'s files`, undefined, async (signal) => {
+    const source = await archiveTree(o, unit, { signal });
+    $('browser-title').textContent = `Files of ${source.title}`;
+    await showTree($<HTMLUListElement>('tree'), source, saveFromTree);
+    $('browser').hidden = false;
+  });
+}
+
+function saveFromTree(source: TreeSource, path: string, entry: TreeEntry): void {
+  void task(`Saving ${entry.name}`, entry.size, async (signal) => {
+    const target = canPickSaveFile() ? await pickFileWriter(entry.name) : downloadWriter(entry.name);
+    if (!target) return;
+    await source.save(path, withProgress(target, `Saving ${entry.name}`), { signal, onProgress: (n) => progress.add(n) });
+  });
+}
+
 /** Progress is counted against the image's size once it is known (its member header). */
-function withProgress(w: ImageWriter, label: string): ImageWriter {
+function withProgress(w: FileWriter, label: string): FileWriter {
   return { ...w, start: (size, name) => { progress.start(label, size); return w.start(size, name); } };
 }
 

@@ -1,4 +1,13 @@
-import type { ImageWriter } from './image.js';
+/** Where a saved file goes: written at offsets, holes left unwritten (they read as zeros). */
+export interface FileWriter {
+  /** Called once, before any `write`, with the file's logical size. */
+  start(size: number, name: string): Promise<void>;
+  write(offset: number, bytes: Uint8Array): Promise<void>;
+  /** Every piece was written: the file is complete. */
+  finish(): Promise<void>;
+  /** Reading failed or was cancelled: drop what was written. */
+  abort(reason: unknown): Promise<void>;
+}
 
 /**
  * Without the File System Access API the decoded file is assembled in memory as a Blob, then
@@ -21,7 +30,7 @@ export function canPickSaveFile(): boolean {
  * click handler, before any slow work: the browser allows the picker only right after a user action.
  * Resolves undefined when the person cancels the picker.
  */
-export async function pickFileWriter(name: string): Promise<ImageWriter | undefined> {
+export async function pickFileWriter(name: string): Promise<FileWriter | undefined> {
   let handle: FileSystemFileHandle;
   try {
     handle = await (globalThis as SavePickerWindow).showSaveFilePicker!({ suggestedName: name });
@@ -49,7 +58,7 @@ export async function pickFileWriter(name: string): Promise<ImageWriter | undefi
  * A writer that assembles the file as a Blob and downloads it under `name` at the end. Holes are
  * filled by one shared zero buffer, so a sparse image costs its data plus references.
  */
-export function downloadWriter(name: string): ImageWriter {
+export function downloadWriter(name: string): FileWriter {
   const parts: BlobPart[] = [];
   let at = 0;
   let size = 0;

@@ -69,3 +69,15 @@ export async function openBackup(page: Page, file: string, passphrase: string): 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
+
+/** Opens folders of the file tree one after another by name (`home`, `user`), then presses Save on `file`. */
+export async function saveFromTree(page: Page, folders: readonly string[], file: string): Promise<void> {
+  let scope = page.getByRole('tree');
+  for (const name of folders) {
+    const item = scope.getByRole('treeitem', { name, exact: true }).first();
+    await item.getByRole('button', { name, exact: false }).first().click();
+    scope = item.getByRole('group');
+    await scope.waitFor();
+  }
+  await scope.getByRole('treeitem', { name: file, exact: true }).getByRole('button', { name: 'Save', exact: true }).click();
+}

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { findChromium, launch } from './chromium.js';
-import { answerSavePicker, openBackup, readJson, recordRequests, removeSavePicker, savedFileSha256, sha256 } from './page-helpers.js';
+import { answerSavePicker, openBackup, saveFromTree, readJson, recordRequests, removeSavePicker, savedFileSha256, sha256 } from './page-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HTML = join(ROOT, 'dist/qubes-backup.html');
 const PAGE_URL = pathToFileURL(HTML).href;
 const V4 = join(ROOT, 'test-fixtures/v4-sample');
+const BORG = join(ROOT, 'test-fixtures/borg/repokey-lz4');
 /** More Qubes backups (v2, v3, logN 20) live beside the repository on developer machines, not in a fresh clone. */
 const SHARED = join(ROOT, '../shared/fixtures/qubes');
 
@@ -93,6 +94,22 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await row(page, 'personal').waitFor();
     await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
     expect(await savedFileSha256(page, 'work-private.img')).toBe(want);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('a Borg repository folder: lists its archives and saves one file of an archive', async () => {
+    interface BorgExpected { passphrase: string; archives: { name: string; files: { path: string; type: string; sha256?: string }[] }[] }
+    const m = readJson<BorgExpected>(join(BORG, 'expected.json'));
+    const want = m.archives.find((a) => a.name === 'second')!.files.find((f) => f.path === 'home/user/notes.txt')!.sha256!;
+    const { page, requests } = await newPage('answered');
+    await page.getByLabel('Borg repository folder').setInputFiles(join(BORG, 'repo'));
+    await page.getByLabel('Passphrase').fill(m.passphrase);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await row(page, 'first').waitFor();
+    await row(page, 'second').getByRole('button', { name: 'Browse files' }).click();
+    await saveFromTree(page, ['home', 'user'], 'notes.txt');
+    expect(await savedFileSha256(page, 'notes.txt')).toBe(want);
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
