@@ -10,6 +10,7 @@ import { progressView } from './progress.js';
 import { plainWords } from './messages.js';
 import { unitDetails } from './unit-details.js';
 import { archiveTree } from './archive-tree.js';
+import { imageTree } from './image-tree.js';
 import { showTree } from './tree-view.js';
 import type { TreeEntry, TreeSource } from './tree-source.js';
 
@@ -101,8 +102,10 @@ function saveVolume(o: OpenedBackup, unit: string, volume: Volume): void {
 }
 
 function browse(o: OpenedBackup, unit: string): void {
-  void task(`Reading the list of ${unit}'s files`, undefined, async (signal) => {
-    const source = await archiveTree(o, unit, { signal });
+  const image = hasImage(o, unit, 'private');
+  void task(image ? `Reading ${unit}'s private.img` : `Reading the list of ${unit}'s files`, undefined, async (signal) => {
+    // A VM's files are those in its private volume (home, /rw); other units store file trees themselves.
+    const source = image ? await imageTree(o, unit, 'private', { signal, onProgress: (n) => progress.add(n) }) : await archiveTree(o, unit, { signal });
     $('browser-title').textContent = `Files of ${source.title}`;
     await showTree($<HTMLUListElement>('tree'), source, saveFromTree);
     $('browser').hidden = false;

@@ -70,13 +70,14 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-/** Opens folders of the file tree one after another by name (`home`, `user`), then presses Save on `file`. */
+/** Opens folders of the file tree one after another by name (`home`, `user`), unless open already, then presses Save on `file`. */
 export async function saveFromTree(page: Page, folders: readonly string[], file: string): Promise<void> {
   let scope = page.getByRole('tree');
   for (const name of folders) {
     const item = scope.getByRole('treeitem', { name, exact: true }).first();
-    await item.getByRole('button', { name, exact: false }).first().click();
-    scope = item.getByRole('group');
+    await item.waitFor();
+    if ((await item.getAttribute('aria-expanded')) !== 'true') await item.getByRole('button').first().click();
+    scope = item.getByRole('group').first();
     await scope.waitFor();
   }
   await scope.getByRole('treeitem', { name: file, exact: true }).getByRole('button', { name: 'Save', exact: true }).click();

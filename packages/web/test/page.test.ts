@@ -11,10 +11,17 @@ const HTML = join(ROOT, 'dist/qubes-backup.html');
 const PAGE_URL = pathToFileURL(HTML).href;
 const V4 = join(ROOT, 'test-fixtures/v4-sample');
 const BORG = join(ROOT, 'test-fixtures/borg/repokey-lz4');
+const FILES = join(ROOT, 'test-fixtures/v4-files');
 /** More Qubes backups (v2, v3, logN 20) live beside the repository on developer machines, not in a fresh clone. */
 const SHARED = join(ROOT, '../shared/fixtures/qubes');
 
-interface V4Manifest { passphrase: string; backup_file: string; scrypt: { logN: number }; files: { path: string; sha256?: string }[] }
+interface V4Manifest {
+  passphrase: string; backup_file: string; scrypt: { logN: number };
+  files: { path: string; sha256?: string; image?: { contents: { path: string; sha256?: string }[] } }[];
+}
+/** The sha256 the manifest gives for `path` inside `image` (`work/private.img`). */
+const inImage = (m: V4Manifest, image: string, path: string): string =>
+  m.files.find((f) => f.path === image)!.image!.contents.find((c) => c.path === path)!.sha256!;
 const v4 = readJson<V4Manifest>(join(V4, 'manifest.json'));
 const v4Image = v4.files.find((f) => f.path === 'work/private.img')!.sha256!;
 
@@ -110,6 +117,31 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await row(page, 'second').getByRole('button', { name: 'Browse files' }).click();
     await saveFromTree(page, ['home', 'user'], 'notes.txt');
     expect(await savedFileSha256(page, 'notes.txt')).toBe(want);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('Browse files: the tree of a VM\'s private.img (ext4) and one file saved from it', async () => {
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
+    await row(page, 'work').getByRole('button', { name: 'Browse files' }).click();
+    await saveFromTree(page, ['home', 'user', 'Documents'], 'recovered.txt');
+    expect(await savedFileSha256(page, 'recovered.txt')).toBe(inImage(v4, 'work/private.img', 'home/user/Documents/recovered.txt'));
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('Browse files on v4-files: a 5 MiB file, a file with holes, an htree folder, a Cyrillic folder', async () => {
+    const m = readJson<V4Manifest>(join(FILES, 'manifest.json'));
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(FILES, m.backup_file), m.passphrase);
+    await row(page, 'work').getByRole('button', { name: 'Browse files' }).click();
+    for (const path of ['home/user/Videos/big-log.txt', 'home/user/sparse-inside.bin', 'home/user/many/file-299.txt', 'home/user/Документы/zażółć.txt']) {
+      const names = path.split('/');
+      const file = names.pop()!;
+      await saveFromTree(page, names, file);
+      expect(await savedFileSha256(page, file)).toBe(inImage(m, 'work/private.img', path));
+    }
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
