@@ -1,5 +1,4 @@
 import './style.css';
-import { portableRegistry } from '@qubes-backup/all';
 import { formatBytes, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
 import { blobSource } from './file-source.js';
 import { folderSource } from './dir-source.js';
@@ -12,6 +11,8 @@ import { unitDetails } from './unit-details.js';
 import { archiveTree } from './archive-tree.js';
 import { imageTree } from './image-tree.js';
 import { showTree } from './tree-view.js';
+import { pageRegistry } from './registry.js';
+import { scryptPool } from './scrypt/pool.js';
 import type { TreeEntry, TreeSource } from './tree-source.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -26,6 +27,16 @@ const progress = progressView($('progress'), $('progress-text'), $('progress-box
 let opened: OpenedBackup | undefined;
 let running: AbortController | undefined;
 
+/**
+ * Key derivations run in workers, one per core (at most 4): format 4 derives a key per chunk, and
+ * the format derives upcoming chunks' keys while earlier ones are decoded. Memory for them: half of
+ * what the browser says the device has (Chromium's navigator.deviceMemory, capped at 8 GB), else 2 GiB.
+ */
+const CORES = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
+const MEMORY = (((navigator as { deviceMemory?: number }).deviceMemory ?? 4) / 2) * 1024 ** 3;
+const pool = scryptPool(CORES);
+// For diagnostics and the page test's figures (docs/performance.md): every derivation's time.
+(globalThis as { qubesBackupPage?: unknown }).qubesBackupPage = { derivations: pool.log };
 // Choosing one input clears the other: the page opens one backup at a time.
 fileInput.addEventListener('change', () => { if (fileInput.files?.length) folderInput.value = ''; });
 folderInput.addEventListener('change', () => { if (folderInput.files?.length) fileInput.value = ''; });
@@ -43,7 +54,7 @@ $<HTMLFormElement>('open-form').addEventListener('submit', (ev) => {
     opened = undefined;
     result.hidden = true;
     $('browser').hidden = true;
-    opened = await openInPage(input, { registry: portableRegistry(), passphrase: passInput.value, signal });
+    opened = await openInPage(input, { registry: pageRegistry(pool), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY } });
     showUnits(opened);
   });
 });

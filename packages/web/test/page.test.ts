@@ -63,6 +63,10 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await work.getByRole('button', { name: 'Save private.img' }).click();
     expect(await savedFileSha256(page, 'work-private.img')).toBe(v4Image);
     expect(await page.getByRole('alert').isHidden()).toBe(true);
+    // Every key was derived in a worker, by the WebAssembly scrypt.
+    const derivations = await page.evaluate(() => (globalThis as unknown as { qubesBackupPage: { derivations: { N: number; engine: string }[] } }).qubesBackupPage.derivations);
+    expect(derivations.length).toBeGreaterThanOrEqual(2);
+    expect(derivations.every((d) => d.engine === 'wasm' && d.N === 2 ** v4.scrypt.logN)).toBe(true);
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
