@@ -22,9 +22,10 @@ export function recordRequests(context: BrowserContext, pageUrl: string): string
  * stand-in with the same `createWritable()` surface the page uses (positioned `write`, `truncate`,
  * `close`), keeping the bytes in the page for the test to hash.
  */
-export async function answerSavePicker(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { showSaveFilePicker: unknown; saved: Map<string, Uint8Array> };
+export async function answerSavePicker(page: Page, mode: 'keep' | 'count' = 'keep'): Promise<void> {
+  await page.addInitScript((countOnly) => {
+    const w = window as unknown as { showSaveFilePicker: unknown; saved: Map<string, Uint8Array>; savedBytes: Map<string, number> };
+    w.savedBytes = new Map();
     w.saved = new Map();
     w.showSaveFilePicker = async (o: { suggestedName: string }) => ({
       kind: 'file',
@@ -34,16 +35,19 @@ export async function answerSavePicker(page: Page): Promise<void> {
         const grow = (n: number) => { if (n > data.length) { const d = new Uint8Array(n); d.set(data); data = d; } };
         return {
           async write(x: { type: 'write'; position: number; data: Uint8Array }) {
+            w.savedBytes.set(o.suggestedName, (w.savedBytes.get(o.suggestedName) ?? 0) + x.data.length);
+            // Measuring only: the bytes are counted, not kept (a large image would fill the page's memory).
+            if (countOnly) return;
             grow(x.position + x.data.length);
             data.set(x.data, x.position);
           },
-          async truncate(n: number) { grow(n); data = data.subarray(0, n); },
+          async truncate(n: number) { if (!countOnly) { grow(n); data = data.subarray(0, n); } },
           async close() { w.saved.set(o.suggestedName, data); },
           async abort() { data = new Uint8Array(0); },
         };
       },
     });
-  });
+  }, mode === 'count');
 }
 
 /** Removes the File System Access API, as in Firefox and Safari: the page must fall back to a download. */
