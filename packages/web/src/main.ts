@@ -7,7 +7,7 @@ import { hasImage, saveImage, type Volume } from './image.js';
 import { BLOB_LIMIT, canPickSaveFile, downloadWriter, pickFileWriter, type FileWriter } from './save.js';
 import { progressView } from './progress.js';
 import { plainWords } from './messages.js';
-import { unitDetails } from './unit-details.js';
+import { storesVolume, unitDetails } from './unit-details.js';
 import { archiveTree } from './archive-tree.js';
 import { imageTree } from './image-tree.js';
 import { showTree } from './tree-view.js';
@@ -35,8 +35,12 @@ let running: AbortController | undefined;
 const CORES = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
 const MEMORY = (((navigator as { deviceMemory?: number }).deviceMemory ?? 4) / 2) * 1024 ** 3;
 const pool = scryptPool(CORES);
-// For diagnostics and the page test's figures (docs/performance.md): every derivation's time.
-(globalThis as { qubesBackupPage?: unknown }).qubesBackupPage = { derivations: pool.log };
+// For diagnostics and the page test's figures (docs/performance.md): every derivation's time, and
+// one derivation on demand (timing one alone, with no other work in the page).
+(globalThis as { qubesBackupPage?: unknown }).qubesBackupPage = {
+  derivations: pool.log,
+  scrypt: (logN: number) => pool.derive(new TextEncoder().encode('qubes'), new Uint8Array(32), 2 ** logN, 8, 1),
+};
 // Choosing one input clears the other: the page opens one backup at a time.
 fileInput.addEventListener('change', () => { if (fileInput.files?.length) folderInput.value = ''; });
 folderInput.addEventListener('change', () => { if (folderInput.files?.length) fileInput.value = ''; });
@@ -85,7 +89,7 @@ function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
   const actions = document.createElement('td');
   if (!u.present) actions.textContent = 'not in this backup';
   for (const volume of ['private', 'root'] as const) {
-    if (!u.present || !hasImage(o, u.name, volume)) continue;
+    if (!u.present || !hasImage(o, u.name, volume) || !storesVolume(u, volume)) continue;
     actions.append(button(`Save ${volume}.img`, () => saveVolume(o, u.name, volume)));
   }
   if (u.present) actions.append(button('Browse files', () => browse(o, u.name)));

@@ -29,19 +29,21 @@ function item(source: TreeSource, path: string, entry: TreeEntry, onSave: SaveFi
     const toggle = document.createElement('button');
     toggle.type = 'button';
     toggle.className = 'link';
-    toggle.textContent = `📁 ${entry.name}`;
+    toggle.textContent = `▸ ${entry.name}`;
     let group: HTMLUListElement | undefined;
     toggle.addEventListener('click', () => void (async () => {
       if (group) {
         group.remove();
         group = undefined;
         li.setAttribute('aria-expanded', 'false');
+        toggle.textContent = `▸ ${entry.name}`;
         return;
       }
       group = document.createElement('ul');
       group.setAttribute('role', 'group');
       li.append(group);
       li.setAttribute('aria-expanded', 'true');
+      toggle.textContent = `▾ ${entry.name}`;
       group.append(...(await items(source, path, onSave)));
     })());
     line.append(toggle);

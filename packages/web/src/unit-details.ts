@@ -14,3 +14,19 @@ export function unitDetails(u: UnitInfo): { klass?: string; template?: string } 
     ...(typeof template === 'string' ? { template } : {}),
   };
 }
+
+/**
+ * Whether the backup stores `volume` as an image for this VM. R4's qubes.xml says (`volumes`: those
+ * saved on stop are backed up); older ones do not, and there only templates and standalone VMs
+ * have a root image of their own. The format's `image` locator answers where, not whether.
+ */
+export function storesVolume(u: UnitInfo, volume: 'private' | 'root'): boolean {
+  const json = u.metadata?.json;
+  if (typeof json !== 'object' || json === null) return true;
+  const { volumes, klass } = json as { volumes?: unknown; klass?: unknown };
+  if (Array.isArray(volumes) && volumes.length > 0) {
+    return volumes.some((v: unknown) => typeof v === 'object' && v !== null
+      && (v as { name?: unknown }).name === volume && (v as { saveOnStop?: unknown }).saveOnStop === true);
+  }
+  return volume === 'private' || klass === 'TemplateVM' || klass === 'StandaloneVM';
+}

@@ -60,6 +60,8 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
     const work = row(page, 'work');
     await expect(work.getByRole('cell').nth(1).textContent()).resolves.toBe('AppVM');
+    // An AppVM's root volume is its template's: the backup has no root.img for it.
+    expect(await work.getByRole('button', { name: 'Save root.img' }).count()).toBe(0);
     await work.getByRole('button', { name: 'Save private.img' }).click();
     expect(await savedFileSha256(page, 'work-private.img')).toBe(v4Image);
     expect(await page.getByRole('alert').isHidden()).toBe(true);
@@ -103,6 +105,7 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     const { page, requests } = await newPage('answered');
     await openBackup(page, join(v3Dir, m.backup_file), m.passphrase);
     await row(page, 'personal').waitFor();
+    expect(await row(page, 'my-template').getByRole('button', { name: 'Save root.img' }).count()).toBe(1);
     await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
     expect(await savedFileSha256(page, 'work-private.img')).toBe(want);
     expect(requests).toEqual([]);
@@ -132,6 +135,24 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await saveFromTree(page, ['home', 'user', 'Documents'], 'recovered.txt');
     expect(await savedFileSha256(page, 'recovered.txt')).toBe(inImage(v4, 'work/private.img', 'home/user/Documents/recovered.txt'));
     expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('the screenshot for the README (docs/web-restorer.png with QUBES_WEB_SCREENSHOT=1, else out/)', async () => {
+    const { page } = await newPage('answered');
+    await page.setViewportSize({ width: 820, height: 640 });
+    await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
+    await row(page, 'work').getByRole('button', { name: 'Browse files' }).click();
+    const tree = page.getByRole('tree');
+    for (const name of ['home', 'user', 'Documents']) {
+      const item = tree.getByRole('treeitem', { name, exact: true }).first();
+      await item.getByRole('button').first().click();
+      await item.getByRole('group').first().waitFor();
+    }
+    await page.getByLabel('Passphrase').fill('');
+    const path = process.env.QUBES_WEB_SCREENSHOT === '1' ? join(ROOT, 'docs/web-restorer.png') : join(ROOT, 'out/web-restorer.png');
+    const png = await page.screenshot({ path, fullPage: true });
+    expect(png.length).toBeLessThan(200 * 1024);
     await page.context().close();
   }, 120_000);
 
