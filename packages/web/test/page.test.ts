@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -93,6 +94,27 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/passphrase/i);
     expect(await page.getByRole('table').isVisible()).toBe(false);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  test('a damaged chunk is reported in an alert that names the member', async () => {
+    // One byte flipped inside vm5/private.img.000.enc's data (its tar header is the 512 bytes before).
+    const bytes = new Uint8Array(readFileSync(join(V4, v4.backup_file)));
+    const at = Buffer.from(bytes).indexOf('vm5/private.img.000.enc');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 512 + 300]! ^= 0x01;
+    const damaged = join(mkdtempSync(join(tmpdir(), 'web-damaged-')), 'backup.bin');
+    writeFileSync(damaged, bytes);
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, damaged, v4.passphrase);
+    await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toMatch(/damaged/i);
+    expect(text).toContain('vm5/private.img');
+    expect(await page.evaluate(() => (window as unknown as { saved: Map<string, Uint8Array> }).saved.size)).toBe(0);
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
