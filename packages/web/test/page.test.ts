@@ -119,6 +119,27 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  const logN20 = join(SHARED, 'v4-scrypt-logN20');
+  (existsSync(logN20) ? test : test.skip)('progress and Cancel while a logN-20 key is derived (../shared fixture)', async () => {
+    const m = readJson<{ passphrase: string; backup_file: string }>(join(logN20, 'manifest.json'));
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(logN20, m.backup_file), m.passphrase);
+    const bar = page.getByRole('progressbar');
+    await bar.waitFor();
+    expect(await bar.getAttribute('aria-valuenow')).not.toBeNull();
+    expect(await page.locator('#progress-text').textContent()).toMatch(/checking the passphrase/i);
+    // The page stays responsive while the worker derives: typing works, and Cancel stops the step.
+    await page.getByLabel('Passphrase').fill('typed while deriving');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('Cancelled.');
+    expect(await page.getByRole('table').isVisible()).toBe(false);
+    expect(await bar.isVisible()).toBe(false);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
   const v3Dir = join(SHARED, 'v3-encrypted-gzip');
   (existsSync(v3Dir) ? test : test.skip)('v3 (openssl, ../shared fixture): lists VMs and saves private.img', async () => {
     interface SharedManifest { passphrase: string; backup_file: string; vms: { name: string; files?: { path: string; sha256?: string }[] }[] }
