@@ -135,6 +135,7 @@ export async function* decryptUnit(
 
     const body = new Body();
     let mac: IncrementalMac | undefined;
+    let oneShotMac: boolean | undefined;
     const startMac = (k: ScryptKeys): IncrementalMac => {
       const m = keyMaterial(k);
       const h = m.prims.hmacSha256(m.dk.subarray(32, 64));
@@ -151,7 +152,8 @@ export async function* decryptUnit(
       }
       body.push(c);
       onProgress?.(c.length);
-      if (keys !== undefined && !keyMaterial(keys).prims.hmacSha256Of) {
+      // A backend with a one-shot HMAC is given the whole unit at the end instead.
+      if (keys !== undefined && (oneShotMac ??= keyMaterial(keys).prims.hmacSha256Of !== undefined) === false) {
         mac ??= startMac(keys);
         body.macUpTo(mac, Math.max(0, body.length - SCRYPT_TRAILER_SIZE));
       }

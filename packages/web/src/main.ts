@@ -1,5 +1,5 @@
 import './style.css';
-import { formatBytes, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
+import { formatBytes, UsageError, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
 import { blobSource } from './file-source.js';
 import { folderSource } from './dir-source.js';
 import { openInPage } from './open-backup.js';
@@ -53,7 +53,7 @@ $<HTMLFormElement>('open-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void task('Opening the backup and checking the passphrase', undefined, async (signal) => {
     const input = chosenInput();
-    if (!input) throw new Error('Choose a backup file or a Borg repository folder first.');
+    if (!input) throw new UsageError('choose a backup file or a Borg repository folder first');
     await opened?.close?.();
     opened = undefined;
     result.hidden = true;
