@@ -81,9 +81,12 @@ function showUnits(o: OpenedBackup): void {
 function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
   const tr = document.createElement('tr');
   const d = unitDetails(u);
-  for (const text of [u.name, d.klass ?? '', d.template ?? '', u.size !== undefined ? formatBytes(u.size) : '']) {
+  const cells: [string, string][] = [['', u.name], ['Class', d.klass ?? ''], ['Template', d.template ?? ''], ['Size', u.size !== undefined ? formatBytes(u.size) : '']];
+  for (const [label, text] of cells) {
     const td = document.createElement('td');
     td.textContent = text;
+    // On a phone the header row is hidden and each cell says what it is (style.css).
+    if (label) td.dataset['label'] = label;
     tr.append(td);
   }
   const actions = document.createElement('td');
