@@ -19,6 +19,7 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 const fileInput = $<HTMLInputElement>('backup-file');
 const folderInput = $<HTMLInputElement>('borg-folder');
 const passInput = $<HTMLInputElement>('passphrase');
+const keyInput = $<HTMLInputElement>('borg-key');
 const alertBox = $('alert');
 const result = $('result');
 const rows = $('units').querySelector('tbody')!;
@@ -58,7 +59,11 @@ $<HTMLFormElement>('open-form').addEventListener('submit', (ev) => {
     opened = undefined;
     result.hidden = true;
     $('browser').hidden = true;
-    opened = await openInPage(input, { registry: pageRegistry(pool), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY } });
+    const keyFile = input.kind === 'directory' ? keyInput.files?.[0] : undefined;
+    opened = await openInPage(input, {
+      registry: pageRegistry(pool), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY },
+      ...(keyFile ? { keyFile } : {}),
+    });
     showUnits(opened);
   });
 });

@@ -2,6 +2,7 @@ import {
   CorruptBackupError, UnsupportedError, UsageError, utf8,
   type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
+import { folderSource } from './dir-source.js';
 
 /** How many leading bytes of a file formats see to recognize it (as the CLI: `FormatPlugin.detect`). */
 const PROBE_BYTES = 64 << 10;
@@ -12,6 +13,8 @@ export interface OpenInPageOptions extends ReadOptions {
   readonly passphrase: string;
   /** Cores and memory derivations ahead of use may take (absent: none ahead). */
   readonly resources?: FormatContext['resources'];
+  /** A Borg key file chosen in the page, given to the Borg plugin as its `keyfile` option. */
+  readonly keyFile?: File;
 }
 
 /**
@@ -43,9 +46,12 @@ function unrecognized(registry: Registry, input: BackupInput, head: Uint8Array |
 
 function context(options: OpenInPageOptions): FormatContext {
   const pass = options.passphrase;
+  const key = options.keyFile;
   return {
     registry: options.registry,
-    settings: {},
+    // The Borg plugin reads `--keyfile FILE` through `host.folder`: here the only file it can reach is the chosen one.
+    settings: key ? { keyfile: key.name } : {},
+    ...(key ? { host: { env: {}, folder: () => folderSource([key]) } } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.resources ? { resources: options.resources } : {}),
     async passphrase() {

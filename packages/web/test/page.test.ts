@@ -231,4 +231,27 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
+
+  test('a Borg keyfile repository with its key file chosen in the page', async () => {
+    const dir = join(ROOT, 'test-fixtures/borg/keyfile-zstd');
+    interface BorgExpected { passphrase: string; archives: { name: string; files: { path: string; type: string; sha256?: string }[] }[] }
+    const m = readJson<BorgExpected>(join(dir, 'expected.json'));
+    const archive = m.archives[m.archives.length - 1]!;
+    const file = archive.files.find((f) => f.type === 'file' && f.path.startsWith('home/user/') && f.path.split('/').length === 3 && f.sha256)!;
+    const { page, requests } = await newPage('answered');
+    await page.getByLabel('Borg repository folder').setInputFiles(join(dir, 'repo'));
+    await page.getByLabel('Passphrase').fill(m.passphrase);
+    // Without the key file the page says a key file is needed.
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/key file/i);
+    await page.getByLabel('Borg key file').setInputFiles(join(dir, 'keyfile'));
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await row(page, archive.name).getByRole('button', { name: 'Browse files' }).click();
+    const name = file.path.split('/').pop()!;
+    await saveFromTree(page, ['home', 'user'], name);
+    expect(await savedFileSha256(page, name)).toBe(file.sha256);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
 });
