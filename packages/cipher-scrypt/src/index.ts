@@ -19,3 +19,10 @@ export { DEFAULT_MAX_UNIT_SIZE, type UnitOptions } from './unit.js';
 export type { ScryptLimits } from './cipher.js';
 export { decryptScryptWithKeys, type ScryptFactoryOptions, type DeriveScryptKeysOptions } from './api.js';
 export { scryptCipherPortable, scryptMacPortable, createScryptCipher, createScryptMac, deriveScryptKeys } from './portable.js';
+/**
+ * For hosts that run the KDF elsewhere (a browser page deriving keys in Web Workers): descriptors
+ * over primitives of their own, typically the portable ones with `scrypt` replaced.
+ */
+export { scryptDescriptors } from './api.js';
+export { scryptPrimitivesPortable } from './portable.js';
+export type { ScryptPrimitives, IncrementalMac, CtrDecryptor } from './_primitives.js';

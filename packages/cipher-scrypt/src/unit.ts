@@ -135,6 +135,7 @@ export async function* decryptUnit(
 
     const body = new Body();
     let mac: IncrementalMac | undefined;
+    let oneShotMac: boolean | undefined;
     const startMac = (k: ScryptKeys): IncrementalMac => {
       const m = keyMaterial(k);
       const h = m.prims.hmacSha256(m.dk.subarray(32, 64));
@@ -151,7 +152,8 @@ export async function* decryptUnit(
       }
       body.push(c);
       onProgress?.(c.length);
-      if (keys !== undefined) {
+      // A backend with a one-shot HMAC is given the whole unit at the end instead.
+      if (keys !== undefined && (oneShotMac ??= keyMaterial(keys).prims.hmacSha256Of !== undefined) === false) {
         mac ??= startMac(keys);
         body.macUpTo(mac, Math.max(0, body.length - SCRYPT_TRAILER_SIZE));
       }
@@ -163,13 +165,34 @@ export async function* decryptUnit(
       );
     }
     const end = body.length - SCRYPT_TRAILER_SIZE;
-    mac ??= startMac(keys);
-    body.macUpTo(mac, end);
-    if (!equalBytes(mac.digest(), body.range(end, body.length))) {
-      throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
+    const m = keyMaterial(keys);
+    const tag = body.range(end, body.length);
+    if (m.prims.hmacSha256Of) {
+      // One-shot: the header and the ciphertext as one buffer (the incremental MAC was not started).
+      const all = new Uint8Array(SCRYPT_HEADER_SIZE + end);
+      all.set(header.bytes);
+      let o = SCRYPT_HEADER_SIZE;
+      for (const p of body.pieces(0, end, end)) { all.set(p, o); o += p.length; }
+      if (!equalBytes(await m.prims.hmacSha256Of(m.dk.subarray(32, 64), all), tag)) {
+        throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
+      }
+    } else {
+      mac ??= startMac(keys);
+      body.macUpTo(mac, end);
+      if (!equalBytes(mac.digest(), tag)) {
+        throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
+      }
     }
 
-    const m = keyMaterial(keys);
+    if (m.prims.aes256CtrOf) {
+      const plain = await m.prims.aes256CtrOf(m.dk.subarray(0, 32), body.range(0, end));
+      body.parts.length = 0;
+      for (let o = 0; o < plain.length; o += PIECE_SIZE) {
+        signal?.throwIfAborted();
+        yield plain.subarray(o, Math.min(plain.length, o + PIECE_SIZE));
+      }
+      return;
+    }
     const ctr = m.prims.aes256Ctr(m.dk.subarray(0, 32));
     for (const piece of body.pieces(0, end, PIECE_SIZE, true)) {
       signal?.throwIfAborted();

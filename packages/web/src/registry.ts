@@ -1,0 +1,29 @@
+import { portableRegistry } from '@qubes-backup/all';
+import { scryptDescriptors, scryptPrimitivesPortable } from '@qubes-backup/cipher-scrypt';
+import type { Registry } from '@qubes-backup/core';
+import type { ScryptPool } from './scrypt/pool.js';
+
+/**
+ * The CLI's portable plugins, with the scrypt container's key derivation moved into the page's
+ * worker pool and its whole-unit HMAC-SHA256 and AES-256-CTR done by WebCrypto (secure contexts
+ * only: `file://` is one in Chromium): same container code and checks, other engines.
+ */
+export function pageRegistry(pool: ScryptPool): Registry {
+  const subtle = globalThis.crypto?.subtle;
+  const { cipher, mac } = scryptDescriptors({
+    ...scryptPrimitivesPortable,
+    scrypt: (pass, salt, N, r, p, signal) => pool.derive(pass, salt, N, r, p, signal),
+    ...(subtle ? {
+      async hmacSha256Of(key: Uint8Array, data: Uint8Array) {
+        const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+        return new Uint8Array(await subtle.sign('HMAC', k, data as Uint8Array<ArrayBuffer>));
+      },
+      async aes256CtrOf(key: Uint8Array, data: Uint8Array) {
+        const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['decrypt']);
+        // The scrypt container's counter starts at zero and runs over all 128 bits (OpenSSL's CTR).
+        return new Uint8Array(await subtle.decrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, k, data as Uint8Array<ArrayBuffer>));
+      },
+    } : {}),
+  });
+  return portableRegistry().remove('cipher', 'scrypt').remove('mac', 'scrypt').use(cipher, mac);
+}

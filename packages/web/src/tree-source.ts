@@ -1,0 +1,26 @@
+import type { ReadOptions } from '@qubes-backup/core';
+import type { FileWriter } from './save.js';
+
+/** One entry of a browsed tree (a VM image's filesystem, a Borg archive, dom0's home). */
+export interface TreeEntry {
+  readonly name: string;
+  readonly type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Bytes, for files. */
+  readonly size: number;
+  /** A symlink's target. */
+  readonly target?: string;
+}
+
+/** What the file tree shows and saves from; paths are `/`-joined names below the root (`''`). */
+export interface TreeSource {
+  readonly title: string;
+  /** The entries of a folder, folders first, then by name. */
+  list(path: string): Promise<readonly TreeEntry[]>;
+  /** Writes one regular file into `writer`, reporting bytes through `onProgress`. */
+  save(path: string, writer: FileWriter, opts?: ReadOptions): Promise<void>;
+}
+
+export function byTypeThenName(a: TreeEntry, b: TreeEntry): number {
+  if ((a.type === 'dir') !== (b.type === 'dir')) return a.type === 'dir' ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
