@@ -6,6 +6,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Called with the number of bytes just processed (a delta, not a total). */
   onProgress?: (bytes: number) => void;
+  /**
+   * The read runs ahead of the restore itself (a key look-ahead reading chunk headers): its bytes
+   * are read again when the restore gets there, so they are not progress.
+   */
+  ahead?: boolean;
 }
 
 export function assertBytes(value: unknown, name: string, length?: number): asserts value is Uint8Array {

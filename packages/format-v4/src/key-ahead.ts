@@ -95,7 +95,7 @@ export class KeyAhead {
       stream: (offset = 0, opts) => source.stream(start + offset, opts),
     };
     let started = 0;
-    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ...(this.o.signal ? { signal: this.o.signal } : {}) })) {
+    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ahead: true, ...(this.o.signal ? { signal: this.o.signal } : {}) })) {
       if (this.stopped) return;
       const cn = parseChunkName(m.path, '.enc');
       if (!cn || !this.o.wanted(cn.path) || this.claimed.has(m.path)) continue;

@@ -1,5 +1,5 @@
-// Every byte a restore reads passes here once, on its way out of the source: counted for progress,
-// and a failing read said as one error naming the source and the byte where it failed.
+// Every byte a restore reads passes here, on its way out of the source: counted for progress, and a
+// failing read said as one error naming the source and the byte where it failed.
 import { IoError, isQubesBackupError, type BackupInput, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 
 /**
@@ -9,13 +9,13 @@ import { IoError, isQubesBackupError, type BackupInput, type ByteSource, type By
  * shrank, the device gave up) is one too, never a truncated backup.
  */
 export function guardedInput(input: BackupInput, onProgress?: (n: number) => void): BackupInput {
-  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onProgress) };
+  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onProgress && farthest(input.source, onProgress)) };
   const dir = input.dir;
   const readSmall = dir.readSmall?.bind(dir);
   return {
     kind: 'directory',
     dir: {
-      ...dir, list: (p) => dir.list(p), file: async (p) => guarded(await dir.file(p), onProgress),
+      ...dir, list: (p) => dir.list(p), file: async (p) => guarded(await dir.file(p), onProgress && ((_end, n) => onProgress(n))),
       ...(readSmall ? {
         readSmall: async (p: string, max: number) => {
           const b = await readSmall(p, max).catch((e: unknown) => { throw readError(e, `${dir.name}/${p}`, 0); });
@@ -27,15 +27,30 @@ export function guardedInput(input: BackupInput, onProgress?: (n: number) => voi
   };
 }
 
-function guarded(source: ByteSource, onProgress?: (n: number) => void): ByteSource {
-  const withProgress = (opts?: ReadOptions): ReadOptions | undefined => (onProgress ? { ...opts, onProgress } : opts);
+/**
+ * Progress through one backup file: how far into it the restore itself has read (a seek over
+ * skipped members counts as passed; reads ahead do not), so the bar never passes 100 %.
+ */
+function farthest(source: ByteSource, onProgress: (n: number) => void): Progress {
+  let reached = 0;
+  return (end) => {
+    const to = source.size === undefined ? end : Math.min(end, source.size);
+    if (to > reached) { onProgress(to - reached); reached = to; }
+  };
+}
+
+/** Told the end offset of each range read (a file), or the length of each piece (a folder's files: summed). */
+type Progress = (end: number, length: number) => void;
+
+function guarded(source: ByteSource, progress?: Progress): ByteSource {
   const read = source.read?.bind(source);
   return {
     ...source,
-    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, withProgress(opts)),
+    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, opts, progress),
     ...(read ? {
       read: async (offset: number, length: number, opts?: ReadOptions) => {
-        const bytes = await read(offset, length, withProgress(opts)).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
+        const bytes = await read(offset, length, opts).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
+        if (!opts?.ahead) progress?.(offset + bytes.length, bytes.length);
         const expected = source.size === undefined ? bytes.length : Math.min(length, Math.max(0, source.size - offset));
         if (bytes.length < expected) throw shortRead(source, offset + bytes.length, expected, bytes.length);
         return bytes;
@@ -44,7 +59,7 @@ function guarded(source: ByteSource, onProgress?: (n: number) => void): ByteSour
   };
 }
 
-async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined): ByteStream {
+async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined, progress?: Progress): ByteStream {
   let at = offset;
   const it = source.stream(offset, opts)[Symbol.asyncIterator]();
   try {
@@ -60,6 +75,7 @@ async function* guardedStream(source: ByteSource, offset: number, opts: ReadOpti
         return;
       }
       at += r.value.length;
+      if (!opts?.ahead) progress?.(at, r.value.length);
       yield r.value;
     }
   } finally {

@@ -5,7 +5,7 @@ async function* empty(): ByteStream {}
 
 /** What a source is opened with: the signal only, since progress is reported here (no double counting). */
 export function sourceOptions(opts: ReadOptions): ReadOptions {
-  return opts.signal ? { signal: opts.signal } : {};
+  return { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.ahead ? { ahead: true } : {}) };
 }
 
 /**
