@@ -9,6 +9,7 @@ import { kdfNode } from '@qubes-backup/kdf/node';
 import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
 import { chachaNode } from '@qubes-backup/cipher-chacha/node';
 import { formatV1 } from '@qubes-backup/format-v1';
+import { httpSourcePlugin } from '@qubes-backup/source-http';
 import { portablePlugins } from './portable.js';
 
 /**
@@ -26,6 +27,8 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
     opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
+    // Transports: URLs the CLI and library take wherever they take a path (the browser build has none).
+    httpSourcePlugin,
   );
 }
 
