@@ -11,6 +11,7 @@ import { chachaNode } from '@qubes-backup/cipher-chacha/node';
 import { formatV1 } from '@qubes-backup/format-v1';
 import { httpSourcePlugin } from '@qubes-backup/source-http';
 import { sftpSourcePlugin } from '@qubes-backup/source-sftp';
+import { borgRpcSourcePlugin } from '@qubes-backup/source-borg-rpc';
 import { portablePlugins } from './portable.js';
 
 /**
@@ -29,7 +30,7 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
     opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
     // Transports: URLs the CLI and library take wherever they take a path (the browser build has none).
-    httpSourcePlugin, sftpSourcePlugin,
+    httpSourcePlugin, sftpSourcePlugin, borgRpcSourcePlugin,
   );
 }
 
