@@ -101,6 +101,8 @@ function join(pieces: readonly Uint8Array[], total: number): Uint8Array {
 /** One cached block: resolved once its bytes arrived. */
 interface Block {
   readonly bytes: Promise<Uint8Array>;
+  /** The bytes once they arrived, so a stream can take the blocks after an awaited one without waiting again. */
+  value?: Uint8Array;
   resolve(b: Uint8Array): void;
   reject(e: unknown): void;
 }
@@ -140,6 +142,11 @@ class BlockCache {
     return b.bytes;
   }
 
+  /** The block's bytes if they already arrived (no request, no wait). */
+  peek(i: number): Uint8Array | undefined {
+    return this.blocks.get(i)?.value;
+  }
+
   /** Makes sure blocks `[from, to)` are cached or asked for: each run of missing ones is one range request of at most MAX_RUN. */
   request(from: number, to: number, opts?: ReadOptions): void {
     to = Math.min(to, this.count);
@@ -158,22 +165,17 @@ class BlockCache {
     for (let i = from; i < to; i++) { const b = block(); pending.push(b); this.blocks.set(i, b); }
     const start = from * BLOCK;
     const end = Math.min(to * BLOCK, this.remote.size!);
+    // One buffer per run, blocks as views of it: a stream hands on the resolved blocks that follow
+    // each other as one piece (a view, no copy) instead of one piece per 16 KiB.
+    const run = new Uint8Array(end - start);
     let index = 0;
-    let buf = new Uint8Array(Math.min(BLOCK, end - start));
     let filled = 0;
     const take = (piece: Uint8Array) => {
-      for (let o = 0; o < piece.length;) {
-        const n = Math.min(buf.length - filled, piece.length - o);
-        buf.set(piece.subarray(o, o + n), filled);
-        filled += n;
-        o += n;
-        if (filled === buf.length) {
-          pending[index]!.resolve(buf);
-          index++;
-          const left = end - (start + index * BLOCK);
-          buf = new Uint8Array(Math.max(0, Math.min(BLOCK, left)));
-          filled = 0;
-        }
+      run.set(piece, filled);
+      filled += piece.length;
+      while (index < pending.length && filled >= Math.min((index + 1) * BLOCK, run.length)) {
+        pending[index]!.resolve(run.subarray(index * BLOCK, Math.min((index + 1) * BLOCK, run.length)));
+        index++;
       }
     };
     fetchRange(this.remote, start, end, take, opts).catch((e: unknown) => {
@@ -195,11 +197,12 @@ class BlockCache {
 }
 
 function block(): Block {
-  let resolve!: (b: Uint8Array) => void;
+  let settle!: (b: Uint8Array) => void;
   let reject!: (e: unknown) => void;
-  const bytes = new Promise<Uint8Array>((res, rej) => { resolve = res; reject = rej; });
+  const bytes = new Promise<Uint8Array>((res, rej) => { settle = res; reject = rej; });
   bytes.catch(() => undefined); // awaited by whoever reads the block; one nobody reads fails silently
-  return { bytes, resolve, reject };
+  const b: Block = { bytes, resolve: (v) => { b.value = v; settle(v); }, reject };
+  return b;
 }
 
 function ranged(remote: Remote, head: Uint8Array): ByteSource & { readonly transferred: number } {
@@ -254,8 +257,12 @@ async function* streamFrom(cache: BlockCache, size: number, offset: number, opts
       requested = Math.max(requested, Math.min(to, cache.count));
     }
     const b = await cache.get(i, opts);
-    const piece = b.subarray(pos - i * BLOCK);
+    let piece = b.subarray(pos - i * BLOCK);
     if (piece.length === 0) break;
+    // Blocks after it that arrived already and lie next to it in the same run's buffer go along.
+    for (let j = i + 1, n = cache.peek(j); n && n.buffer === piece.buffer && n.byteOffset === piece.byteOffset + piece.length; n = cache.peek(++j)) {
+      piece = new Uint8Array(piece.buffer, piece.byteOffset, piece.length + n.length);
+    }
     pos += piece.length;
     consumed += piece.length;
     yield piece;
