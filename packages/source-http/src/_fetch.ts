@@ -92,8 +92,9 @@ function authHint(): string {
 
 /** What went wrong, from fetch's wrapped "fetch failed" down to the socket's reason. */
 function causeOf(e: unknown): string {
-  const c = (e as { cause?: unknown }).cause;
-  return c instanceof Error ? `${(e as Error).message}: ${c.message}` : (e as Error).message;
+  // By shape, not instanceof: fetch's errors may come from another realm (a VM context).
+  const c = (e as { cause?: { message?: unknown } }).cause;
+  return typeof c?.message === 'string' ? `${(e as Error).message}: ${c.message}` : (e as Error).message;
 }
 
 /**

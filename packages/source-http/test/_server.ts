@@ -3,6 +3,7 @@
 // the file, want credentials). It stops when the test calls close() and never keeps the process alive.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface ServerOptions {
@@ -19,6 +20,8 @@ export interface ServerOptions {
   noEtag?: boolean;
   /** The Authorization header every request must carry (else 401). */
   authorization?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export interface TestServer {
@@ -87,13 +90,13 @@ export async function serve(data: Uint8Array, o: ServerOptions = {}): Promise<Te
     pump();
   };
 
-  const server = createServer(handler);
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  const server = o.tls ? createTlsServer({ key: o.tls.key, cert: o.tls.cert }, handler) : createServer(handler);
+  server.on(o.tls ? 'secureConnection' : 'connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/backup.bin`,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}/backup.bin`,
     get served() { return served; },
     get requests() { return requests; },
     close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),

@@ -3,6 +3,7 @@
 // the connection every few MiB or takes no ranges still gives byte-identical restores, and a file
 // replaced during a restore fails naming the URL.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,6 +195,26 @@ describe('http:// sources', () => {
       delete process.env['QUBES_BACKUP_HTTP_USER'];
       delete process.env['QUBES_BACKUP_HTTP_PASSWORD'];
     }
+  });
+
+  test('TLS certificates are always verified: a self-signed server is refused, and turning checks off is refused', async () => {
+    const dir = mkdtempSync(join(work, 'tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    server = await serve(backup, { tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') } });
+    expect(await main(['info', server.url])).toBe(4);
+    expect(err).toMatch(/cannot reach 'https:\/\/127\.0\.0\.1:\d+\/backup\.bin'.*(certificate|self.signed)/i);
+    expect(server.served).toBe(0);
+
+    process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
+    err = '';
+    try {
+      expect(await main(['info', server.url])).toBe(1);
+    } finally {
+      delete process.env['NODE_TLS_REJECT_UNAUTHORIZED'];
+    }
+    expect(err).toMatch(/NODE_TLS_REJECT_UNAUTHORIZED=0 would turn off TLS certificate checks/);
+    expect(server.served).toBe(0);
   });
 
   test('a missing file and an unknown scheme fail with one line naming the URL', async () => {
