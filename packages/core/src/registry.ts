@@ -21,11 +21,13 @@ type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
  * format: the input it returns is detected like a local one. `ctx` carries the options plugins
  * declare (`--identity FILE`), the environment (credentials, never the command line) and the signal.
  * Not exported (core's surface is capped): name it `ReturnType<PluginDescriptor<'source'>['create']>`.
- * Progress it reports through each call's `onProgress` is bytes received from the network.
+ * Progress it reports through each call's `onProgress` is bytes received from the network; bytes no
+ * call asked for (a handshake, the answers of an RPC that formats reach by other means) go to
+ * `ctx.onProgress`, so `info --json`'s `transferred` counts every byte received.
  */
 interface SourcePlugin {
   readonly info: PluginInfo<'source'>;
-  open(location: string, ctx: Pick<FormatContext, 'settings' | 'host' | 'signal'>): Promise<BackupInput>;
+  open(location: string, ctx: Pick<FormatContext, 'settings' | 'host' | 'signal' | 'onProgress'>): Promise<BackupInput>;
 }
 
 interface GetOptions {

@@ -145,7 +145,7 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
  * (`scheme://…`) goes to the source plugin registered for its scheme, before the file system.
  */
 async function resolveLocation(
-  location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal'>,
+  location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onProgress'>,
 ): Promise<{ input: BackupInput; unit?: string }> {
   if (typeof location !== 'string') {
     return 'list' in location ? { input: { kind: 'directory', dir: location } } : { input: { kind: 'file', source: location } };
@@ -182,7 +182,7 @@ const URL_LIKE = /^([a-z][a-z0-9+.-]*):\/\/[^/]*/i;
  * reports a missing path with the known schemes in the message.
  */
 async function resolveUrl(
-  location: string, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal'>,
+  location: string, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onProgress'>,
 ): Promise<{ input: BackupInput; unit?: string } | undefined> {
   const m = URL_LIKE.exec(location);
   if (!m) return undefined;
@@ -199,6 +199,7 @@ async function resolveUrl(
   const input = await options.registry.get('source', scheme).open(url, {
     settings: options.settings ?? {}, host: { env: process.env, folder: directorySource },
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return { input, ...(unit !== undefined ? { unit } : {}) };
 }

@@ -32,7 +32,11 @@ export class BorgServe {
   /** Bytes received from the server: progress counts these. */
   received = 0;
 
-  constructor(command: readonly string[], private readonly label: string, env: Readonly<Record<string, string | undefined>>) {
+  constructor(
+    command: readonly string[], private readonly label: string, env: Readonly<Record<string, string | undefined>>,
+    /** Called with the size of each piece received: the format asks objects by id, with no read to count them. */
+    private readonly onReceived?: (n: number) => void,
+  ) {
     this.child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: env as NodeJS.ProcessEnv });
     this.child.stdout.on('data', (d: Buffer) => this.onData(new Uint8Array(d.buffer, d.byteOffset, d.length)));
     this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-8192); });
@@ -58,6 +62,7 @@ export class BorgServe {
 
   private onData(d: Uint8Array): void {
     this.received += d.length;
+    this.onReceived?.(d.length);
     this.chunks.push(d);
     this.buffered += d.length;
     while (this.buffered >= this.needed) {

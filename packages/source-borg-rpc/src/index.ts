@@ -17,7 +17,7 @@
 import { IoError, UsageError, type DirectorySource, type FormatContext, type PluginDescriptor } from '@qubes-backup/core';
 import { BorgServe, RemoteError } from './_rpc.js';
 
-type SourceContext = Pick<FormatContext, 'settings' | 'host' | 'signal'>;
+type SourceContext = Pick<FormatContext, 'settings' | 'host' | 'signal' | 'onProgress'>;
 
 /** The `source` plugin for `ssh://` URLs (Borg repositories only); node only (it runs the remote shell). */
 export const borgRpcSourcePlugin: PluginDescriptor<'source'> = {
@@ -32,7 +32,7 @@ export const borgRpcSourcePlugin: PluginDescriptor<'source'> = {
     async open(location: string, ctx: SourceContext) {
       const env = ctx.host?.env ?? {};
       const { command, path, label } = serveCommand(location, ctx.settings, env);
-      const serve = new BorgServe(command, label, env);
+      const serve = new BorgServe(command, label, env, ctx.onProgress);
       try {
         const id = await serve.open(path);
         const key = await serve.call('load_key', {});
