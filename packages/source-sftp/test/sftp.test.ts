@@ -2,6 +2,7 @@
 // a v4 backup file and a Borg repository folder restore exactly as their local copies do, and an
 // unknown or changed host key is refused before anything else happens, its fingerprint shown.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,6 +123,21 @@ describeSshd('sftp:// against a real OpenSSH sshd on 127.0.0.1', () => {
     err = '';
     expect(await main(['info', url(file), '--identity', sshd.identity, '--accept-host-key', sshd.fingerprint])).toBe(4);
     expect(err).toContain('is not the one in ~/.ssh/known_hosts');
+  }, 30_000);
+
+  test('a key held by ssh-agent logs in without --identity or a key file', async () => {
+    process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
+    const sock = join(home, 'agent.sock');
+    // Our own agent on a socket in the throwaway home, ended by its pid below.
+    const started = execFileSync('ssh-agent', ['-a', sock, '-s']).toString();
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+    try {
+      execFileSync('ssh-add', [sshd.identity], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      process.env['SSH_AUTH_SOCK'] = sock;
+      expect(await main(['info', url(join(OURS, 'v4-sample', 'backup.bin')), '--accept-host-key', sshd.fingerprint])).toBe(0);
+    } finally {
+      if (pid > 0) process.kill(pid);
+    }
   }, 30_000);
 
   test('the default key ~/.ssh/id_ed25519 logs in without --identity; a missing path names the URL', async () => {
