@@ -41,6 +41,7 @@ beforeAll(() => {
   // reads use the committed fixture.
   served = join(work, 'served');
   cpSync(join(OURS, 'borg', 'repokey-lz4', 'repo'), join(served, 'repo'), { recursive: true });
+  cpSync(join(OURS, 'borg', 'keyfile-zstd', 'repo'), join(served, 'keyfile-repo'), { recursive: true });
   local = join(OURS, 'borg', 'repokey-lz4', 'repo');
   // What a restricted key's forced command does: whatever the client asked, run borg serve
   // append-only and confined to one folder. It ignores the ssh arguments (-p PORT, HOST, command).
@@ -116,6 +117,16 @@ describeBorg('ssh:// through a real borg serve --append-only --restrict-to-path'
     const mine = JSON.parse(await run(['verify', local, '--json'])) as { units: unknown };
     const theirs = JSON.parse(await run(['verify', url(), '--json', '--rsh', rsh])) as { units: unknown };
     expect(theirs.units).toEqual(mine.units);
+  }, 60_000);
+
+  test('a keyfile repository (no key on the server): the key file comes from this machine, --keyfile', async () => {
+    const keyfile = join(OURS, 'borg', 'keyfile-zstd', 'keyfile');
+    const a = join(work, 'k-local');
+    const b = join(work, 'k-served');
+    await run(['extract', join(OURS, 'borg', 'keyfile-zstd', 'repo'), '--dest', a, '--keyfile', keyfile]);
+    await run(['extract', `ssh://backup@borg.example${join(served, 'keyfile-repo')}`, '--dest', b, '--keyfile', keyfile, '--rsh', rsh]);
+    expect(tree(b)).toEqual(tree(a));
+    expect(Object.keys(tree(b)).length).toBeGreaterThan(0);
   }, 60_000);
 
   test('a path outside --restrict-to-path is refused by the server; the repository is unchanged', async () => {
