@@ -113,11 +113,15 @@ describeSshd('sftp:// against a real OpenSSH sshd on 127.0.0.1', () => {
     expect(err).toContain('does not match');
   }, 30_000);
 
-  test('a key in ~/.ssh/known_hosts is trusted; a different one for the host is refused as changed', async () => {
+  test('a key in ~/.ssh/known_hosts (plain or hashed) is trusted; a different one for the host is refused as changed', async () => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
     const file = join(OURS, 'v4-sample', 'backup.bin');
     mkdirSync(join(home, '.ssh'));
     writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+    expect(await main(['info', url(file), '--identity', sshd.identity])).toBe(0);
+    // HashKnownHosts: the same line with the name hashed (|1|salt|hmac) by ssh-keygen -H.
+    execFileSync('ssh-keygen', ['-H', '-f', join(home, '.ssh', 'known_hosts')], { stdio: 'ignore' });
+    expect(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8')).toMatch(/^\|1\|/);
     expect(await main(['info', url(file), '--identity', sshd.identity])).toBe(0);
     writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ3nQf0mZ5dDk7y6k3Yd2o3kq2o6W2r5a9l8rX9b6Yh\n`);
     err = '';
