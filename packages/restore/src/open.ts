@@ -24,6 +24,11 @@ export interface OpenOptions extends ReadOptions {
   settings?: Readonly<Record<string, string | boolean | undefined>>;
   /** Opened to be checked only (`verify`): formats may check more than a restore reads (`FormatContext.checking`). */
   checking?: boolean;
+  /**
+   * Told the backup file's size once it is known, before anything else is read: for a URL only the
+   * source learns it (a progress bar's total). Not called for folders and pipes of unknown length.
+   */
+  onSize?: (bytes: number) => void;
 }
 
 /** What `openBackup` reads: a path (`-` for standard input; `REPO::ARCHIVE` names one archive), a file source or a folder. */
@@ -43,6 +48,7 @@ export interface Opened extends OpenedBackup {
  */
 export async function openBackup(location: BackupLocation, options: OpenOptions): Promise<Opened> {
   const { input, unit } = await resolveLocation(location, options);
+  if (input.kind === 'file' && input.source.size !== undefined) options.onSize?.(input.source.size);
   // A remote input (a connection) is released here when opening fails, else with the backup.
   const release = typeof location === 'string' ? () => closeInput(input) : async () => undefined;
   let opened: OpenedBackup;

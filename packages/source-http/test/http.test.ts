@@ -103,7 +103,13 @@ describe('http:// sources', () => {
     expect(info.units.map((u) => u.name)).toEqual(expect.arrayContaining(['my-template', 'standalone', 'dom0']));
     expect(server.served).toBeLessThan(backup.length * 0.01);
     expect(info.transferred).toBe(server.served);
-    const local = await inspect(localFile, options());
+    let size: number | undefined;
+    const local = await inspect(localFile, { ...options(), onSize: (n) => { size = n; } });
+    expect(size).toBe(backup.length);
+    size = undefined;
+    await inspect(server.url, { ...options(), onSize: (n) => { size = n; } });
+    // The progress bar's total for a URL: known only once the first answer came.
+    expect(size).toBe(backup.length);
     const { transferred, ...remote } = info;
     expect(transferred).toBeGreaterThan(0);
     expect(remote).toEqual(JSON.parse(JSON.stringify(local.info)));
