@@ -34,6 +34,21 @@ const ext2fsConsts = {
   },
 };
 
+/**
+ * Native addons (`*.node`) cannot live in one JavaScript file. ssh2 (sftp://) loads its optional
+ * ones (sshcrypto, cpu-features) inside try/catch and uses its pure-JavaScript code without them,
+ * so each becomes a module that throws when loaded, and the bundle keeps sftp:// working.
+ */
+const noNativeAddons = {
+  name: 'no-native-addons',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: 'no-native-addon' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native-addon' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`native addon ${args.path} is not in the bundle`)});`, loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [`${root}packages/cli/bin/qubes-backup.js`],
   outfile: out,
@@ -53,7 +68,7 @@ await build({
   },
   legalComments: 'eof',
   logLevel: 'warning',
-  plugins: [ext2fsConsts],
+  plugins: [ext2fsConsts, noNativeAddons],
 });
 const { size } = await stat(out);
 if (size > MAX_BYTES) {

@@ -9,6 +9,9 @@ import { kdfNode } from '@qubes-backup/kdf/node';
 import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
 import { chachaNode } from '@qubes-backup/cipher-chacha/node';
 import { formatV1 } from '@qubes-backup/format-v1';
+import { httpSourcePlugin } from '@qubes-backup/source-http';
+import { sftpSourcePlugin } from '@qubes-backup/source-sftp';
+import { borgRpcSourcePlugin } from '@qubes-backup/source-borg-rpc';
 import { portablePlugins } from './portable.js';
 
 /**
@@ -26,6 +29,8 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
     opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
+    // Transports: URLs the CLI and library take wherever they take a path (the browser build has none).
+    httpSourcePlugin, sftpSourcePlugin, borgRpcSourcePlugin,
   );
 }
 

@@ -6,8 +6,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { builtinImportsFrom } from '@qubes-backup/testkit';
 
 const PACKAGES = new URL('../../', import.meta.url);
-/** Node-only by nature: the CLI, the engine (reads files and folders), format 1 (walks a folder), the ext4 reader (WASM file), test helpers. */
-const NODE_ONLY = new Set(['cli', 'restore', 'format-v1', 'image-ext4', 'testkit']);
+/**
+ * Node-only by nature: the CLI, the engine (reads files and folders), format 1 (walks a folder), the ext4 reader (WASM file),
+ * test helpers, and the SSH transports (sockets and a remote shell; the browser build leaves them out).
+ */
+const NODE_ONLY = new Set(['cli', 'restore', 'format-v1', 'image-ext4', 'testkit', 'source-sftp', 'source-borg-rpc']);
 
 const packages = readdirSync(PACKAGES).filter((d) => {
   try { return JSON.parse(readFileSync(new URL(`${d}/package.json`, PACKAGES), 'utf8')).name.startsWith('@qubes-backup/'); } catch { return false; }

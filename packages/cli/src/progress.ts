@@ -3,6 +3,8 @@ import { formatBytes } from '@qubes-backup/core';
 /** A one-line progress display on stderr (only on a terminal): bytes read, rate, ETA when the size is known. */
 export interface Progress {
   add(bytes: number): void;
+  /** The backup's size, when it became known only once opened (a URL). */
+  total(bytes: number): void;
   note(text: string): void;
   /** Clears the line and draws nothing until `resume` (while a passphrase is asked). */
   pause(): void;
@@ -11,7 +13,7 @@ export interface Progress {
 }
 
 export function progressBar(total: number | undefined, enabled = Boolean(process.stderr.isTTY)): Progress {
-  if (!enabled) return { add() {}, note() {}, pause() {}, resume() {}, stop() {} };
+  if (!enabled) return { add() {}, total() {}, note() {}, pause() {}, resume() {}, stop() {} };
   const start = Date.now();
   let done = 0;
   let label = '';
@@ -40,6 +42,7 @@ export function progressBar(total: number | undefined, enabled = Boolean(process
   };
   return {
     add(n) { done += n; draw(); },
+    total(n) { total ??= n; },
     note(text) { label = text; draw(true); },
     pause() { paused = true; clear(); },
     resume() { paused = false; },

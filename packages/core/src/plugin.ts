@@ -5,9 +5,10 @@ import type { Registry } from './registry.js';
  * The kinds of plugin the registry holds. `cipher` and `mac` are whole constructions named by a
  * backup (scrypt containers, `openssl enc`, `.hmac` files); `hash`, `kdf` and `stream-cipher` are
  * the primitives formats such as Borg and Wyng compose themselves (HMAC-SHA256 ids, PBKDF2, scrypt,
- * AES-CTR, XChaCha20, XChaCha20-Poly1305).
+ * AES-CTR, XChaCha20, XChaCha20-Poly1305). A `source` is a transport: it claims locations by URL
+ * scheme (its name and aliases: `http`, `https`, `sftp`) and opens them as a file or a folder.
  */
-export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher';
+export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher' | 'source';
 
 /** Which runtime a plugin needs: `node` uses node:* modules, `portable` runs anywhere (browsers too). */
 export type Backend = 'node' | 'portable';
@@ -48,6 +49,8 @@ export interface ByteSource {
   stream(offset?: number, opts?: ReadOptions): ByteStream;
   /** Seekable sources: exactly `length` bytes at `offset`, fewer only at the end. */
   read?(offset: number, length: number, opts?: ReadOptions): Promise<Uint8Array>;
+  /** Releases what a remote source holds (a connection); the opener of the backup calls it once, at the end. */
+  close?(): Promise<void>;
 }
 
 type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
@@ -251,6 +254,8 @@ export interface DirectorySource {
    * pool); a reader falls back to `file`.
    */
   readSmall?(path: string, max: number): Promise<Uint8Array | undefined>;
+  /** Releases what a remote folder holds (a connection); the opener of the backup calls it once, at the end. */
+  close?(): Promise<void>;
 }
 
 /** What a backup is read from: one file (or a pipe), or a folder. */

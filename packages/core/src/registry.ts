@@ -1,5 +1,5 @@
 import { UnsupportedError, UsageError } from './errors.js';
-import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher } from './plugin.js';
+import type { Backend, Cipher, Compressor, Container, FormatPlugin, Hash, Kdf, Mac, PluginInfo, PluginKind, StreamCipher, BackupInput, FormatContext } from './plugin.js';
 
 /** A plugin descriptor: its info plus a factory. Capabilities are readable without constructing it. */
 export type PluginDescriptor<K extends PluginKind = PluginKind> = PluginInfo<K> & { create(): PluginOf<K> };
@@ -12,7 +12,23 @@ type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'hash' ? Hash
   : K extends 'kdf' ? Kdf
   : K extends 'stream-cipher' ? StreamCipher
+  : K extends 'source' ? SourcePlugin
   : never;
+
+/**
+ * A transport as a plugin: opens a location it claims by URL scheme (`info.name` and `aliases`,
+ * without `://`) as a seekable file or a folder, before the local file system is asked. It knows no
+ * format: the input it returns is detected like a local one. `ctx` carries the options plugins
+ * declare (`--identity FILE`), the environment (credentials, never the command line) and the signal.
+ * Not exported (core's surface is capped): name it `ReturnType<PluginDescriptor<'source'>['create']>`.
+ * Progress it reports through each call's `onProgress` is bytes received from the network; bytes no
+ * call asked for (a handshake, the answers of an RPC that formats reach by other means) go to
+ * `ctx.onProgress`, so `info --json`'s `transferred` counts every byte received.
+ */
+interface SourcePlugin {
+  readonly info: PluginInfo<'source'>;
+  open(location: string, ctx: Pick<FormatContext, 'settings' | 'host' | 'signal' | 'onProgress'>): Promise<BackupInput>;
+}
 
 interface GetOptions {
   /** Ask for one backend; by default `node` is preferred where the runtime has node:* modules. */
@@ -28,6 +44,7 @@ const KIND_LABEL: Record<PluginKind, string> = {
   hash: 'hash function',
   kdf: 'key derivation function',
   'stream-cipher': 'stream cipher',
+  source: 'source (URL scheme)',
 };
 
 const hasNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';

@@ -102,8 +102,8 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     encryption: type.mode,
     ...(keySource ? { key: keySource } : {}),
     appendOnly: repo.config.appendOnly,
-    transaction: repo.transaction,
-    lastTransaction: repo.lastTransaction,
+    ...(repo.transaction !== undefined ? { transaction: repo.transaction } : {}),
+    ...(repo.lastTransaction !== undefined ? { lastTransaction: repo.lastTransaction } : {}),
     archives: archivesInfo,
     ...(transactions ? { transactions } : {}),
   };

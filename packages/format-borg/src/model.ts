@@ -25,9 +25,9 @@ export interface BorgRepositoryInfo extends BackupInfo {
   /** Where the key came from, for encrypted and authenticated modes. */
   readonly key?: string;
   readonly appendOnly: boolean;
-  /** The transaction read (`--as-of`), and the repository's last. */
-  readonly transaction: number;
-  readonly lastTransaction: number;
+  /** The transaction read (`--as-of`), and the repository's last; absent through `borg serve`, which does not say. */
+  readonly transaction?: number;
+  readonly lastTransaction?: number;
   readonly archives: readonly BorgArchiveInfo[];
   /** With `--history`: every transaction and the archives the repository held after it. */
   readonly transactions?: readonly { readonly id: number; readonly archives: readonly string[] }[];
@@ -40,8 +40,9 @@ export function borgDisplay(info: BorgRepositoryInfo): OpenedBackup['display'] {
     ['Repository', info.repository.id],
     ['Encryption', info.encryption + (info.key ? ` (key: ${info.key})` : '')],
     ['Append-only', info.appendOnly ? 'yes' : 'no'],
-    ['Transaction', info.transaction === info.lastTransaction ? `${info.transaction} (the last)`
-      : `${info.transaction} (as of; the last is ${info.lastTransaction})`],
+    ['Transaction', info.transaction === undefined ? 'the last (borg serve does not say which)'
+      : info.transaction === info.lastTransaction ? `${info.transaction} (the last)`
+        : `${info.transaction} (as of; the last is ${info.lastTransaction})`],
   ];
   const rows = info.archives.map((a) => [a.name, a.id.slice(0, 16), a.start.replace('T', ' ').slice(0, 19), a.hostname ?? '-', a.tam]);
   const tables: { title?: string; columns: string[]; rows: string[][] }[] = [{ columns: ['ARCHIVE', 'ID', 'START (UTC)', 'HOSTNAME', 'TAM'], rows }];

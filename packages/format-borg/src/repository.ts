@@ -9,6 +9,21 @@ import {
 /** The manifest's id: 32 zero bytes (`helpers/manifest.py` MANIFEST_ID). */
 export const MANIFEST_ID = new Uint8Array(32);
 
+/**
+ * What a folder reached through a server of objects (`borg serve`'s RPC) offers instead of its
+ * segment files: the objects by id. Recognized structurally (a `objects.get` function on the
+ * DirectorySource), so a transport package gives it without importing this one. `get` resolves to
+ * undefined for an id the repository does not hold.
+ */
+export interface ServedObjects {
+  get(id: Uint8Array): Promise<Uint8Array | undefined>;
+}
+
+function servedObjects(dir: DirectorySource): ServedObjects | undefined {
+  const o = (dir as { readonly objects?: unknown }).objects;
+  return typeof o === 'object' && o !== null && typeof (o as { get?: unknown }).get === 'function' ? o as ServedObjects : undefined;
+}
+
 /** A committed transaction: its id (the number of the segment its COMMIT ends) and where its manifest was. */
 export interface Transaction {
   readonly id: number;
@@ -29,16 +44,24 @@ export class Repository {
     private readonly dir: DirectorySource,
     readonly config: RepositoryConfig,
     private readonly segments: readonly SegmentFile[],
-    /** The transaction this view reads. */
-    readonly transaction: number,
-    /** The repository's last committed transaction. */
-    readonly lastTransaction: number,
+    /** The transaction this view reads (unknown through a server of objects). */
+    readonly transaction: number | undefined,
+    /** The repository's last committed transaction (unknown through a server of objects). */
+    readonly lastTransaction: number | undefined,
     private index: HashIndexFile | undefined,
     private readonly crc32: Hash,
+    /** Objects asked of a server (`borg serve`) instead of read from segments. */
+    private readonly served?: ServedObjects,
   ) {}
 
   static async open(dir: DirectorySource, crc32: Hash, asOf?: number): Promise<Repository> {
     const config = parseRepositoryConfig(await (await dir.file('config')).read!(0, 1 << 20));
+    const served = servedObjects(dir);
+    if (served) {
+      // The server reads its last committed transaction itself; earlier ones need the segments.
+      if (asOf !== undefined) throw new UsageError('--as-of needs the repository\'s files (a local path or sftp://), not borg serve');
+      return new Repository(dir, config, [], undefined, undefined, undefined, crc32, served);
+    }
     const segments = await listSegments(dir);
     let last: number | undefined;
     for (let i = segments.length - 1; i >= 0 && last === undefined; i--) {
@@ -96,6 +119,7 @@ export class Repository {
    * `storedSize` is the caller's hint of the object's stored length (see `readPut`).
    */
   async get(id: Uint8Array, storedSize?: number): Promise<Uint8Array | undefined> {
+    if (this.served) return this.served.get(id);
     const at = this.index && !this.map ? await this.index.lookup(id) : (await this.replay()).get(id);
     if (!at) {
       if (this.index && !this.map) { this.index = undefined; return this.get(id, storedSize); }
@@ -116,6 +140,7 @@ export class Repository {
 
   /** The segment and offset an object was read from, for messages (after `get` found it). */
   async location(id: Uint8Array): Promise<string> {
+    if (this.served) return 'as the server sent it';
     const at = this.index && !this.map ? await this.index.lookup(id) : (await this.replay()).get(id);
     const file = at && this.file(at.segment);
     return file && at ? `${file.path} at byte ${at.offset}` : 'no segment';
@@ -126,10 +151,11 @@ export class Repository {
    * over the entry headers of all segments (their data is not read).
    */
   async history(): Promise<Transaction[]> {
+    if (this.served) throw new UsageError('--history needs the repository\'s files (a local path or sftp://), not borg serve');
     const all = await listSegments(this.dir);
     const out: Transaction[] = [];
     let manifest: { segment: number; offset: number } | undefined;
-    for (const f of all.filter((s) => s.segment <= this.lastTransaction)) {
+    for (const f of all.filter((s) => s.segment <= this.lastTransaction!)) {
       let committed = false;
       for await (const e of scanSegment(await this.source(f), f, this.crc32)) {
         if (e.tag === TAG_PUT && isManifest(e.key!)) manifest = { segment: f.segment, offset: e.offset };

@@ -2,20 +2,34 @@
 // failing read said as one error naming the source and the byte where it failed.
 import { IoError, isQubesBackupError, type BackupInput, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 
+/** What reading counts: the progress through the backup, and the bytes a source received (a remote one: the network's). */
+export interface Counters {
+  /** A file: how far the restore has read into it; a folder: the bytes read from its files. */
+  onProgress?: (n: number) => void;
+  /** Passed to the source as its reads' `onProgress`: a remote source counts what it received, read-ahead included. */
+  onTransferred?: (n: number) => void;
+}
+
 /**
  * The input with its sources guarded: a read that throws something other than the library's own
  * errors (EIO from a failing USB disk, a reset connection) becomes an IoError (exit 4) naming the
  * source and offset, and a read or stream that ends before the source's known size (the file
  * shrank, the device gave up) is one too, never a truncated backup.
  */
-export function guardedInput(input: BackupInput, onProgress?: (n: number) => void): BackupInput {
-  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onProgress && farthest(input.source, onProgress)) };
+export function guardedInput(input: BackupInput, counters: Counters = {}): BackupInput {
+  const { onProgress, onTransferred } = counters;
+  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onTransferred, onProgress && farthest(input.source, onProgress)) };
   const dir = input.dir;
   const readSmall = dir.readSmall?.bind(dir);
+  // A folder served as objects (format-borg's `objects.get` through `borg serve`): its objects are its reads.
+  const objects = (dir as { readonly objects?: { get(id: Uint8Array): Promise<Uint8Array | undefined> } }).objects;
   return {
     kind: 'directory',
     dir: {
-      ...dir, list: (p) => dir.list(p), file: async (p) => guarded(await dir.file(p), onProgress && ((_end, n) => onProgress(n))),
+      ...dir, list: (p) => dir.list(p), file: async (p) => guarded(await dir.file(p), onTransferred, onProgress && ((_end, n) => onProgress(n))),
+      ...(objects && onProgress ? {
+        objects: { get: async (id: Uint8Array) => { const b = await objects.get(id); if (b) onProgress(b.length); return b; } },
+      } : {}),
       ...(readSmall ? {
         readSmall: async (p: string, max: number) => {
           const b = await readSmall(p, max).catch((e: unknown) => { throw readError(e, `${dir.name}/${p}`, 0); });
@@ -42,14 +56,15 @@ function farthest(source: ByteSource, onProgress: (n: number) => void): Progress
 /** Told the end offset of each range read (a file), or the length of each piece (a folder's files: summed). */
 type Progress = (end: number, length: number) => void;
 
-function guarded(source: ByteSource, progress?: Progress): ByteSource {
+function guarded(source: ByteSource, onTransferred?: (n: number) => void, progress?: Progress): ByteSource {
   const read = source.read?.bind(source);
+  const counted = (opts?: ReadOptions): ReadOptions | undefined => (onTransferred ? { ...opts, onProgress: onTransferred } : opts);
   return {
     ...source,
-    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, opts, progress),
+    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, opts, progress, counted(opts)),
     ...(read ? {
       read: async (offset: number, length: number, opts?: ReadOptions) => {
-        const bytes = await read(offset, length, opts).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
+        const bytes = await read(offset, length, counted(opts)).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
         if (!opts?.ahead) progress?.(offset + bytes.length, bytes.length);
         const expected = source.size === undefined ? bytes.length : Math.min(length, Math.max(0, source.size - offset));
         if (bytes.length < expected) throw shortRead(source, offset + bytes.length, expected, bytes.length);
@@ -59,9 +74,9 @@ function guarded(source: ByteSource, progress?: Progress): ByteSource {
   };
 }
 
-async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined, progress?: Progress): ByteStream {
+async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined, progress?: Progress, sourceOpts = opts): ByteStream {
   let at = offset;
-  const it = source.stream(offset, opts)[Symbol.asyncIterator]();
+  const it = source.stream(offset, sourceOpts)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let r: IteratorResult<Uint8Array>;

@@ -25,6 +25,16 @@ export interface OpenOptions extends ReadOptions {
   settings?: Readonly<Record<string, string | boolean | undefined>>;
   /** Opened to be checked only (`verify`): formats may check more than a restore reads (`FormatContext.checking`). */
   checking?: boolean;
+  /**
+   * Told the backup file's size once it is known, before anything else is read: for a URL only the
+   * source learns it (a progress bar's total). Not called for folders and pipes of unknown length.
+   */
+  onSize?: (bytes: number) => void;
+  /**
+   * Told the bytes the source received, as they arrive: for a URL, what the network carried
+   * (read-ahead included); `onProgress` is how far into the backup the restore is.
+   */
+  onTransferred?: (bytes: number) => void;
 }
 
 /** What `openBackup` reads: a path (`-` for standard input; `REPO::ARCHIVE` names one archive), a file source or a folder. */
@@ -43,18 +53,38 @@ export interface Opened extends OpenedBackup {
  * knows a format; adding one is a `registry.use(...)`.
  */
 export async function openBackup(location: BackupLocation, options: OpenOptions): Promise<Opened> {
-  const { input, unit } = await resolveLocation(location);
-  // Guarded from the first byte (a read error in the header is said like any other); counted for
-  // progress only from where the format starts (the probe's head is read again through it).
-  const { input: probed, head } = await probe(guardedInput(input));
-  const format = await detect(options.registry, probed, head);
-  if (!format) throw await unrecognized(options.registry, probed, head);
-  const counted = guardedInput(probed, options.onProgress);
-  const opened = await format.open(counted, formatContext(options, unit));
+  const { input, unit } = await resolveLocation(location, options);
+  if (input.kind === 'file' && input.source.size !== undefined) options.onSize?.(input.source.size);
+  // A remote input (a connection) is released here when opening fails, else with the backup.
+  const release = typeof location === 'string' ? () => closeInput(input) : async () => undefined;
+  let opened: OpenedBackup;
+  let counted: BackupInput;
+  try {
+    // Guarded from the first byte: a read error in the header is said like any other, and the
+    // probe's head is progress like every other read.
+    counted = guardedInput(input, options);
+    const { input: probed, head } = await probe(counted);
+    counted = probed;
+    const format = await detect(options.registry, probed, head);
+    if (!format) throw await unrecognized(options.registry, probed, head);
+    opened = await format.open(probed, formatContext(options, unit));
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
+  }
   // The unit the location named selects a unit of what opened; a format that used it to find a
   // backup inside (`REPO::ARCHIVE --member PATH`) returns that backup, whose units are others.
   const named = unit !== undefined && opened.info.units.some((u) => u.name === unit);
-  return { ...opened, input: counted, ...(named ? { unit } : {}) };
+  const formatClose = opened.close?.bind(opened);
+  return {
+    ...opened, input: counted, ...(named ? { unit } : {}),
+    close: async () => { try { await formatClose?.(); } finally { await release(); } },
+  };
+}
+
+/** Closes what a source plugin opened (its connection); local sources have nothing to close. */
+async function closeInput(input: BackupInput): Promise<void> {
+  await (input.kind === 'file' ? input.source.close?.() : input.dir.close?.());
 }
 
 /** A backup inside another (a Qubes backup file in a Borg archive): detected and opened like any input. */
@@ -66,10 +96,14 @@ async function openInner(input: BackupInput, options: OpenOptions): Promise<Open
 }
 
 /** The name of the format that recognizes a location (a file, a folder), or undefined: no passphrase needed. */
-export async function identify(location: BackupLocation, registry: Registry): Promise<string | undefined> {
-  const { input } = await resolveLocation(location);
-  const { input: probed, head } = await probe(input);
-  return (await detect(registry, probed, head))?.info.name;
+export async function identify(location: BackupLocation, registry: Registry, settings: OpenOptions['settings'] = {}): Promise<string | undefined> {
+  const { input } = await resolveLocation(location, { registry, settings });
+  try {
+    const { input: probed, head } = await probe(input);
+    return (await detect(registry, probed, head))?.info.name;
+  } finally {
+    if (typeof location === 'string') await closeInput(input).catch(() => undefined);
+  }
 }
 
 /** An opened backup, or where to open one: every library call takes either. */
@@ -122,13 +156,18 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
 
 /**
  * A path names a file, a folder, or `-`; `REPO::ARCHIVE` names one archive of a repository (split at
- * the first `::` whose left part exists, so a path that itself contains `::` still opens).
+ * the first `::` whose left part exists, so a path that itself contains `::` still opens). A URL
+ * (`scheme://…`) goes to the source plugin registered for its scheme, before the file system.
  */
-async function resolveLocation(location: BackupLocation): Promise<{ input: BackupInput; unit?: string }> {
+async function resolveLocation(
+  location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred'>,
+): Promise<{ input: BackupInput; unit?: string }> {
   if (typeof location !== 'string') {
     return 'list' in location ? { input: { kind: 'directory', dir: location } } : { input: { kind: 'file', source: location } };
   }
   if (location === '-') return { input: { kind: 'file', source: pipeSource(process.stdin) } };
+  const remote = await resolveUrl(location, options);
+  if (remote) return remote;
   let path = location;
   let unit: string | undefined;
   if (!(await exists(location)) && location.includes('::')) {
@@ -145,6 +184,38 @@ async function resolveLocation(location: BackupLocation): Promise<{ input: Backu
     throw new IoError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: '${path}'` : `cannot read '${path}': ${(e as Error).message}`, { cause: e });
   }
   const input: BackupInput = st.isDirectory() ? { kind: 'directory', dir: directorySource(path) } : { kind: 'file', source: await fileSource(path) };
+  return { input, ...(unit !== undefined ? { unit } : {}) };
+}
+
+/** `scheme://authority/path`: the scheme (lower case) and where the path starts. */
+const URL_LIKE = /^([a-z][a-z0-9+.-]*):\/\/[^/]*/i;
+
+/**
+ * A URL whose scheme a source plugin claims, opened by it. The unit (`URL::ARCHIVE`) is split at the
+ * first `::` after the authority, so an IPv6 host (`ssh://[::1]/repo`) stays whole. A URL-like
+ * string that is a local path, or whose scheme no plugin claims, is left to the file system, which
+ * reports a missing path with the known schemes in the message.
+ */
+async function resolveUrl(
+  location: string, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred'>,
+): Promise<{ input: BackupInput; unit?: string } | undefined> {
+  const m = URL_LIKE.exec(location);
+  if (!m) return undefined;
+  const scheme = m[1]!.toLowerCase();
+  if (!options.registry.has('source', scheme)) {
+    if (await exists(location)) return undefined;
+    const known = options.registry.list('source').flatMap((d) => [d.name, ...(d.aliases ?? [])]);
+    throw new UnsupportedError(`'${location}': no source plugin reads ${scheme}:// URLs` + (known.length ? ` (known: ${known.join(', ')})` : ''));
+  }
+  const at = location.indexOf('::', m[0].length);
+  const url = at < 0 ? location : location.slice(0, at);
+  const unit = at < 0 ? undefined : location.slice(at + 2);
+  if (unit === '') throw new UsageError(`'${location}': nothing after '::' (REPO::ARCHIVE names one archive)`);
+  const input = await options.registry.get('source', scheme).open(url, {
+    settings: options.settings ?? {}, host: { env: process.env, folder: directorySource },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onTransferred ? { onProgress: options.onTransferred } : {}),
+  });
   return { input, ...(unit !== undefined ? { unit } : {}) };
 }
 

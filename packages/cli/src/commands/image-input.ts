@@ -24,7 +24,7 @@ export type Browsable =
  */
 export async function browsable(input: string, flags: ImageFlags): Promise<Browsable> {
   const registry = flags.registry();
-  if (input !== '-' && (await identify(input, registry).catch(() => undefined)) === undefined && await isFile(input)) {
+  if (input !== '-' && (await identify(input, registry, flags.settings).catch(() => undefined)) === undefined && await isFile(input)) {
     if (flags.vm) throw new UsageError(`'${input}' is a disk image, not a backup: --vm applies to backups only`);
     return { kind: 'image', path: input, cleanup: async () => undefined };
   }

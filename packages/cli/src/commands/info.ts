@@ -4,9 +4,11 @@ import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
 /** What a backup holds, as its format describes it. */
 export async function infoCommand(backup: string, flags: CommonFlags): Promise<void> {
   const { options, progress } = await backupOptions(backup, flags);
+  // For a URL, what reading the backup cost: bytes received from the network (read-ahead included).
+  let transferred = 0;
   let shown;
-  try { shown = await inspect(backup, options); } finally { progress.stop(); }
-  if (flags.json) return printJson(shown.info);
+  try { shown = await inspect(backup, { ...options, onTransferred: (n) => { transferred += n; } }); } finally { progress.stop(); }
+  if (flags.json) return printJson(isUrl(backup) ? { ...shown.info, transferred } : shown.info);
   const out = process.stdout;
   const fields: (readonly [string, string])[] = [['Backup', backup], ...shown.display.fields];
   const width = Math.max(...fields.map(([l]) => l.length)) + 2;
@@ -15,4 +17,9 @@ export async function infoCommand(backup: string, flags: CommonFlags): Promise<v
     out.write(`\n${t.title ? `${t.title}\n` : ''}`);
     out.write(t.rows.length ? table([t.columns, ...t.rows]) : '(none)\n');
   }
+}
+
+/** `scheme://…`: a location a source plugin reads (a local path never has `://` after a bare word). */
+function isUrl(location: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 }
