@@ -6,6 +6,11 @@ export interface Progress {
   /** The backup's size, when it became known only once opened (a URL). */
   total(bytes: number): void;
   note(text: string): void;
+  /**
+   * What the work waits on (a key derivation), shown instead of the note once it lasted a moment;
+   * undefined when the wait is over.
+   */
+  status(text: string | undefined): void;
   /** Clears the line and draws nothing until `resume` (while a passphrase is asked). */
   pause(): void;
   resume(): void;
@@ -13,10 +18,12 @@ export interface Progress {
 }
 
 export function progressBar(total: number | undefined, enabled = Boolean(process.stderr.isTTY)): Progress {
-  if (!enabled) return { add() {}, total() {}, note() {}, pause() {}, resume() {}, stop() {} };
+  if (!enabled) return { add() {}, total() {}, note() {}, status() {}, pause() {}, resume() {}, stop() {} };
   const start = Date.now();
   let done = 0;
   let label = '';
+  let waiting: string | undefined;
+  let waitTimer: NodeJS.Timeout | undefined;
   let last = 0;
   let paused = false;
   const clear = () => process.stderr.write(`\r${' '.repeat((process.stderr.columns || 100) - 1)}\r`);
@@ -38,15 +45,21 @@ export function progressBar(total: number | undefined, enabled = Boolean(process
       line += ` ${formatBytes(rate)}/s`;
     }
     const cols = process.stderr.columns || 100;
-    process.stderr.write(`\r${`${line} ${label}`.slice(0, cols - 1).padEnd(cols - 1)}`);
+    process.stderr.write(`\r${`${line} ${waiting ?? label}`.slice(0, cols - 1).padEnd(cols - 1)}`);
   };
   return {
     add(n) { done += n; draw(); },
     total(n) { total ??= n; },
+    status(text) {
+      clearTimeout(waitTimer);
+      if (text === undefined) { if (waiting !== undefined) { waiting = undefined; draw(true); } return; }
+      // Short waits (a 16 MiB derivation) would only flicker: shown once it lasted 300 ms.
+      waitTimer = setTimeout(() => { waiting = `${text}…`; draw(true); }, 300).unref();
+    },
     note(text) { label = text; draw(true); },
     pause() { paused = true; clear(); },
     resume() { paused = false; },
-    stop() { clear(); },
+    stop() { clearTimeout(waitTimer); clear(); },
   };
 }
 

@@ -11,6 +11,11 @@ export interface ReadOptions {
    * are read again when the restore gets there, so they are not progress.
    */
   ahead?: boolean;
+  /**
+   * Told, for people, what the work is waiting on when no byte moves for a while (`deriving the key
+   * of vm5/private.img.003.enc`), and `undefined` once that wait is over.
+   */
+  onStatus?: (text: string | undefined) => void;
 }
 
 export function assertBytes(value: unknown, name: string, length?: number): asserts value is Uint8Array {

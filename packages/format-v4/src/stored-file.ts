@@ -13,6 +13,8 @@ export interface StoredFileContext {
   readonly backupId: string;
   readonly passphrase: Uint8Array;
   readonly opts?: ReadOptions;
+  /** Told what the restore waits on (a chunk's key derivation: seconds at logN 20), for people. */
+  readonly status?: ReadOptions['onStatus'];
 }
 
 /**
@@ -40,9 +42,15 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     await ctx.cursor.take();
     const key = chunkKey(ctx, cn.stem);
     const prepared = ctx.ahead?.take(m.path);
+    // Said until the chunk's first plaintext: its key is derived (here or ahead) before anything else.
+    let waiting = Boolean(ctx.status);
+    ctx.status?.(`deriving the key of ${m.path}`);
     try {
-      if (prepared) yield* (await prepared).decrypt(m.body(ctx.opts), ctx.opts);
-      else yield* ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
+      const plain = prepared ? (await prepared).decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
+      for await (const piece of plain) {
+        if (waiting) { waiting = false; ctx.status?.(undefined); }
+        yield piece;
+      }
     } catch (e) {
       if ((e as { code?: string }).code === 'E_PASSPHRASE') {
         // The backup header opened with this passphrase, so a chunk that does not is not ours.
@@ -53,6 +61,7 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
       }
       throw withMember(e, m.path);
     } finally {
+      if (waiting) ctx.status?.(undefined);
       key.fill(0);
     }
     expected++;

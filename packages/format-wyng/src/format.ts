@@ -55,7 +55,7 @@ async function openWyng(input: BackupInput, ctx: FormatContext): Promise<OpenedB
   let body = iniFile.subarray(HEADER_LENGTH);
   if (header.ci !== '00') {
     const salts = await readFile(dir, 'archive.salt', 4096, opts);
-    const opened = await WyngKeys.open(registry, header.ci, salts, await ctx.passphrase(), opts, ctx.resources);
+    const opened = await WyngKeys.open(registry, header.ci, salts, await ctx.passphrase(), { ...opts, ...(ctx.onStatus ? { onStatus: ctx.onStatus } : {}) }, ctx.resources);
     keys = opened.keys;
     try {
       body = await keys.decryptMetadata(body);

@@ -77,12 +77,15 @@ export class WyngKeys {
     const early = alongside ? deriveDataKeys(registry, mode, salts, secret, opts) : undefined;
     early?.catch(() => undefined); // its failure is told when a chunk needs it
     let metaKey: Uint8Array;
+    opts.onStatus?.(`deriving the archive's key (scrypt, ${SCRYPT_MEMORY >> 20} MiB)`);
     try {
       metaKey = await deriveKey(registry, passphrase, slotSalt(salts, 1, mode.shortSalt), opts);
     } catch (e) {
       wipeWhenDone(early);
       secret.fill(0);
       throw e;
+    } finally {
+      opts.onStatus?.(undefined);
     }
     const keys = new WyngKeys(registry, ci, salts, secret, metaKey, aead, stream, early);
     const check = salts.subarray(CHECK_AT);

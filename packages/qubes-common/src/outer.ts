@@ -105,10 +105,13 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   }
   let headerMac: string;
   try {
+    ctx.onStatus?.('checking the passphrase against the backup header');
     headerMac = await authenticateHeader(ctx.registry, header, tag, passphrase, ctx);
   } catch (e) {
     early?.dispose();
     throw e;
+  } finally {
+    ctx.onStatus?.(undefined);
   }
   return { source, header, headerMac, headerEnd: second.headerOffset, members, passphrase, ...(early ? { early } : {}) };
 }

@@ -135,6 +135,7 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
     ...(unit !== undefined ? { unit } : {}),
     ...(options.checking ? { checking: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onStatus ? { onStatus: options.onStatus } : {}),
     // Derivations ahead of use may take the cores and half of the memory free now.
     resources: { cores: availableParallelism(), memory: freemem() / 2 },
     host: { env: process.env, folder: directorySource },

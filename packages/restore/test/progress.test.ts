@@ -33,3 +33,14 @@ test.each([
   if (expected !== undefined) expect(total).toBe(expected);
   else expect(total).toBeGreaterThan(SIZE / 2);
 });
+
+test('what a restore waits on is told (the header check, each chunk\'s key), and each wait is ended', async () => {
+  const said: (string | undefined)[] = [];
+  await extract(BACKUP, { registry: defaultRegistry(), passphrase: 'qubes', dest, units: ['personal'], onStatus: (t) => said.push(t) });
+  const texts = said.filter((t): t is string => t !== undefined);
+  expect(texts).toEqual(expect.arrayContaining([
+    'checking the passphrase against the backup header', 'deriving the key of qubes.xml.000.enc', 'deriving the key of vm6/private.img.000.enc',
+  ]));
+  // Every wait told is ended before the next one starts, and the last one is ended too.
+  said.forEach((t, i) => expect([i, t === undefined]).toEqual([i, i % 2 === 1]));
+});

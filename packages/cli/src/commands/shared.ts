@@ -37,6 +37,7 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
       }
     },
     onProgress: (n) => progress.add(n),
+    onStatus: (text) => progress.status(text),
     signal: f.interruption.signal,
     // A URL's size is known once its source opened; a local file's already sized the bar.
     onSize: (n) => progress.total(n),
