@@ -3,6 +3,7 @@ import { isQubesBackupError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { EXIT_CODES, exitCodeOf, Interrupted } from './exit-codes.js';
 import { interruptible, type Interruption } from './interrupt.js';
+import { answerFailure, resetAnswer } from './commands/shared.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -131,6 +132,7 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
     return EXIT_CODES.E_USAGE;
   }
+  resetAnswer();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -138,6 +140,7 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     if (e instanceof CommanderError) {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_CODES.E_USAGE;
     }
+    if (argv.includes('--json')) answerFailure(e);
     reportError(e);
     return exitCodeOf(e);
   } finally {

@@ -156,3 +156,21 @@ describe('the command line itself', () => {
     expect(io.err).toMatch(new RegExp(`^qubes-backup: error: unknown command '${typed}'.*did you mean ${meant}\\?`, 'm'));
   });
 });
+
+describe('--json answers every outcome on stdout (issue 16: info, files and get printed nothing on an error)', () => {
+  test.each([
+    ['info', (w: string) => ['info', join(w, 'missing.bin'), '--json'], 4, 'E_IO'],
+    ['files', (w: string) => ['files', sample, '--vm', 'nope', '--json'], 1, 'E_USAGE'],
+    ['get', (w: string) => ['get', join(w, 'missing.img'), '/a', '--dest', join(w, 'out'), '--json'], 4, 'E_IO'],
+  ] as const)('%s: {"ok": false, "error": {code, message}} and the exit status', async (_, args, status, code) => {
+    process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
+    expect(await main([...args(io.work)])).toBe(status);
+    expect(JSON.parse(io.out)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+  });
+
+  test('a command that answers its own failure (extract, with its units) answers once', async () => {
+    process.env['QUBES_BACKUP_PASSPHRASE'] = 'wrong';
+    expect(await main(['extract', sample, '--dest', join(io.work, 'out'), '--json'])).toBe(2);
+    expect(JSON.parse(io.out)).toMatchObject({ ok: false, error: { code: 'E_PASSPHRASE' } });
+  });
+});

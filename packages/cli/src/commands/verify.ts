@@ -1,7 +1,7 @@
 import { verify, reportOf } from '@qubes-backup/restore';
 import { CorruptBackupError, type BackupInfo } from '@qubes-backup/core';
 import type { RunReport } from '@qubes-backup/restore';
-import { backupOptions, printJson, printReport, type CommonFlags } from './shared.js';
+import { backupOptions, errorJson, printJson, printReport, type CommonFlags } from './shared.js';
 
 export interface VerifyFlags extends CommonFlags {
   keepGoing?: boolean;
@@ -42,12 +42,6 @@ export function stopped(e: unknown, progress: { stop(): void }, json: boolean | 
   if (json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
   else if (report) printReport(report, noun);
   return e;
-}
-
-/** An error as the JSON outputs carry it. */
-export function errorJson(e: unknown): { code?: string; message: string; member?: string } {
-  const err = e as { code?: string; message?: string; member?: string };
-  return { ...(err.code ? { code: err.code } : {}), message: err.message ?? String(e), ...(err.member ? { member: err.member } : {}) };
 }
 
 /** With --keep-going: some units failed; exit 3 after the summary table. */
