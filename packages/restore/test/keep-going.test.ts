@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { extract, reportOf, verify } from '@qubes-backup/restore';
-import { OURS, rejection } from '@qubes-backup/testkit';
+import { OURS } from '@qubes-backup/testkit';
 
 const source = join(OURS, 'v4-templates-root', 'backup.bin');
 const manifest = JSON.parse(readFileSync(join(OURS, 'v4-templates-root', 'manifest.json'), 'utf8')) as {
@@ -84,10 +84,14 @@ describe('salvage', () => {
       // v4-sample cut inside the padding after work's private.img: its firewall.xml and dom0's home are gone.
       const backup = join(dir, 'cut.bin');
       writeFileSync(backup, readFileSync(join(OURS, 'v4-sample', 'backup.bin')).subarray(0, 40000));
-      // The end of the backup stops the run even with keepGoing: nothing after it can be read.
-      const e = await rejection(verify(backup, { passphrase: 'qubes', registry: defaultRegistry(), keepGoing: true }));
-      expect(e.message).toMatch(/truncated: the backup ends at offset 39936 after 'vm5\/private\.img\.000\.enc' without an end-of-archive marker/);
-      expect(reportOf(e)?.units.map((u) => [u.name, u.status])).toEqual([['work', 'failed'], ['dom0', 'not reached']]);
+      // Where the cut is found depends on how far the decompressor read ahead: while work's image is
+      // read (work fails, the run goes on and finds dom0's home missing) or after it (the run stops).
+      // Either way work is not ok.
+      const r = await verify(backup, { passphrase: 'qubes', registry: defaultRegistry(), keepGoing: true }).catch((e: unknown) => reportOf(e));
+      const work = r?.units.find((u) => u.name === 'work');
+      expect(work).toMatchObject({ status: 'failed' });
+      expect(work?.error).toMatch(/truncated: the backup ends at offset 39936 after 'vm5\/private\.img\.000\.enc' without an end-of-archive marker/);
+      expect(['failed', 'not reached']).toContain(r?.units.find((u) => u.name === 'dom0')?.status);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
