@@ -1,4 +1,4 @@
-import type { ByteStream } from './bytes.js';
+import type { ByteStream, ReadOptions } from './bytes.js';
 
 /**
  * A pull reader over a byte stream: exact reads, skips, and "read what is there", with an internal
@@ -17,6 +17,30 @@ export class ByteReader {
 
   constructor(stream: ByteStream) {
     this.it = stream[Symbol.asyncIterator]();
+  }
+
+  /**
+   * A seekable source's `stream(offset)` made of its `read`: pieces start at `first` bytes and
+   * double up to `max` (a reader that takes a header and seeks on reads little per skip; a long
+   * read soon moves big pieces), until `size` or an empty read. With `ahead`, the next piece is
+   * asked for while this one is consumed, so a remote source's round trip overlaps the work on it.
+   */
+  static async *pieces(
+    read: (offset: number, length: number, opts?: ReadOptions) => Promise<Uint8Array>,
+    size: number, offset: number, opts: ReadOptions | undefined, sizes: { readonly first: number; readonly max: number; readonly ahead?: boolean },
+  ): ByteStream {
+    let pos = offset;
+    let want = sizes.first;
+    let next: Promise<Uint8Array> | undefined;
+    while (pos < size) {
+      const piece = await (next ?? read(pos, want, opts));
+      if (piece.length === 0) return;
+      pos += piece.length;
+      want = Math.min(want * 2, sizes.max);
+      next = sizes.ahead && pos < size ? read(pos, want, opts) : undefined;
+      next?.catch(() => undefined); // awaited on the next turn, or dropped with the stream
+      yield piece;
+    }
   }
 
   /**

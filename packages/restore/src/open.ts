@@ -62,8 +62,7 @@ export async function openBackup(location: BackupLocation, options: OpenOptions)
   try {
     // Guarded from the first byte: a read error in the header is said like any other, and the
     // probe's head is progress like every other read.
-    counted = guardedInput(input, options);
-    const { input: probed, head } = await probe(counted);
+    const { input: probed, head } = await probe(guardedInput(input, options));
     counted = probed;
     const format = await detect(options.registry, probed, head);
     if (!format) throw await unrecognized(options.registry, probed, head);

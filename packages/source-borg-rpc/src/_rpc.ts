@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { IoError, UsageError } from '@qubes-backup/core';
+import { IoError, UsageError, concatBytes } from '@qubes-backup/core';
 import { decodeOne, encode, type Decoded, type Value } from './_msgpack.js';
 
 /** Borg's own bound for one RPC message (`get_limited_unpacker('client')`): a 20 MiB chunk and its envelope. */
@@ -66,7 +66,7 @@ export class BorgServe {
     this.chunks.push(d);
     this.buffered += d.length;
     while (this.buffered >= this.needed) {
-      const buf = this.chunks.length === 1 ? this.chunks[0]! : join(this.chunks, this.buffered);
+      const buf = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
       this.chunks = [buf];
       const r = decodeOne(buf, 0, MAX_MESSAGE);
       if ('needed' in r) { this.needed = r.needed; return; }
@@ -137,11 +137,4 @@ export class BorgServe {
     if (!(id instanceof Uint8Array) || id.length !== 32) throw new IoError(`${this.label}: borg serve answered open without a repository id`);
     return id;
   }
-}
-
-function join(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) { out.set(c, o); o += c.length; }
-  return out;
 }

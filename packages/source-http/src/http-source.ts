@@ -1,4 +1,4 @@
-import { IoError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { IoError, concatBytes, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 import { checkResponse, fetchRange, Final, get, parseContentRange, unwrap, type Remote } from './_fetch.js';
 
 /**
@@ -73,7 +73,7 @@ async function openRemote(url: string, headers: Readonly<Record<string, string>>
     const length = first.headers.get('content-length');
     if (length !== null && /^\d+$/.test(length) && first.headers.get('content-encoding') === null) remote.size = Number(length);
   }
-  return { remote, head: join(pieces, got), ...(whole ? { whole } : {}) };
+  return { remote, head: pieces.length === 1 ? pieces[0]! : concatBytes(pieces), ...(whole ? { whole } : {}) };
 }
 
 /** A response body as pieces, counted as transferred. */
@@ -88,14 +88,6 @@ async function* bodyOf(remote: Remote, res: Response, opts?: ReadOptions): ByteS
   } finally {
     reader.cancel().catch(() => undefined);
   }
-}
-
-function join(pieces: readonly Uint8Array[], total: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of pieces) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 /** One cached block: resolved once its bytes arrived. */

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { IoError, type ByteSource, type ByteStream, type DirectorySource, type ReadOptions } from '@qubes-backup/core';
+import { ByteReader, IoError, type ByteSource, type ByteStream, type DirectorySource, type ReadOptions } from '@qubes-backup/core';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import type { Session } from './_connect.js';
 
@@ -86,22 +86,7 @@ export async function sftpFile(session: Session, path: string, label: string, ow
     size,
     seekable: true,
     read,
-    stream(offset = 0, opts?: ReadOptions): ByteStream {
-      return (async function* sequential() {
-        let pos = offset;
-        let want = FIRST_READ;
-        let ahead: Promise<Uint8Array> | undefined;
-        while (pos < size) {
-          const piece = await (ahead ?? read(pos, want, opts));
-          if (piece.length === 0) return;
-          pos += piece.length;
-          want = Math.min(want * 2, MAX_READ);
-          ahead = pos < size ? read(pos, want, opts) : undefined;
-          ahead?.catch(() => undefined); // awaited on the next turn, or dropped with the stream
-          yield piece;
-        }
-      })();
-    },
+    stream: (offset = 0, opts?: ReadOptions): ByteStream => ByteReader.pieces(read, size, offset, opts, { first: FIRST_READ, max: MAX_READ, ahead: true }),
     async close() {
       await closeHandle(sftp, h);
       if (owned) await session.close();

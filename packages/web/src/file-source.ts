@@ -1,4 +1,4 @@
-import { IoError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
+import { ByteReader, IoError, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
 
 /**
  * Reads start small and double up to 4 MiB: a format that reads a header and seeks on (skipping a
@@ -32,18 +32,6 @@ export function blobSource(file: Blob, name: string): ByteSource {
     size: file.size,
     seekable: true,
     read,
-    stream(offset = 0, opts?: ReadOptions): ByteStream {
-      return (async function* pieces() {
-        let pos = offset;
-        let size = FIRST_READ;
-        while (pos < file.size) {
-          const piece = await read(pos, size, opts);
-          if (piece.length === 0) return;
-          pos += piece.length;
-          yield piece;
-          size = Math.min(size * 2, MAX_READ);
-        }
-      })();
-    },
+    stream: (offset = 0, opts?: ReadOptions): ByteStream => ByteReader.pieces(read, file.size, offset, opts, { first: FIRST_READ, max: MAX_READ }),
   };
 }
