@@ -120,6 +120,18 @@ export class Registry {
     return this.plugins.filter((p): p is PluginDescriptor<K> => p.kind === kind);
   }
 
+  /**
+   * The first registered format that recognizes `input` (`head`: a file's first bytes), or
+   * undefined. Formats are asked in registration order; nothing here knows one.
+   */
+  async detect(input: BackupInput, head?: Uint8Array): Promise<FormatPlugin | undefined> {
+    for (const name of new Set(this.list('format').map((d) => d.name))) {
+      const format = this.get('format', name);
+      if (await format.detect(input, { registry: this, ...(head ? { head } : {}) })) return format;
+    }
+    return undefined;
+  }
+
   private pick(kind: PluginKind, name: string, options: GetOptions): PluginDescriptor | undefined {
     if (options.backend) return this.find(kind, name, options.backend);
     const other: Backend = this.preferred === 'node' ? 'portable' : 'node';

@@ -79,3 +79,18 @@ describe('ByteReader with tiny pieces', () => {
     expect(await r.atEnd()).toBe(true);
   });
 });
+
+describe('Registry.detect', () => {
+  const format = (name: string, claims: (head?: Uint8Array) => boolean): PluginDescriptor<'format'> => ({
+    kind: 'format', name, backend: 'portable',
+    create: () => ({ info: { kind: 'format', name, backend: 'portable' }, detect: async (_i, p) => claims(p.head), open: async () => { throw new Error('not opened'); } }),
+  });
+  const input = { kind: 'file' as const, source: { name: 'x', seekable: false, stream: async function* () { /* empty */ } } };
+
+  test('asks the formats in registration order and returns the first that claims the input', async () => {
+    const r = new Registry().use(format('a', () => false), format('b', (h) => h?.[0] === 1), format('c', () => true));
+    expect((await r.detect(input, Uint8Array.of(1)))?.info.name).toBe('b');
+    expect((await r.detect(input, Uint8Array.of(2)))?.info.name).toBe('c');
+    expect(await new Registry().use(format('a', () => false)).detect(input)).toBeUndefined();
+  });
+});

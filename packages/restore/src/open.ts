@@ -3,7 +3,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { join } from 'node:path';
 import {
   CorruptBackupError, IoError, UnsupportedError, UsageError, utf8,
-  type BackupInput, type ByteSource, type DirectorySource, type FormatContext, type FormatPlugin, type OpenedBackup,
+  type BackupInput, type ByteSource, type DirectorySource, type FormatContext, type OpenedBackup,
   type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { guardedInput } from './guarded-input.js';
@@ -64,7 +64,7 @@ export async function openBackup(location: BackupLocation, options: OpenOptions)
     // probe's head is progress like every other read.
     const { input: probed, head } = await probe(guardedInput(input, options));
     counted = probed;
-    const format = await detect(options.registry, probed, head);
+    const format = await options.registry.detect(probed, head);
     if (!format) throw await unrecognized(options.registry, probed, head);
     opened = await format.open(probed, formatContext(options, unit));
   } catch (e) {
@@ -89,7 +89,7 @@ async function closeInput(input: BackupInput): Promise<void> {
 /** A backup inside another (a Qubes backup file in a Borg archive): detected and opened like any input. */
 async function openInner(input: BackupInput, options: OpenOptions): Promise<OpenedBackup> {
   const { input: probed, head } = await probe(input);
-  const format = await detect(options.registry, probed, head);
+  const format = await options.registry.detect(probed, head);
   if (!format) throw await unrecognized(options.registry, probed, head);
   return format.open(probed, formatContext(options, undefined));
 }
@@ -99,7 +99,7 @@ export async function identify(location: BackupLocation, registry: Registry, set
   const { input } = await resolveLocation(location, { registry, settings });
   try {
     const { input: probed, head } = await probe(input);
-    return (await detect(registry, probed, head))?.info.name;
+    return (await registry.detect(probed, head))?.info.name;
   } finally {
     if (typeof location === 'string') await closeInput(input).catch(() => undefined);
   }
@@ -113,16 +113,6 @@ export async function opening(x: BackupOrLocation, options: OpenOptions): Promis
   if (typeof x === 'object' && 'archives' in x) return { opened: x, close: async () => undefined };
   const opened = await openBackup(x, options);
   return { opened, close: async () => { await opened.close?.(); } };
-}
-
-/** The first format that recognizes the input, or undefined. */
-export async function detect(registry: Registry, input: BackupInput, head: Uint8Array | undefined): Promise<FormatPlugin | undefined> {
-  const names = [...new Set(registry.list('format').map((d) => d.name))];
-  for (const name of names) {
-    const format = registry.get('format', name);
-    if (await format.detect(input, { registry, ...(head ? { head } : {}) })) return format;
-  }
-  return undefined;
 }
 
 function formatContext(options: OpenOptions, unit: string | undefined): FormatContext {
@@ -245,7 +235,7 @@ async function unrecognized(registry: Registry, input: BackupInput, head: Uint8A
   for (const e of (await dir.list('')).filter((x) => x.type === 'file').slice(0, 100)) {
     const source = await dir.file(e.name).catch(() => undefined);
     const h = await source?.read?.(0, PROBE_BYTES).catch(() => undefined);
-    if (source && h && await detect(registry, { kind: 'file', source }, h)) found.push(join(dir.name, e.name));
+    if (source && h && await registry.detect({ kind: 'file', source }, h)) found.push(join(dir.name, e.name));
   }
   if (found.length === 1) return new UsageError(`'${dir.name}' is a folder; the backup in it is '${found[0]}'`);
   if (found.length > 1) return new UsageError(`'${dir.name}' is a folder holding ${found.length} backups: ${found.map((f) => `'${f}'`).join(', ')}`);

@@ -1,6 +1,6 @@
 import {
   CorruptBackupError, UnsupportedError, UsageError, utf8,
-  type BackupInput, type FormatContext, type FormatPlugin, type OpenedBackup, type ReadOptions, type Registry,
+  type BackupInput, type FormatContext, type OpenedBackup, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { folderSource } from './dir-source.js';
 
@@ -24,17 +24,9 @@ export interface OpenInPageOptions extends ReadOptions {
  */
 export async function openInPage(input: BackupInput, options: OpenInPageOptions): Promise<OpenedBackup> {
   const head = input.kind === 'file' ? await input.source.read?.(0, PROBE_BYTES, options.signal ? { signal: options.signal } : {}) : undefined;
-  const format = await detect(options.registry, input, head);
+  const format = await options.registry.detect(input, head);
   if (!format) throw unrecognized(options.registry, input, head);
   return format.open(input, context(options));
-}
-
-async function detect(registry: Registry, input: BackupInput, head: Uint8Array | undefined): Promise<FormatPlugin | undefined> {
-  for (const name of new Set(registry.list('format').map((d) => d.name))) {
-    const format = registry.get('format', name);
-    if (await format.detect(input, { registry, ...(head ? { head } : {}) })) return format;
-  }
-  return undefined;
 }
 
 function unrecognized(registry: Registry, input: BackupInput, head: Uint8Array | undefined): Error {
