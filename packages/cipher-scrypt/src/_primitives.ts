@@ -1,4 +1,5 @@
 import type { Backend } from '@qubes-backup/core';
+import type { DerivationScheduler } from './scheduler.js';
 
 /** An incremental MAC. */
 export interface IncrementalMac {
@@ -16,6 +17,8 @@ export interface ScryptPrimitives {
   readonly backend: Backend;
   /** scrypt(pass, salt, N, r, p) → 64 bytes, without blocking the event loop for long. */
   scrypt(pass: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /** Where every `scrypt` call of these primitives waits for its turn (one per process or page). */
+  readonly scheduler: DerivationScheduler;
   hmacSha256(key: Uint8Array): IncrementalMac;
   /** AES-256-CTR with the all-zero initial counter block. */
   aes256Ctr(key: Uint8Array): CtrDecryptor;

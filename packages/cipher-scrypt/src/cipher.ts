@@ -29,14 +29,11 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
       const signal = opts.signal;
       return decryptUnit(
         data,
-        (header) => deriveKeysWith(prims, header, passphrase, signal ? { maxmem, signal } : { maxmem }),
+        (header) => deriveKeysWith(prims, header, passphrase, { maxmem, urgent: true, ...(signal ? { signal } : {}) }),
         { ...opts, maxUnitSize },
       );
     },
     prepareBytes: SCRYPT_HEADER_SIZE,
-    prepareMemory(head: Uint8Array): number {
-      return parseScryptHeader(head).memory;
-    },
     async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): ReturnType<NonNullable<Cipher['prepare']>> {
       assertBytes(passphrase, 'passphrase');
       const header = parseScryptHeader(head);

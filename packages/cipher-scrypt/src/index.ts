@@ -26,3 +26,5 @@ export { scryptCipherPortable, scryptMacPortable, createScryptCipher, createScry
 export { scryptDescriptors } from './api.js';
 export { scryptPrimitivesPortable } from './portable.js';
 export type { ScryptPrimitives, IncrementalMac, CtrDecryptor } from './_primitives.js';
+/** Every derivation of a set of primitives waits its turn here, within cores and memory (see the class). */
+export { DerivationScheduler, type DerivationBudget, type ScheduleOptions, type SchedulerStats } from './scheduler.js';

@@ -40,6 +40,8 @@ export interface DeriveOptions {
   /** KDF memory limit in bytes (128·N·r·p), checked before anything is allocated. Default 2 GiB. */
   maxmem?: number;
   signal?: AbortSignal;
+  /** Needed now (not ahead of use): goes before look-ahead derivations waiting for their turn. */
+  urgent?: boolean;
 }
 
 /** Refuses parameters beyond our limits (they are valid scrypt, so this is UnsupportedError, not corruption). */
@@ -73,7 +75,10 @@ export async function deriveKeysWith(
   const header = head instanceof Uint8Array ? parseScryptHeader(head) : head;
   checkLimits(header, maxmem);
   opts.signal?.throwIfAborted();
-  const dk = await prims.scrypt(passphrase, header.salt, header.N, header.r, header.p, opts.signal);
+  const { signal, urgent } = opts;
+  const dk = await prims.scheduler.run(header.memory, () => prims.scrypt(passphrase, header.salt, header.N, header.r, header.p, signal), {
+    ...(urgent ? { urgent } : {}), ...(signal ? { signal } : {}),
+  });
   const mac = prims.hmacSha256(dk.subarray(32, 64));
   mac.update(header.bytes.subarray(0, 64));
   if (!equalBytes(mac.digest(), header.headerMac)) {

@@ -19,7 +19,7 @@ export function makeScryptMac(prims: ScryptPrimitives, limits: ScryptLimits = {}
       assertBytes(key, 'key');
       const signal = opts.signal;
       const plain = await collect(
-        decryptUnit(tag, (h) => deriveKeysWith(prims, h, key, signal ? { maxmem, signal } : { maxmem }),
+        decryptUnit(tag, (h) => deriveKeysWith(prims, h, key, { maxmem, urgent: true, ...(signal ? { signal } : {}) }),
           signal ? { signal, maxUnitSize } : { maxUnitSize }),
         tag.length,
         'scrypt MAC plaintext',

@@ -1,14 +1,28 @@
 import { createDecipheriv, createHmac, scrypt } from 'node:crypto';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { ScryptPrimitives } from './_primitives.js';
 import { scryptDescriptors, scryptFactories } from './api.js';
 import { scryptPrimitivesPortable } from './portable.js';
+import { DerivationScheduler, type DerivationBudget } from './scheduler.js';
 
 const SLACK = 64 * 1024 * 1024;
+/** Left to the rest of the restore (buffers, decompressors) and to the rest of the machine. */
+const RESERVE = 256 * 1024 * 1024;
+
+/**
+ * The cores, and at most half of the machine's memory or what is available now less a reserve,
+ * whichever is smaller (os.freemem() is Linux's MemAvailable: what can be had without swapping).
+ */
+export function machineBudget(): DerivationBudget {
+  return { cores: availableParallelism(), memory: Math.min(totalmem() / 2, Math.max(0, freemem() - RESERVE)) };
+}
 
 /** node:crypto primitives. The KDF is the async `crypto.scrypt` (libuv thread pool), never scryptSync. */
 export const scryptPrimitivesNode: ScryptPrimitives = {
   backend: 'node',
+  // One for the process: crypto.scrypt runs in libuv's thread pool, so several would run at once.
+  scheduler: new DerivationScheduler(machineBudget),
   async scrypt(pass, salt, N, r, p, signal) {
     // OpenSSL refuses N ≥ 2^(16·r) (an RFC 7914 rule the scrypt CLI does not apply); only r = 1 can hit it.
     if (Math.log2(N) >= 16 * r) {

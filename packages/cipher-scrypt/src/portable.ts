@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ctr } from '@noble/ciphers/aes.js';
 import { addToCounter128 } from '@qubes-backup/core';
 import type { ScryptPrimitives } from './_primitives.js';
+import { DerivationScheduler } from './scheduler.js';
 import { scryptDescriptors, scryptFactories } from './api.js';
 
 /**
@@ -12,6 +13,8 @@ import { scryptDescriptors, scryptFactories } from './api.js';
  */
 export const scryptPrimitivesPortable: ScryptPrimitives = {
   backend: 'portable',
+  // @noble runs on the calling thread: two derivations at once would take turns and hold twice the memory.
+  scheduler: new DerivationScheduler({ cores: 1, memory: Number.MAX_SAFE_INTEGER }),
   scrypt(pass, salt, N, r, p, signal) {
     return scryptAsync(pass, salt, {
       N, r, p, dkLen: 64,

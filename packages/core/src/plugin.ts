@@ -129,11 +129,10 @@ export interface Cipher {
   /**
    * For ciphers with a costly per-unit key derivation (scrypt: seconds and up to GiBs per chunk):
    * how many leading bytes of a unit `prepare` needs. Callers that can read ahead (a seekable
-   * source) derive keys of upcoming units in parallel while earlier ones are decrypted.
+   * source) ask for keys of upcoming units while earlier ones are decrypted; when those derivations
+   * run, and how many at once, is the cipher's own budget (cores and memory) to decide.
    */
   readonly prepareBytes?: number;
-  /** Memory in bytes one `prepare` of the unit starting with `head` needs, to bound parallelism. */
-  prepareMemory?(head: Uint8Array): number;
   /** Derives what decrypting the unit starting with `head` needs (checking the passphrase). */
   prepare?(head: Uint8Array, passphrase: Uint8Array, opts?: ReadOptions): Promise<PreparedDecryption>;
 }

@@ -14,17 +14,10 @@ export interface KeyAheadOptions {
   /** The unit passphrase for a chunk stem (`vm5/private.img.000`). */
   readonly keyFor: (stem: string) => Uint8Array;
   readonly signal?: AbortSignal;
-  /** Derivations at once (the cores the machine offers). */
+  /** Keys asked for and not yet taken, at most (the cores the machine offers). */
   readonly parallel: number;
-  /** Memory all derivations in flight may use (at least one always runs). */
-  readonly memoryBudget: number;
   /** Stop scanning after this many derivations were started (default: no limit). */
   readonly maxKeys?: number;
-  /**
-   * Another derivation of about the same size runs outside this look-ahead (the backup header's):
-   * a derivation starts only if two fit the memory budget, and is skipped, not delayed, otherwise.
-   */
-  readonly alongside?: boolean;
 }
 
 /**
@@ -32,22 +25,25 @@ export interface KeyAheadOptions {
  * Every format-4 chunk has its own scrypt salt (0.5–1 GiB and ~5 s per derivation with the scrypt
  * CLI's defaults), so one key at a time leaves all cores but one idle. A second, header-only pass
  * over the (seekable) backup reads each wanted chunk's first bytes, seeking over bodies, and runs
- * derivations within a core and memory budget. Output order never changes: the main pass takes
- * keys by member name in backup order and falls back to deriving itself when none is ready.
+ * derivations. When they run is the cipher's scheduler's decision (one budget of cores and memory
+ * for the whole process; what the main pass needs now goes first), so this only bounds how far
+ * ahead it asks. Output order never changes: the main pass takes keys by member name in backup
+ * order and falls back to deriving itself when none is ready.
  */
 export class KeyAhead {
   private readonly ready = new Map<string, Promise<PreparedDecryption>>();
   private readonly claimed = new Set<string>();
   private readonly parallel: number;
-  private readonly budget: number;
+  /** Ends this look-ahead's derivations still waiting for their turn when it is disposed of. */
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
   private inFlight = 0;
-  private memory = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
 
   constructor(private readonly o: KeyAheadOptions) {
     this.parallel = Math.max(1, o.parallel);
-    this.budget = o.memoryBudget;
+    this.signal = o.signal ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal;
   }
 
   start(): void {
@@ -65,6 +61,7 @@ export class KeyAhead {
   /** Stops the scan and wipes every key not taken. */
   dispose(): void {
     this.stopped = true;
+    this.stop.abort();
     for (const p of this.ready.values()) p.then((k) => k.dispose(), () => undefined);
     this.ready.clear();
     this.poke();
@@ -76,10 +73,9 @@ export class KeyAhead {
     w?.();
   }
 
-  private async room(mem: number): Promise<void> {
+  private async room(): Promise<void> {
     // Ready keys wait for the main pass; cap them too, so the scan does not run arbitrarily far ahead.
-    while (!this.stopped && (this.inFlight >= this.parallel || this.ready.size > this.parallel
-      || (this.inFlight > 0 && this.memory + mem > this.budget))) {
+    while (!this.stopped && (this.inFlight >= this.parallel || this.ready.size > this.parallel)) {
       await new Promise<void>((r) => { this.wake = r; });
     }
   }
@@ -95,23 +91,19 @@ export class KeyAhead {
       stream: (offset = 0, opts) => source.stream(start + offset, opts),
     };
     let started = 0;
-    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ahead: true, ...(this.o.signal ? { signal: this.o.signal } : {}) })) {
+    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ahead: true, signal: this.signal })) {
       if (this.stopped) return;
       const cn = parseChunkName(m.path, '.enc');
       if (!cn || !this.o.wanted(cn.path) || this.claimed.has(m.path)) continue;
       const head = await firstBytes(m, need);
       if (head.length < need) continue;
-      let mem: number;
-      try { mem = cipher.prepareMemory?.(head) ?? 0; } catch { continue; }
-      if (this.o.alongside && 2 * mem > this.budget) continue;
-      await this.room(mem);
+      await this.room();
       if (this.stopped) return;
       if (this.claimed.has(m.path)) continue;
       this.inFlight++;
       started++;
-      this.memory += mem;
-      const p = cipher.prepare(head, this.o.keyFor(cn.stem), this.o.signal ? { signal: this.o.signal } : {});
-      p.catch(() => undefined).finally(() => { this.inFlight--; this.memory -= mem; this.poke(); });
+      const p = cipher.prepare(head, this.o.keyFor(cn.stem), { signal: this.signal });
+      p.catch(() => undefined).finally(() => { this.inFlight--; this.poke(); });
       this.ready.set(m.path, p);
       if (started >= (this.o.maxKeys ?? Infinity)) return;
     }

@@ -1,9 +1,12 @@
 // KeyAhead derives upcoming chunks' scrypt keys while earlier chunks are decoded. What it must
-// never do: run more derivations at once than its cores (`parallel`) or its memory budget allow,
-// run far ahead of the reader, derive keys of files nobody selected, or change the output.
+// never do: ask for more keys at once than its cores (`parallel`), run far ahead of the reader,
+// derive keys of files nobody selected, or change the output. When the derivations run is the
+// scrypt scheduler's decision: the last part restores through one with a small budget.
 import { describe, expect, test } from '@jest/globals';
 import type { Cipher, Registry } from '@qubes-backup/core';
 import { formatV4 } from '@qubes-backup/format-v4';
+import { DerivationScheduler, scryptDescriptors, type DerivationBudget } from '@qubes-backup/cipher-scrypt';
+import { scryptPrimitivesNode } from '@qubes-backup/cipher-scrypt/node';
 import { directorySink, runArchives } from '@qubes-backup/restore';
 import {
   compareWithManifest, enc, memorySource, openWithFormat, ourExpectedFiles, prng, registryWith, registryWithCipher, writeOuter,
@@ -40,13 +43,12 @@ class Derivations {
     }
   }
 
-  /** A cipher whose prepare is counted here; `memory` bytes per derivation. */
-  fakeCipher(memory = MiB): Cipher {
+  /** A cipher whose prepare is counted here. */
+  fakeCipher(): Cipher {
     return {
       info: { kind: 'cipher', name: 'scrypt', backend: 'portable' },
       decrypt: () => { throw new Error('not used: KeyAhead only prepares'); },
       prepareBytes: HEAD,
-      prepareMemory: () => memory,
       prepare: (_head, pass) => this.run(new TextDecoder().decode(pass), async (): Promise<Prepared> => ({
         decrypt: () => { throw new Error('not used'); },
         dispose: () => { this.disposed.push(new TextDecoder().decode(pass)); },
@@ -61,10 +63,10 @@ const tar = registryWith().get('container', 'tar');
 const outer = (names: readonly string[]) => memorySource(writeOuter(names.map((name) => ({ name, data: new Uint8Array(200).fill(7) }))));
 const chunks = (path: string, n: number) => Array.from({ length: n }, (_, i) => `${path}.${String(i).padStart(3, '0')}.enc`);
 
-function ahead(d: Derivations, names: readonly string[], o: Partial<KeyAheadOptions> & { memory?: number } = {}): KeyAhead {
+function ahead(d: Derivations, names: readonly string[], o: Partial<KeyAheadOptions> = {}): KeyAhead {
   return new KeyAhead({
-    tar, cipher: d.fakeCipher(o.memory), source: outer(names), start: 0, wanted: () => true,
-    keyFor: (stem) => enc(stem), parallel: 2, memoryBudget: 2 ** 40, ...o,
+    tar, cipher: d.fakeCipher(), source: outer(names), start: 0, wanted: () => true,
+    keyFor: (stem) => enc(stem), parallel: 2, ...o,
   });
 }
 
@@ -84,7 +86,7 @@ async function settle(d: Derivations): Promise<void> {
   for (let quiet = 0; quiet < 20;) { const before = d.started.length; await tick(); quiet = d.inFlight === 0 && d.started.length === before ? quiet + 1 : 0; }
 }
 
-describe('KeyAhead: bounded by cores and memory', () => {
+describe('KeyAhead: bounded by its cores', () => {
   const names = chunks('vm5/private.img', 10);
 
   test.each([1, 2, 3])('parallel %i: never more derivations at once, and that many are reached', async (parallel) => {
@@ -95,34 +97,6 @@ describe('KeyAhead: bounded by cores and memory', () => {
     k.dispose();
     await settle(d);
     expect(d.max).toBe(parallel);
-  });
-
-  test('memory: at most as many as fit the budget (2.5 derivations: 2), whatever the cores', async () => {
-    const d = new Derivations();
-    const k = ahead(d, names, { parallel: 8, memory: 100 * MiB, memoryBudget: 250 * MiB });
-    k.start();
-    await consume(k, names);
-    k.dispose();
-    expect(d.max).toBe(2);
-  });
-
-  test('memory: one derivation always runs, even when it alone exceeds the budget', async () => {
-    const d = new Derivations();
-    const k = ahead(d, names, { parallel: 8, memory: 100 * MiB, memoryBudget: 10 * MiB });
-    k.start();
-    const got = await consume(k, names);
-    k.dispose();
-    expect(d.max).toBe(1);
-    expect(got.length).toBeGreaterThan(1);
-  });
-
-  test('exactly at the budget: two derivations of half the budget run together', async () => {
-    const d = new Derivations();
-    const k = ahead(d, names, { parallel: 8, memory: 100 * MiB, memoryBudget: 200 * MiB });
-    k.start();
-    await consume(k, names);
-    k.dispose();
-    expect(d.max).toBe(2);
   });
 
   test('with nobody taking keys, the scan stops parallel + 1 keys ahead, and dispose wipes them all', async () => {
@@ -179,7 +153,7 @@ describe('KeyAhead: what is derived', () => {
       { name: 'vm5/b.000.enc', data: new Uint8Array(HEAD) },
     ]));
     const d = new Derivations();
-    const k = new KeyAhead({ tar, cipher: d.fakeCipher(), source, start: 0, wanted: () => true, keyFor: (s) => enc(s), parallel: 2, memoryBudget: 2 ** 40 });
+    const k = new KeyAhead({ tar, cipher: d.fakeCipher(), source, start: 0, wanted: () => true, keyFor: (s) => enc(s), parallel: 2 });
     k.start();
     await settle(d);
     k.dispose();
@@ -196,23 +170,11 @@ describe('KeyAhead: what is derived', () => {
     expect(d.started).toEqual(['vm5/private.img.000', 'vm5/private.img.001']);
   });
 
-  test('alongside another derivation: one starts only if two fit the budget, and is skipped (not delayed) otherwise', async () => {
-    const names = chunks('qubes.xml', 1);
-    for (const [budget, started] of [[200, 1], [199, 0]] as const) {
-      const d = new Derivations();
-      const k = ahead(d, names, { parallel: 2, memory: 100 * MiB, memoryBudget: budget * MiB, alongside: true });
-      k.start();
-      await settle(d);
-      k.dispose();
-      expect([budget, d.started.length]).toEqual([budget, started]);
-    }
-  });
-
   test('a cipher without prepare, or needing no head bytes, gets no look-ahead', async () => {
     const names = chunks('vm5/private.img', 3);
     for (const strip of [(c: Cipher): Cipher => ({ info: c.info, decrypt: c.decrypt, prepareBytes: HEAD }), (c: Cipher): Cipher => ({ ...c, prepareBytes: 0 })]) {
       const d = new Derivations();
-      const k = new KeyAhead({ tar, cipher: strip(d.fakeCipher()), source: outer(names), start: 0, wanted: () => true, keyFor: enc, parallel: 2, memoryBudget: 2 ** 40 });
+      const k = new KeyAhead({ tar, cipher: strip(d.fakeCipher()), source: outer(names), start: 0, wanted: () => true, keyFor: enc, parallel: 2 });
       k.start();
       await settle(d);
       expect(d.started).toEqual([]);
@@ -224,7 +186,7 @@ describe('KeyAhead: what is derived', () => {
     const bytes = writeOuter(names.map((name) => ({ name, data: new Uint8Array(200) })));
     const each = bytes.length / names.length;
     const d = new Derivations();
-    const k = new KeyAhead({ tar, cipher: d.fakeCipher(), source: memorySource(bytes), start: 2 * each, wanted: () => true, keyFor: enc, parallel: 4, memoryBudget: 2 ** 40 });
+    const k = new KeyAhead({ tar, cipher: d.fakeCipher(), source: memorySource(bytes), start: 2 * each, wanted: () => true, keyFor: enc, parallel: 4 });
     k.start();
     await settle(d);
     k.dispose();
@@ -232,21 +194,27 @@ describe('KeyAhead: what is derived', () => {
   });
 });
 
-describe('format 4 with the look-ahead: the real scrypt, slowed down and counted', () => {
+describe('format 4 with the look-ahead: the real scrypt, slowed down, counted, and scheduled', () => {
   const MULTI = 'v4-gnu-sparse-multichunk';
 
-  /** The v4 parts with the real scrypt cipher whose `prepare` (derivations ahead) is counted by `d`. */
-  function counted(d: Derivations): Registry {
-    return registryWithCipher(formatV4, 'scrypt', (real) => ({
-      ...real,
-      prepare: (head, pass, opts) => d.run(new TextDecoder().decode(pass).split('!')[1]!, () => real.prepare!(head, pass, opts)),
-    }));
+  /**
+   * The v4 parts with a scrypt cipher and header Mac over the node primitives, whose every KDF call
+   * (ahead, the chunk being read, the header's) is slowed and counted by `d` and waits for a scheduler
+   * with `budget`: the cores and memory a machine would offer.
+   */
+  function scheduled(d: Derivations, budget: DerivationBudget): { registry: Registry; scheduler: DerivationScheduler } {
+    const scheduler = new DerivationScheduler(budget);
+    const { cipher, mac } = scryptDescriptors({
+      ...scryptPrimitivesNode, scheduler,
+      scrypt: (...a) => d.run('kdf', () => scryptPrimitivesNode.scrypt(...a)),
+    });
+    return { registry: registryWith(formatV4).remove('cipher', 'scrypt').remove('mac', 'scrypt').use(cipher, mac), scheduler };
   }
 
-  async function restore(d: Derivations, resources: { cores: number; memory: number }, units?: string[]): Promise<string[]> {
+  async function restore(registry: Registry, resources: { cores: number; memory: number }, units?: string[]): Promise<string[]> {
     const dest = mkdtempSync(join(tmpdir(), 'qbt-v4-ahead-'));
     try {
-      const opened = await openWithFormat(formatV4, fixturePath(MULTI), { registry: counted(d), resources });
+      const opened = await openWithFormat(formatV4, fixturePath(MULTI), { registry, resources });
       await runArchives(opened, directorySink(dest), units ? { units } : {});
       const files = ourExpectedFiles(MULTI).filter(([p]) => !units || units.some((u) => p.startsWith(`${u}/`)));
       expect(files.length).toBeGreaterThan(0);
@@ -256,21 +224,28 @@ describe('format 4 with the look-ahead: the real scrypt, slowed down and counted
     }
   }
 
-  // Each derivation of the fixture (logN 14) takes 16 MiB.
+  // Each derivation of the fixture (logN 14, r 8) takes 16 MiB.
   test.each([
     ['3 cores, memory for all', { cores: 3, memory: 2 ** 30 }, 3],
     ['8 cores, memory for 2 derivations', { cores: 8, memory: 40 * MiB }, 2],
     ['8 cores, memory for less than one', { cores: 8, memory: 8 * MiB }, 1],
-  ])('%s: at most that many at once, and the restore is byte-identical (seed 5)', async (_what, resources, most) => {
+  ])('%s: never more at once, and the restore is byte-identical (seed 5)', async (_what, budget, most) => {
     const d = new Derivations(((r) => () => 1 + Math.floor(r() * 6))(prng(5)));
-    expect(await restore(d, resources)).toEqual([]);
-    expect(d.max).toBe(most);
+    const { registry, scheduler } = scheduled(d, budget);
+    expect(await restore(registry, { cores: budget.cores, memory: budget.memory })).toEqual([]);
+    expect(d.max).toBeLessThanOrEqual(most);
+    expect(scheduler.stats.maxInFlight).toBe(d.max);
+    expect(scheduler.stats.maxMemory).toBeLessThanOrEqual(Math.max(budget.memory, 16 * MiB + 2 ** 14));
     expect(d.started.length).toBeGreaterThan(most);
   });
 
   test('only the selected VM\'s keys are derived ahead, and its files restore byte-identical', async () => {
     const d = new Derivations();
-    expect(await restore(d, { cores: 4, memory: 2 ** 30 }, ['personal'])).toEqual([]);
+    const registry = registryWithCipher(formatV4, 'scrypt', (real) => ({
+      ...real,
+      prepare: (head, pass, opts) => d.run(new TextDecoder().decode(pass).split('!')[1]!, () => real.prepare!(head, pass, opts)),
+    }));
+    expect(await restore(registry, { cores: 4, memory: 2 ** 30 }, ['personal'])).toEqual([]);
     expect(d.started.filter((s) => s !== 'qubes.xml.000').every((s) => s.startsWith('vm6/'))).toBe(true);
     expect(d.started.length).toBeGreaterThan(1);
   });

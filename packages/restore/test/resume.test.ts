@@ -20,7 +20,6 @@ function spying(derived: string[]): Registry {
   const spy: Cipher = {
     info: real.info,
     ...(real.prepareBytes !== undefined ? { prepareBytes: real.prepareBytes } : {}),
-    ...(real.prepareMemory ? { prepareMemory: (h: Uint8Array) => real.prepareMemory!(h) } : {}),
     decrypt: (data, pass, opts) => { derived.push(unit(pass)); return real.decrypt(data, pass, opts); },
     ...(real.prepare ? { prepare: (head: Uint8Array, pass: Uint8Array, opts?: object) => { derived.push(unit(pass)); return real.prepare!(head, pass, opts); } } : {}),
   };

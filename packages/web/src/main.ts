@@ -13,6 +13,7 @@ import { imageTree } from './image-tree.js';
 import { showTree } from './tree-view.js';
 import { pageRegistry } from './registry.js';
 import { scryptPool } from './scrypt/pool.js';
+import { DerivationScheduler } from '@qubes-backup/cipher-scrypt';
 import type { TreeEntry, TreeSource } from './tree-source.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -36,6 +37,7 @@ let running: AbortController | undefined;
 const CORES = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
 const MEMORY = (((navigator as { deviceMemory?: number }).deviceMemory ?? 4) / 2) * 1024 ** 3;
 const pool = scryptPool(CORES);
+const derivations = new DerivationScheduler({ cores: CORES, memory: MEMORY });
 // For diagnostics and the page test's figures (docs/performance.md): every derivation's time, and
 // one derivation on demand (timing one alone, with no other work in the page).
 (globalThis as { qubesBackupPage?: unknown }).qubesBackupPage = {
@@ -61,7 +63,7 @@ $<HTMLFormElement>('open-form').addEventListener('submit', (ev) => {
     $('browser').hidden = true;
     const keyFile = input.kind === 'directory' ? keyInput.files?.[0] : undefined;
     opened = await openInPage(input, {
-      registry: pageRegistry(pool), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY },
+      registry: pageRegistry(pool, derivations), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY },
       ...(keyFile ? { keyFile } : {}),
     });
     showUnits(opened);

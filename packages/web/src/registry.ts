@@ -1,18 +1,20 @@
 import { portableRegistry } from '@qubes-backup/all';
-import { scryptDescriptors, scryptPrimitivesPortable } from '@qubes-backup/cipher-scrypt';
+import { scryptDescriptors, scryptPrimitivesPortable, type DerivationScheduler } from '@qubes-backup/cipher-scrypt';
 import type { Registry } from '@qubes-backup/core';
 import type { ScryptPool } from './scrypt/pool.js';
 
 /**
  * The CLI's portable plugins, with the scrypt container's key derivation moved into the page's
  * worker pool and its whole-unit HMAC-SHA256 and AES-256-CTR done by WebCrypto (secure contexts
- * only: `file://` is one in Chromium): same container code and checks, other engines.
+ * only: `file://` is one in Chromium): same container code and checks, other engines. `scheduler`
+ * is the page's one budget for derivations in flight (cores and memory), shared by every backup opened.
  */
-export function pageRegistry(pool: ScryptPool): Registry {
+export function pageRegistry(pool: ScryptPool, scheduler: DerivationScheduler): Registry {
   const subtle = globalThis.crypto?.subtle;
   const { cipher, mac } = scryptDescriptors({
     ...scryptPrimitivesPortable,
     scrypt: (pass, salt, N, r, p, signal) => pool.derive(pass, salt, N, r, p, signal),
+    scheduler,
     ...(subtle ? {
       async hmacSha256Of(key: Uint8Array, data: Uint8Array) {
         const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
