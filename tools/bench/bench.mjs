@@ -18,7 +18,7 @@ import { runWyngCase, wyngPath } from './lib/wyng.mjs';
 const USAGE = `usage: node tools/bench/bench.mjs [--quick] [--runs N] [--only NAME[,NAME]] [options]
   --quick          skip the large memory cases (e, e2, g2)
   --runs N         timed runs per measurement, median reported (default 3; memory cases run min(N, 2))
-  --only NAMES     cases to run: a b c d e e2 f g g2 (comma list, repeatable; f is the Borg repository,
+  --only NAMES     cases to run: a b c k d e e2 f g g2 (comma list, repeatable; k is KDF-bound; f is the Borg repository,
                    g and g2 the Wyng archives: they need root and QUBES_BENCH_WYNG=<path of src/wyng>)
   --scale X        shrink every backup by X (development only; results are not comparable)
   --no-build       do not run 'npm run build' first
@@ -211,6 +211,20 @@ async function main() {
       const m = r.memory;
       log(`  ours   sampled run: peak RSS ${mib(r.rss)} (sampled ${mib(m.total)}), beyond scrypt ${mib(m.beyondScrypt)}` +
         ` (+${mib(m.scryptAtPeak)} scrypt then), up to ${m.maxKdfs} derivation(s) resident, ${m.samples} samples`);
+    }
+
+    if (c.kdfFloor) {
+      // The same number of derivations, back to back, with our scrypt: what no restore of this backup can beat.
+      const { N, r, p } = { N: 2 ** meta.logNs.at(-1), r: meta.r, p: meta.p };
+      res.floor = [];
+      for (let i = 0; i < o.runs; i++) {
+        const f = await timed(process.execPath, [join(root, 'tools/bench/lib/kdf-floor.mjs'), String(N), String(r), String(p), String(meta.kdfs)]);
+        if (f.code !== 0) noteFail('KDF floor', f);
+        res.floor.push(f);
+        log(`  KDF floor run ${i + 1}: ${meta.kdfs} derivations in ${f.wall.toFixed(1)} s, RSS ${(f.rss / 2 ** 20).toFixed(0)} MiB`);
+      }
+      // Two derivations back to back: what `info` (header and qubes.xml) cannot beat.
+      res.floor2 = await timed(process.execPath, [join(root, 'tools/bench/lib/kdf-floor.mjs'), String(N), String(r), String(p), '2']);
     }
 
     if (c.info) {

@@ -1,7 +1,8 @@
 import { AuthenticationError, assertBytes, equalBytes, type Cipher, type ByteStream, type ReadOptions } from '@qubes-backup/core';
-import { SCRYPT_HEADER_SIZE, parseScryptHeader } from './header.js';
-import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith } from './keys.js';
+import { SCRYPT_HEADER_SIZE, parseScryptHeader, type ScryptHeader } from './header.js';
+import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith, type ScryptKeys } from './keys.js';
 import { DEFAULT_MAX_UNIT_SIZE, checkMaxUnitSize, decryptUnit } from './unit.js';
+import { decryptUnitTwice } from './unit-twice.js';
 import type { ScryptPrimitives } from './_primitives.js';
 
 /** Limits of a scrypt Cipher or Mac. */
@@ -22,33 +23,38 @@ export function resolveLimits(limits: ScryptLimits): Required<ScryptLimits> {
 
 export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits = {}): Cipher {
   const { maxmem, maxUnitSize } = resolveLimits(limits);
+  const derive = (header: ScryptHeader, passphrase: Uint8Array, signal: AbortSignal | undefined) =>
+    deriveKeysWith(prims, header, passphrase, { maxmem, urgent: true, ...(signal ? { signal } : {}) });
+  // Keys derived ahead: the unit read now must be the one whose header they were derived for.
+  const same = (keys: ScryptKeys, header: ScryptHeader) => async (h: ScryptHeader) => {
+    if (!equalBytes(h.bytes, header.bytes)) {
+      keys.wipe();
+      throw new AuthenticationError('scrypt unit header changed since its key was derived');
+    }
+    return keys;
+  };
+  // Primitives that are fast only one-shot (WebCrypto in a page) want the unit whole, so no second read.
+  const twice = prims.hmacSha256Of === undefined;
   return {
     info: { kind: 'cipher', name: 'scrypt', backend: prims.backend },
     decrypt(data: ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
       assertBytes(passphrase, 'passphrase');
-      const signal = opts.signal;
-      return decryptUnit(
-        data,
-        (header) => deriveKeysWith(prims, header, passphrase, { maxmem, urgent: true, ...(signal ? { signal } : {}) }),
-        { ...opts, maxUnitSize },
-      );
+      return decryptUnit(data, (header) => derive(header, passphrase, opts.signal), { ...opts, maxUnitSize });
     },
+    ...(twice ? {
+      decryptTwice(read: () => ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
+        assertBytes(passphrase, 'passphrase');
+        return decryptUnitTwice(read, (header) => derive(header, passphrase, opts.signal), opts);
+      },
+    } : {}),
     prepareBytes: SCRYPT_HEADER_SIZE,
     async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): ReturnType<NonNullable<Cipher['prepare']>> {
       assertBytes(passphrase, 'passphrase');
       const header = parseScryptHeader(head);
       const keys = await deriveKeysWith(prims, header, passphrase, opts.signal ? { maxmem, signal: opts.signal } : { maxmem });
       return {
-        decrypt(data: ByteStream, o: ReadOptions = {}): ByteStream {
-          return decryptUnit(data, async (h) => {
-            // The unit read now must be the one whose header the key was derived from.
-            if (!equalBytes(h.bytes, header.bytes)) {
-              keys.wipe();
-              throw new AuthenticationError('scrypt unit header changed since its key was derived');
-            }
-            return keys;
-          }, { ...o, maxUnitSize });
-        },
+        decrypt: (data: ByteStream, o: ReadOptions = {}): ByteStream => decryptUnit(data, same(keys, header), { ...o, maxUnitSize }),
+        ...(twice ? { decryptTwice: (read: () => ByteStream, o: ReadOptions = {}): ByteStream => decryptUnitTwice(read, same(keys, header), o) } : {}),
         dispose: () => keys.wipe(),
       };
     },

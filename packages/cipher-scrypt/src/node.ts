@@ -1,4 +1,4 @@
-import { createDecipheriv, createHmac, scrypt } from 'node:crypto';
+import { createDecipheriv, createHash, scrypt, type Hash } from 'node:crypto';
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { ScryptPrimitives } from './_primitives.js';
@@ -36,9 +36,18 @@ export const scryptPrimitivesNode: ScryptPrimitives = {
     if (signal?.aborted) { dk.fill(0); signal.throwIfAborted(); }
     return dk;
   },
+  // HMAC (RFC 2104) over two hashes, because node's Hmac cannot be copied and a Hash can: a
+  // checkpoint finishes a copy of the inner hash. The key is 32 bytes, shorter than SHA-256's block.
   hmacSha256(key) {
-    const h = createHmac('sha256', key);
-    return { update: (d) => { h.update(d); }, digest: () => h.digest() };
+    const pad = (x: number) => { const b = new Uint8Array(64); b.set(key); for (let i = 0; i < 64; i++) b[i]! ^= x; return b; };
+    const inner = createHash('sha256').update(pad(0x36));
+    const outerKey = pad(0x5c);
+    const finish = (h: Hash) => new Uint8Array(createHash('sha256').update(outerKey).update(h.digest()).digest());
+    return {
+      update: (d) => { inner.update(d); },
+      digest: () => { const tag = finish(inner); outerKey.fill(0); return tag; },
+      checkpoint: () => finish(inner.copy()),
+    };
   },
   aes256Ctr(key) {
     const d = createDecipheriv('aes-256-ctr', key, new Uint8Array(16));

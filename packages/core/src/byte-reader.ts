@@ -22,7 +22,7 @@ export class ByteReader {
   /**
    * A seekable source's `stream(offset)` made of its `read`: pieces start at `first` bytes and
    * double up to `max` (a reader that takes a header and seeks on reads little per skip; a long
-   * read soon moves big pieces), until `size` or an empty read. With `ahead`, the next piece is
+   * read soon moves big pieces), until `size` (never past it) or an empty read. With `ahead`, the next piece is
    * asked for while this one is consumed, so a remote source's round trip overlaps the work on it.
    */
   static async *pieces(
@@ -33,11 +33,11 @@ export class ByteReader {
     let want = sizes.first;
     let next: Promise<Uint8Array> | undefined;
     while (pos < size) {
-      const piece = await (next ?? read(pos, want, opts));
+      const piece = await (next ?? read(pos, Math.min(want, size - pos), opts));
       if (piece.length === 0) return;
       pos += piece.length;
       want = Math.min(want * 2, sizes.max);
-      next = sizes.ahead && pos < size ? read(pos, want, opts) : undefined;
+      next = sizes.ahead && pos < size ? read(pos, Math.min(want, size - pos), opts) : undefined;
       next?.catch(() => undefined); // awaited on the next turn, or dropped with the stream
       yield piece;
     }

@@ -27,6 +27,10 @@ export function caseList(scale = 1) {
       compare: true, target: 1.0, info: true, selectVm: 'standalone' },
     { name: 'c', title: 'v3, openssl + HMAC', gen: ['--version', '3', ...data1g],
       compare: true, target: 1.0 },
+    // KDF-bound (issue 14): the CLI's default scrypt cost on little data, so the derivations are nearly all the work.
+    { name: 'k', title: 'v4, logN 20, 8 MiB chunks, ~48 MiB (KDF-bound)', gen: ['--version', '4', '--vms', 'work', '--no-dom0',
+      '--image-size', img(64 * MiB), '--random-kib', kib(49152), '--chunk-size', String(8 * MiB), '--scrypt-logn', '20'],
+      compare: true, target: 0.62, info: true, kdfFloor: true },
     { name: 'd', title: 'v4, 1 GiB qube first, small last', gen: ['--version', '4', '--vms', 'work',
       '--image-size', img(2 * GiB), '--random-kib', kib(1000000), '--scrypt-logn', '14'], selectVm: 'dom0' },
     { name: 'e', title: 'v4, ~2 GiB (memory)', large: true, memory: true, gen: ['--version', '4',

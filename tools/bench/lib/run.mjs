@@ -56,10 +56,12 @@ export async function timed(cmd, args, opts = {}) {
   return { ...r, wall, rss: rss ? Number(rss[1]) * 1024 : null, user: cpu('User'), sys: cpu('System') };
 }
 
-/** Sums a list of timed steps: wall adds up, peak RSS is the largest step. */
+/** Sums a list of timed steps: wall and CPU add up, peak RSS is the largest step. */
 export function combine(steps) {
   return {
     wall: steps.reduce((s, x) => s + x.wall, 0),
+    user: steps.reduce((s, x) => s + (x.user ?? 0), 0),
+    sys: steps.reduce((s, x) => s + (x.sys ?? 0), 0),
     rss: Math.max(0, ...steps.map((x) => x.rss ?? 0)),
     steps: steps.length,
   };
