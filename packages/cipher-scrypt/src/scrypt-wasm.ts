@@ -58,6 +58,11 @@ export class ScryptWasm {
     return this.#m.memory.buffer.byteLength;
   }
 
+  /** The memory itself, to check what a derivation leaves in it (tests). */
+  get memory(): WebAssembly.Memory {
+    return this.#m.memory;
+  }
+
   /** scrypt(pass, salt, N, r, p, dkLen). N a power of 2 ≥ 2, r·p < 2^30, 128·r·(N + 2) ≤ 4 GiB. */
   derive(pass: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, dkLen = 64): Uint8Array {
     if (!Number.isSafeInteger(N) || N < 2 || (N & (N - 1)) !== 0 || N > 2 ** 31) throw new RangeError(`scrypt: N must be a power of 2 ≥ 2, got ${N}`);
