@@ -28,3 +28,8 @@ export { scryptPrimitivesPortable } from './portable.js';
 export type { ScryptPrimitives, IncrementalMac, CtrDecryptor } from './_primitives.js';
 /** Every derivation of a set of primitives waits its turn here, within cores and memory (see the class). */
 export { DerivationScheduler, type DerivationBudget, type ScheduleOptions, type SchedulerStats } from './scheduler.js';
+/**
+ * scrypt with ROMix in WebAssembly SIMD and one memory reused across derivations (synchronous: run it
+ * in a worker). Not used by the backends yet; see tools/bench/scrypt-floor.mjs.
+ */
+export { ScryptWasm, scryptWasm, scryptWasmMemory, type ScryptWasmOptions } from './scrypt-wasm.js';
