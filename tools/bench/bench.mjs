@@ -215,16 +215,20 @@ async function main() {
 
     if (c.kdfFloor) {
       // The same number of derivations, back to back, with our scrypt: what no restore of this backup can beat.
-      const { N, r, p } = { N: 2 ** meta.logNs.at(-1), r: meta.r, p: meta.p };
+      const params = [2 ** meta.logNs.at(-1), meta.r, meta.p].map(String);
+      const floor = (engine, count) => timed(process.execPath, [join(root, 'tools/bench/lib/kdf-floor.mjs'), engine, ...params, String(count)], { stdout: true });
       res.floor = [];
       for (let i = 0; i < o.runs; i++) {
-        const f = await timed(process.execPath, [join(root, 'tools/bench/lib/kdf-floor.mjs'), String(N), String(r), String(p), String(meta.kdfs)]);
+        const f = await floor('ours', meta.kdfs);
         if (f.code !== 0) noteFail('KDF floor', f);
         res.floor.push(f);
-        log(`  KDF floor run ${i + 1}: ${meta.kdfs} derivations in ${f.wall.toFixed(1)} s, RSS ${(f.rss / 2 ** 20).toFixed(0)} MiB`);
+        log(`  KDF floor run ${i + 1}: ${meta.kdfs} derivations in ${f.wall.toFixed(1)} s (${f.stdout.trim()}), RSS ${(f.rss / 2 ** 20).toFixed(0)} MiB`);
       }
+      // For reference: the same with node:crypto's scrypt, which allocates its memory anew each time.
+      res.floorCrypto = [await floor('node-crypto', meta.kdfs)];
+      log(`  KDF floor with node:crypto: ${res.floorCrypto[0].wall.toFixed(1)} s (${res.floorCrypto[0].stdout.trim()})`);
       // Two derivations back to back: what `info` (header and qubes.xml) cannot beat.
-      res.floor2 = await timed(process.execPath, [join(root, 'tools/bench/lib/kdf-floor.mjs'), String(N), String(r), String(p), '2']);
+      res.floor2 = await floor('ours', 2);
     }
 
     if (c.info) {

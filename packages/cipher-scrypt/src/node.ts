@@ -5,6 +5,7 @@ import type { ScryptPrimitives } from './_primitives.js';
 import { scryptDescriptors, scryptFactories } from './api.js';
 import { scryptPrimitivesPortable } from './portable.js';
 import { DerivationScheduler, type DerivationBudget } from './scheduler.js';
+import { fitsWasm, scryptInThreads } from './wasm-threads.js';
 
 const SLACK = 64 * 1024 * 1024;
 /** Left to the rest of the restore (buffers, decompressors) and to the rest of the machine. */
@@ -18,12 +19,17 @@ export function machineBudget(): DerivationBudget {
   return { cores: availableParallelism(), memory: Math.min(totalmem() / 2, Math.max(0, freemem() - RESERVE)) };
 }
 
-/** node:crypto primitives. The KDF is the async `crypto.scrypt` (libuv thread pool), never scryptSync. */
+/**
+ * node primitives. The KDF runs off the main thread: ROMix in WebAssembly SIMD in worker threads that
+ * keep their memory (the fastest here by measurement: tools/bench/scrypt-floor.mjs), node:crypto's
+ * async scrypt (libuv's thread pool) beyond one WebAssembly memory (4 GiB); never scryptSync.
+ */
 export const scryptPrimitivesNode: ScryptPrimitives = {
   backend: 'node',
-  // One for the process: crypto.scrypt runs in libuv's thread pool, so several would run at once.
+  // One for the process: each derivation runs on a thread of its own, so several would run at once.
   scheduler: new DerivationScheduler(machineBudget),
   async scrypt(pass, salt, N, r, p, signal) {
+    if (fitsWasm(N, r)) return scryptInThreads(pass, salt, N, r, p, signal);
     // OpenSSL refuses N ≥ 2^(16·r) (an RFC 7914 rule the scrypt CLI does not apply); only r = 1 can hit it.
     if (Math.log2(N) >= 16 * r) {
       return scryptAsync(pass, salt, { N, r, p, dkLen: 64, maxmem: 128 * N * r * p + 128 * r * (p + 2) });

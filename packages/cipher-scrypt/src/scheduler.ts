@@ -30,6 +30,9 @@ interface Waiter {
 
 interface Running {
   readonly weight: number;
+  /** Which of the places (0 … level − 1) it took, and whether that place had run one before. */
+  readonly slot: number;
+  readonly warm: boolean;
   readonly start: number;
   /** Time spent at each number of derivations in flight (index = count). */
   readonly at: number[];
@@ -48,6 +51,8 @@ const CLEAN = 0.8;
  * in beside it, and kept only while it raises the derivation throughput by GAIN (then a third, and
  * so on up to the cores). Memory in flight never exceeds the budget, except that one derivation may
  * always run. Urgent requests go before the others; otherwise first come, first served.
+ * The first derivation in each place is not timed: an engine that keeps its memory per thread (the
+ * WebAssembly one) pays for fresh pages then, twice the time of the derivations after it.
  */
 export class DerivationScheduler {
   private budgetNow: DerivationBudget | undefined;
@@ -58,6 +63,8 @@ export class DerivationScheduler {
   /** Measured speeds (weight per ms) of derivations that ran at one level, by level. */
   private readonly speeds = new Map<number, number[]>();
   private currentLevel = 1;
+  /** Places that ran a derivation before (a thread whose memory is in place). */
+  private readonly warmed: boolean[] = [];
   private settled = false;
   private stats_ = { maxInFlight: 0, maxMemory: 0, finished: 0 };
 
@@ -116,7 +123,10 @@ export class DerivationScheduler {
 
   private begin(weight: number): Running {
     this.tick();
-    const r: Running = { weight, start: this.now(), at: [] };
+    let slot = 0;
+    while ([...this.running].some((x) => x.slot === slot)) slot++;
+    const r: Running = { weight, slot, warm: this.warmed[slot] === true, start: this.now(), at: [] };
+    this.warmed[slot] = true;
     this.running.add(r);
     this.memory += weight;
     this.stats_.maxInFlight = Math.max(this.stats_.maxInFlight, this.running.size);
@@ -143,7 +153,7 @@ export class DerivationScheduler {
 
   private learn(r: Running): void {
     const took = this.now() - r.start;
-    if (took <= 0) return;
+    if (took <= 0 || !r.warm) return;
     const level = r.at.findIndex((ms) => ms !== undefined && ms >= CLEAN * took);
     if (level < 1) return; // A mixed run says nothing about either level.
     const list = this.speeds.get(level) ?? [];

@@ -6,7 +6,8 @@ const PAGE = 64 << 10;
 /** WebAssembly (wasm32) memory tops out at 65536 pages: 4 GiB. */
 const MAX_MEMORY = 65536 * PAGE;
 
-interface RomixModule {
+/** romix.wat's exports. */
+export interface RomixModule {
   readonly memory: WebAssembly.Memory;
   romix(r: number, N: number): void;
   wipe(bytes: number): void;
@@ -15,7 +16,7 @@ interface RomixModule {
 let compiled: WebAssembly.Module | undefined;
 
 /** The compiled romix.wat, shared by every ScryptWasm (each has its own instance and memory). */
-function romixModule(): WebAssembly.Module {
+export function romixModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Uint8Array.from(atob(ROMIX_WASM_BASE64), (c) => c.charCodeAt(0)));
   return compiled;
 }
@@ -71,18 +72,11 @@ export class ScryptWasm {
     const need = scryptWasmMemory(N, r);
     if (need > MAX_MEMORY - PAGE) throw new RangeError(`scrypt: N=${N}, r=${r} needs ${need} bytes, over WebAssembly's 4 GiB`);
     const m = this.#m;
-    const have = m.memory.buffer.byteLength;
-    if (have < need) m.memory.grow(Math.ceil((need - have) / PAGE));
     const bs = 128 * r;
     const B = pbkdf2(sha256, pass, salt, { c: 1, dkLen: p * bs });
     this.#dirty = Math.max(this.#dirty, need);
     try {
-      for (let i = 0; i < p; i++) {
-        const mem = new Uint8Array(m.memory.buffer);
-        mem.set(B.subarray(i * bs, (i + 1) * bs), 0);
-        m.romix(r, N);
-        B.set(mem.subarray(bs, 2 * bs), i * bs);
-      }
+      romixBlocks(m, B, N, r, p);
       return pbkdf2(sha256, pass, B, { c: 1, dkLen });
     } finally {
       B.fill(0);
@@ -95,6 +89,25 @@ export class ScryptWasm {
   wipe(): void {
     if (this.#dirty > 0) this.#m.wipe(this.#dirty);
     this.#dirty = 0;
+  }
+}
+
+/**
+ * ROMix of each of the p blocks of B (PBKDF2's output, 128·r bytes each) in place, in `m`'s memory,
+ * grown to 128·r·(N + 2) bytes first if smaller. Leaves V and the working blocks in the memory: the
+ * caller wipes. Self-contained on purpose (no name from outside its body): node's worker threads run
+ * its source text (wasm-threads.ts).
+ */
+export function romixBlocks(m: RomixModule, B: Uint8Array, N: number, r: number, p: number): void {
+  const bs = 128 * r;
+  const have = m.memory.buffer.byteLength;
+  const need = bs * (N + 2);
+  if (have < need) m.memory.grow(Math.ceil((need - have) / 65536));
+  for (let i = 0; i < p; i++) {
+    const mem = new Uint8Array(m.memory.buffer);
+    mem.set(B.subarray(i * bs, (i + 1) * bs), 0);
+    m.romix(r, N);
+    B.set(mem.subarray(bs, 2 * bs), i * bs);
   }
 }
 
