@@ -42,13 +42,11 @@ function kdfCount(size, kdfSizes, max = 4) {
   return kdfSizes.length ? fits(size, 0) : 0;
 }
 
-/** V8 reserves at least 4 GiB of address space for each WebAssembly memory (plus guard pages). */
-const WASM_RESERVATION = 4 * 2 ** 30;
-
 /**
  * Resident bytes of one process: in all, in anonymous mappings the size of an scrypt derivation
- * (`kdfSizes`: 128·N·r·p of each) or in a WebAssembly memory holding about that much (ours derives
- * in one that it keeps, 128·r·(N + 2) bytes), and its proportional share (PSS: a page shared by k processes
+ * (`kdfSizes`: 128·N·r·p of each) that are mostly resident (node:crypto's allocation, or the
+ * WebAssembly memory ours derives in and keeps: V8 puts it in a read-write mapping of that size
+ * between reserved, never-resident ones), and its proportional share (PSS: a page shared by k processes
  * counts 1/k in each, so a tree's PSS sum counts the node binary a wrapper and its child share once).
  */
 export function residentSplit(pid, kdfSizes) {
@@ -58,26 +56,21 @@ export function residentSplit(pid, kdfSizes) {
   let pss = 0;
   let scrypt = 0;
   let kdfs = 0;
-  let isKdf = false;
-  let isWasm = false;
-  const kdfSize = Math.max(0, ...kdfSizes);
+  let mapping = { size: 0, n: 0 };
   for (const line of text.split('\n')) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const size = parseInt(head[2], 16) - parseInt(head[1], 16);
-      const n = head[3] === '' ? kdfCount(size, kdfSizes) : 0;
-      isKdf = n > 0;
-      isWasm = head[3] === '' && size >= WASM_RESERVATION && kdfSize > 0;
-      kdfs += n;
+      mapping = { size, n: head[3] === '' ? kdfCount(size, kdfSizes) : 0 };
       continue;
     }
     if (line.startsWith('Pss:')) pss += Number(line.split(/\s+/)[1]) * 1024;
     if (line.startsWith('Rss:')) {
       const kib = Number(line.split(/\s+/)[1]) * 1024;
       total += kib;
-      if (isKdf) scrypt += kib;
-      // A WebAssembly memory counts as a derivation once more than half of one is resident in it.
-      if (isWasm && kib >= kdfSize / 2) { scrypt += kib; kdfs += Math.round(kib / kdfSize); }
+      if (mapping.n > 0) scrypt += kib;
+      // A reservation of the same size that is not resident (guard pages) holds no derivation.
+      if (mapping.n > 0 && kib >= mapping.size / 2) kdfs += mapping.n;
     }
   }
   return { total, pss, scrypt, kdfs };
