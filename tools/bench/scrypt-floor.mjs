@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The scrypt key derivation floor of a format-4 restore: one scrypt(N = 2^20, r = 8, p = 1, 64 bytes)
 // per 100 MiB chunk. Times node's crypto.scrypt, cipher-scrypt's WebAssembly SIMD ROMix (ScryptWasm,
-// one memory reused; on the main thread and in a worker_thread, as it would be used) and hash-wasm's
-// scrypt for reference: each engine in a child process of its own (peak RSS is per process), some
-// derivations back to back in it.
+// one memory reused; on the main thread and in a worker_thread, as the node backend uses it): each
+// engine in a child process of its own (peak RSS is per process), some derivations back to back in it.
+// (hash-wasm's scrypt, which the page used before, measured 5.4-5.5 s per derivation here.)
 //   node tools/bench/scrypt-floor.mjs                  # all engines, 3 derivations each, N = 2^20
 //   node tools/bench/scrypt-floor.mjs --runs 1 --logn 14 --only wasm,node
 // Needs packages/cipher-scrypt built (it runs `tsc -b packages/cipher-scrypt`, quick when up to date).
@@ -15,7 +15,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 const self = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dist = new URL('../../packages/cipher-scrypt/dist/scrypt-wasm.js', import.meta.url).href;
-const ENGINES = ['node', 'wasm', 'wasm-worker', 'hash-wasm'];
+const ENGINES = ['node', 'wasm', 'wasm-worker'];
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? dflt : process.argv[i + 1]; };
 const runs = Number(arg('runs', '3'));
@@ -76,13 +76,6 @@ async function child(engine) {
       extra.push({ inWorkerMs: +ms.toFixed(1) });
     }
     await w.terminate();
-  } else if (engine === 'hash-wasm') {
-    const { scrypt } = await import('hash-wasm');
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      dk = await scrypt({ password: pass, salt, costFactor: N, blockSize: r, parallelism: p, hashLength: dkLen, outputType: 'binary' });
-      times.push(performance.now() - t);
-    }
   } else throw new Error(`unknown engine ${engine}`);
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(JSON.stringify({

@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
 // Runs in a Web Worker (a Blob URL made from this inlined code): derives scrypt keys off the page's
-// thread. hash-wasm's WebAssembly scrypt first (about twice as fast as @noble's, deps.md §4.1);
-// @noble's if WebAssembly is refused.
-import { scrypt as wasmScrypt } from 'hash-wasm';
+// thread. cipher-scrypt's WebAssembly SIMD scrypt first, whose memory the worker keeps between
+// derivations (at logN 20 the ones after the first fault in no fresh GiB: 3.3 s against 5.4 s for
+// hash-wasm's, measured in Node by tools/bench/scrypt-floor.mjs); @noble's if WebAssembly is refused.
+import { scryptWasm } from '@qubes-backup/cipher-scrypt';
 import { scrypt as nobleScrypt } from '@noble/hashes/scrypt.js';
 import type { DeriveRequest, DeriveReply } from './protocol.js';
 
@@ -16,7 +17,7 @@ self.onmessage = async (ev: MessageEvent<DeriveRequest>) => {
     let key: Uint8Array | undefined;
     if (wasmWorks) {
       try {
-        key = await wasmScrypt({ password: pass, salt, costFactor: N, blockSize: r, parallelism: p, hashLength: dkLen, outputType: 'binary' });
+        key = scryptWasm(pass, salt, N, r, p, dkLen);
       } catch {
         wasmWorks = false;
       }
