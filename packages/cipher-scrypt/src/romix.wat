@@ -1,5 +1,5 @@
 ;; scrypt's memory-hard part, ROMix (RFC 7914 §5) with BlockMix and Salsa20/8 on 128-bit SIMD.
-;; Assembled by tools/build-scrypt-wasm.mjs into romix-wasm.ts; driven by scrypt-wasm.ts, which does
+;; Assembled by tools/build-wasm.mjs into romix-wasm.ts; driven by scrypt-wasm.ts, which does
 ;; the PBKDF2-HMAC-SHA256 before and after.
 ;;
 ;; Memory (bs = 128·r bytes, one scrypt block):

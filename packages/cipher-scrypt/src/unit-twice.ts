@@ -1,9 +1,9 @@
 import {
   AuthenticationError, ByteReader, CorruptBackupError, concatBytes, equalBytes, type ByteStream, type ReadOptions,
 } from '@qubes-backup/core';
-import { SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, looksLikeScrypt, parseScryptHeader, type ScryptHeader } from './header.js';
+import { SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, type ScryptHeader } from './header.js';
 import { keyMaterial, type ScryptKeys } from './keys.js';
-import { PIECE_SIZE, type KeySource } from './unit.js';
+import { PIECE_SIZE, readUnitHeader, type KeySource } from './unit.js';
 import type { IncrementalMac } from './_primitives.js';
 
 const changed = (what: string) => new AuthenticationError(`the scrypt unit changed between its two reads (${what})`);
@@ -60,13 +60,7 @@ async function authenticate(read: () => ByteStream, getKeys: KeySource, opts: Re
   const { signal, onProgress } = opts;
   const reader = new ByteReader(read());
   try {
-    signal?.throwIfAborted();
-    const head = await reader.read(SCRYPT_HEADER_SIZE);
-    if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
-      throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
-    }
-    const header = parseScryptHeader(head);
-    onProgress?.(head.length);
+    const header = await readUnitHeader(reader, opts);
     const keys = await getKeys(header);
     onKeys(keys);
     const m = keyMaterial(keys);

@@ -2,7 +2,7 @@
 ;; chunk): the same rules as Lz4BlockDecoder (block-decoder.ts), with 8-byte copies where the
 ;; streaming decoder copies byte by byte. It only says yes or no: any error, and any output that
 ;; does not fit, returns -1, and the caller runs the streaming decoder for its exact message.
-;; Assembled into block-wasm.ts by tools/build-lz4-wasm.mjs (checked by a test).
+;; Assembled into block-wasm.ts by tools/build-wasm.mjs (checked by a test).
 (module
   (memory (export "memory") 1)
 
