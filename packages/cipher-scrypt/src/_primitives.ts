@@ -5,8 +5,6 @@ import type { DerivationScheduler } from './scheduler.js';
 export interface IncrementalMac {
   update(data: Uint8Array): void;
   digest(): Uint8Array;
-  /** The MAC of the data so far, without ending it (a unit read twice compares its two reads by these). */
-  checkpoint(): Uint8Array;
 }
 
 /** A keystream cipher fed in order; every piece but the last is a multiple of 16 bytes. */

@@ -2,7 +2,6 @@ import { AuthenticationError, assertBytes, equalBytes, type Cipher, type ByteStr
 import { SCRYPT_HEADER_SIZE, parseScryptHeader, type ScryptHeader } from './header.js';
 import { DEFAULT_MAXMEM, checkMaxmem, deriveKeysWith, type ScryptKeys } from './keys.js';
 import { DEFAULT_MAX_UNIT_SIZE, checkMaxUnitSize, decryptUnit } from './unit.js';
-import { decryptUnitTwice } from './unit-twice.js';
 import type { ScryptPrimitives } from './_primitives.js';
 
 /** Limits of a scrypt Cipher or Mac. */
@@ -33,20 +32,12 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
     }
     return keys;
   };
-  // Primitives that are fast only one-shot (WebCrypto in a page) want the unit whole, so no second read.
-  const twice = prims.hmacSha256Of === undefined;
   return {
     info: { kind: 'cipher', name: 'scrypt', backend: prims.backend },
     decrypt(data: ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
       assertBytes(passphrase, 'passphrase');
       return decryptUnit(data, (header) => derive(header, passphrase, opts.signal), { ...opts, maxUnitSize });
     },
-    ...(twice ? {
-      decryptTwice(read: () => ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
-        assertBytes(passphrase, 'passphrase');
-        return decryptUnitTwice(read, (header) => derive(header, passphrase, opts.signal), opts);
-      },
-    } : {}),
     prepareBytes: SCRYPT_HEADER_SIZE,
     async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): ReturnType<NonNullable<Cipher['prepare']>> {
       assertBytes(passphrase, 'passphrase');
@@ -54,7 +45,6 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
       const keys = await deriveKeysWith(prims, header, passphrase, opts.signal ? { maxmem, signal: opts.signal } : { maxmem });
       return {
         decrypt: (data: ByteStream, o: ReadOptions = {}): ByteStream => decryptUnit(data, same(keys, header), { ...o, maxUnitSize }),
-        ...(twice ? { decryptTwice: (read: () => ByteStream, o: ReadOptions = {}): ByteStream => decryptUnitTwice(read, same(keys, header), o) } : {}),
         dispose: () => keys.wipe(),
       };
     },

@@ -1,11 +1,11 @@
-import { createDecipheriv, createHash, scrypt, type Hash } from 'node:crypto';
+import { createDecipheriv, createHmac, scrypt } from 'node:crypto';
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { ScryptPrimitives } from './_primitives.js';
 import { scryptDescriptors, scryptFactories } from './api.js';
 import { scryptPrimitivesPortable } from './portable.js';
 import { DerivationScheduler, type DerivationBudget } from './scheduler.js';
-import { fitsWasm, scryptInThreads } from './wasm-threads.js';
+import { scryptInThreads, wantsWasm } from './wasm-threads.js';
 
 const SLACK = 64 * 1024 * 1024;
 /** Left to the rest of the restore (buffers, decompressors) and to the rest of the machine. */
@@ -20,16 +20,17 @@ export function machineBudget(): DerivationBudget {
 }
 
 /**
- * node primitives. The KDF runs off the main thread: ROMix in WebAssembly SIMD in worker threads that
- * keep their memory (the fastest here by measurement: tools/bench/scrypt-floor.mjs), node:crypto's
- * async scrypt (libuv's thread pool) beyond one WebAssembly memory (4 GiB); never scryptSync.
+ * node primitives. The KDF runs off the main thread: from 128 MiB (logN 17 at r 8) ROMix in
+ * WebAssembly SIMD in worker threads that keep their memory (the fastest there by measurement:
+ * tools/bench/scrypt-floor.mjs), node:crypto's async scrypt (libuv's thread pool) below that and
+ * beyond one WebAssembly memory (4 GiB); never scryptSync.
  */
 export const scryptPrimitivesNode: ScryptPrimitives = {
   backend: 'node',
   // One for the process: each derivation runs on a thread of its own, so several would run at once.
   scheduler: new DerivationScheduler(machineBudget),
   async scrypt(pass, salt, N, r, p, signal) {
-    if (fitsWasm(N, r)) return scryptInThreads(pass, salt, N, r, p, signal);
+    if (wantsWasm(N, r)) return scryptInThreads(pass, salt, N, r, p, signal);
     // OpenSSL refuses N ≥ 2^(16·r) (an RFC 7914 rule the scrypt CLI does not apply); only r = 1 can hit it.
     if (Math.log2(N) >= 16 * r) {
       return scryptAsync(pass, salt, { N, r, p, dkLen: 64, maxmem: 128 * N * r * p + 128 * r * (p + 2) });
@@ -42,18 +43,9 @@ export const scryptPrimitivesNode: ScryptPrimitives = {
     if (signal?.aborted) { dk.fill(0); signal.throwIfAborted(); }
     return dk;
   },
-  // HMAC (RFC 2104) over two hashes, because node's Hmac cannot be copied and a Hash can: a
-  // checkpoint finishes a copy of the inner hash. The key is 32 bytes, shorter than SHA-256's block.
   hmacSha256(key) {
-    const pad = (x: number) => { const b = new Uint8Array(64); b.set(key); for (let i = 0; i < 64; i++) b[i]! ^= x; return b; };
-    const inner = createHash('sha256').update(pad(0x36));
-    const outerKey = pad(0x5c);
-    const finish = (h: Hash) => new Uint8Array(createHash('sha256').update(outerKey).update(h.digest()).digest());
-    return {
-      update: (d) => { inner.update(d); },
-      digest: () => { const tag = finish(inner); outerKey.fill(0); return tag; },
-      checkpoint: () => finish(inner.copy()),
-    };
+    const h = createHmac('sha256', key);
+    return { update: (d) => { h.update(d); }, digest: () => h.digest() };
   },
   aes256Ctr(key) {
     const d = createDecipheriv('aes-256-ctr', key, new Uint8Array(16));

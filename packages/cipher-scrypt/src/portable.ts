@@ -24,7 +24,7 @@ export const scryptPrimitivesPortable: ScryptPrimitives = {
   },
   hmacSha256(key) {
     const h = hmac.create(sha256, key);
-    return { update: (d) => { h.update(d); }, digest: () => h.digest(), checkpoint: () => h.clone().digest() };
+    return { update: (d) => { h.update(d); }, digest: () => h.digest() };
   },
   aes256Ctr(key) {
     const counter = new Uint8Array(16);

@@ -79,11 +79,6 @@ export interface Member {
   /** Byte offset of the member's first header in the container's stream (for `volumeEntries`, within the volume where it starts). */
   readonly headerOffset: number;
   /**
-   * Offset of the stored bytes in the container's stream, for a plain (non-sparse) member of a
-   * single stream: from a seekable source they can be read again (see `Cipher.decryptTwice`).
-   */
-  readonly dataOffset?: number;
-  /**
    * The stored data as extents in increasing offset order. Call at most once, before advancing the
    * container; an unread body is skipped (or seeked over) when the container advances. An extent's
    * bytes must not change after it is yielded: a sink may still be writing them while the next
@@ -132,13 +127,6 @@ export interface Cipher {
   readonly info: PluginInfo<'cipher'>;
   decrypt(data: ByteStream, passphrase: Uint8Array, opts?: ReadOptions): ByteStream;
   /**
-   * The same as `decrypt` for a unit that can be read twice (`read()` gives its bytes from the
-   * start each time: a seekable source). A cipher whose tag follows the data authenticates it in a
-   * first read, holding nothing, and decrypts in a second, checking each piece against the first
-   * read before decrypting it — instead of holding the whole unit (scrypt: 100 MiB) until its tag.
-   */
-  decryptTwice?(read: () => ByteStream, passphrase: Uint8Array, opts?: ReadOptions): ByteStream;
-  /**
    * For ciphers with a costly per-unit key derivation (scrypt: seconds and up to GiBs per chunk):
    * how many leading bytes of a unit `prepare` needs. Callers that can read ahead (a seekable
    * source) ask for keys of upcoming units while earlier ones are decrypted; when those derivations
@@ -153,8 +141,6 @@ export interface Cipher {
 interface PreparedDecryption {
   /** Same contract as `Cipher.decrypt`; the unit must start with the same head bytes. */
   decrypt(data: ByteStream, opts?: ReadOptions): ByteStream;
-  /** Same contract as `Cipher.decryptTwice`, where the cipher has it. */
-  decryptTwice?(read: () => ByteStream, opts?: ReadOptions): ByteStream;
   dispose(): void;
 }
 

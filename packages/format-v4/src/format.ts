@@ -65,7 +65,6 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
   const cursor = new MemberCursor(outer.members);
   const files: StoredFileContext = {
     cursor, cipher: registry.get('cipher', 'scrypt'), backupId: header.backupId, passphrase: outer.passphrase, opts: ctx,
-    ...(outer.source.seekable ? { source: outer.source } : {}),
     ...(ctx.onStatus ? { status: ctx.onStatus } : {}),
   };
 

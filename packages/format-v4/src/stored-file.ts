@@ -1,7 +1,7 @@
 import type { KeyAhead } from './key-ahead.js';
 import {
-  AuthenticationError, ByteReader, CorruptBackupError, concatBytes, utf8, withMember,
-  type ByteSource, type ByteStream, type Cipher, type Member, type ReadOptions,
+  AuthenticationError, CorruptBackupError, concatBytes, utf8, withMember,
+  type ByteStream, type Cipher, type ReadOptions,
 } from '@qubes-backup/core';
 import { parseChunkName, type MemberCursor } from '@qubes-backup/qubes-common';
 
@@ -10,8 +10,6 @@ export interface StoredFileContext {
   /** Keys derived ahead of time, when the source allows a look-ahead pass. */
   readonly ahead?: KeyAhead;
   readonly cipher: Cipher;
-  /** The backup, when it is seekable: a chunk is then authenticated in one read and decrypted in a second. */
-  readonly source?: ByteSource;
   readonly backupId: string;
   readonly passphrase: Uint8Array;
   readonly opts?: ReadOptions;
@@ -48,7 +46,7 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     let waiting = Boolean(ctx.status);
     ctx.status?.(`deriving the key of ${m.path}`);
     try {
-      const plain = decryptChunk(ctx, m, key, prepared ? await prepared : undefined);
+      const plain = prepared ? (await prepared).decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
       for await (const piece of plain) {
         if (waiting) { waiting = false; ctx.status?.(undefined); }
         yield piece;
@@ -68,28 +66,6 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     }
     expected++;
   }
-}
-
-type Prepared = Awaited<NonNullable<ReturnType<NonNullable<Cipher['prepare']>>>>;
-
-/** Largest read of a chunk's second pass from a seekable backup (the cipher works in 1 MiB pieces). */
-const REREAD_PIECE = 1024 * 1024;
-
-/**
- * A chunk read from the backup twice where it can be (a seekable backup, a plain member, a cipher
- * that authenticates in a first read): nothing of it is held while its 100 MiB are authenticated.
- * From a pipe, or with keys from elsewhere, the chunk is read once and held until its tag verifies.
- */
-function decryptChunk(ctx: StoredFileContext, m: Member, key: Uint8Array, prepared: Prepared | undefined): ByteStream {
-  const source = ctx.source;
-  const start = m.dataOffset;
-  const twice = prepared ? prepared.decryptTwice : ctx.cipher.decryptTwice;
-  if (source?.read && start !== undefined && twice) {
-    const read = source.read.bind(source);
-    const again = () => ByteReader.pieces(read, start + m.storedSize, start, ctx.opts, { first: REREAD_PIECE, max: REREAD_PIECE, ahead: true });
-    return prepared ? prepared.decryptTwice!(again, ctx.opts) : ctx.cipher.decryptTwice!(again, key, ctx.opts);
-  }
-  return prepared ? prepared.decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
 }
 
 /** The scrypt passphrase of one chunk: `<backup-id>!<stem>!<passphrase>` (the passphrase may itself hold `!`). */

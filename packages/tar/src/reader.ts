@@ -357,8 +357,6 @@ export class TarReader {
       ...(linkTarget !== '' || type === 'symlink' || type === 'hardlink' ? { linkTarget } : {}),
       sparse: st.map !== undefined,
       headerOffset,
-      // Plain members of one stream only: a sparse map or a volume change breaks "these bytes, in a row".
-      ...(st.map === undefined && !this.volumes && type === 'file' ? { dataOffset: this.input.position } : {}),
       extents: (o?: ReadOptions) => this.extents(st, o),
       body: (o?: ReadOptions) => this.body(st, o),
     };
