@@ -30,6 +30,6 @@ export type { ScryptPrimitives, IncrementalMac, CtrDecryptor } from './_primitiv
 export { DerivationScheduler, type DerivationBudget, type ScheduleOptions, type SchedulerStats } from './scheduler.js';
 /**
  * scrypt with ROMix in WebAssembly SIMD and one memory reused across derivations (synchronous: run it
- * in a worker). Not used by the backends yet; see tools/bench/scrypt-floor.mjs.
+ * in a worker, as packages/web does; the node backend runs the same ROMix in worker threads).
  */
 export { ScryptWasm, scryptWasm, scryptWasmMemory, type ScryptWasmOptions } from './scrypt-wasm.js';

@@ -28,18 +28,6 @@ export type KeySource = (header: ScryptHeader) => Promise<ScryptKeys>;
 
 const EMPTY = new Uint8Array(0);
 
-/** A unit's header from its first bytes: parsed, or a truncation named as such (both ways of reading a unit). */
-export async function readUnitHeader(reader: ByteReader, opts: ReadOptions): Promise<ScryptHeader> {
-  opts.signal?.throwIfAborted();
-  const head = await reader.read(SCRYPT_HEADER_SIZE);
-  if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
-    throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
-  }
-  const header = parseScryptHeader(head);
-  opts.onProgress?.(head.length);
-  return header;
-}
-
 /** The buffered body (everything after the header) as a list of parts, with a cursor for the MAC. */
 class Body {
   readonly parts: Uint8Array[] = [];
@@ -129,7 +117,13 @@ export async function* decryptUnit(
   let finished = false;
   let keys: ScryptKeys | undefined;
   try {
-    const header = await readUnitHeader(reader, opts);
+    signal?.throwIfAborted();
+    const head = await reader.read(SCRYPT_HEADER_SIZE);
+    if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
+      throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
+    }
+    const header = parseScryptHeader(head);
+    onProgress?.(head.length);
 
     let keyError: unknown;
     let failed = false;

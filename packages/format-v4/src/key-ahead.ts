@@ -34,16 +34,17 @@ export class KeyAhead {
   private readonly ready = new Map<string, Promise<PreparedDecryption>>();
   private readonly claimed = new Set<string>();
   private readonly parallel: number;
-  /** Ends this look-ahead's derivations still waiting for their turn when it is disposed of. */
+  /** Ends this look-ahead's scan and its derivations still waiting for their turn (dispose, or the caller's abort). */
   private readonly stop = new AbortController();
-  private readonly signal: AbortSignal;
   private inFlight = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
 
   constructor(private readonly o: KeyAheadOptions) {
     this.parallel = Math.max(1, o.parallel);
-    this.signal = o.signal ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal;
+    // By hand: AbortSignal.any is missing in older browsers.
+    o.signal?.addEventListener('abort', () => this.stop.abort(o.signal!.reason), { once: true });
+    if (o.signal?.aborted) this.stop.abort(o.signal.reason);
   }
 
   start(): void {
@@ -91,7 +92,7 @@ export class KeyAhead {
       stream: (offset = 0, opts) => source.stream(start + offset, opts),
     };
     let started = 0;
-    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ahead: true, signal: this.signal })) {
+    for await (const m of this.o.tar.entries(sub, { ignoreZeros: true, ahead: true, signal: this.stop.signal })) {
       if (this.stopped) return;
       const cn = parseChunkName(m.path, '.enc');
       if (!cn || !this.o.wanted(cn.path) || this.claimed.has(m.path)) continue;
@@ -102,7 +103,7 @@ export class KeyAhead {
       if (this.claimed.has(m.path)) continue;
       this.inFlight++;
       started++;
-      const p = cipher.prepare(head, this.o.keyFor(cn.stem), { signal: this.signal });
+      const p = cipher.prepare(head, this.o.keyFor(cn.stem), { signal: this.stop.signal });
       p.catch(() => undefined).finally(() => { this.inFlight--; this.poke(); });
       this.ready.set(m.path, p);
       if (started >= (this.o.maxKeys ?? Infinity)) return;

@@ -75,5 +75,4 @@ describe('format 4: only the selected VMs are decrypted', () => {
     expect(used.length).toBe(new Set(used).size);
     expect(new Set(used).size).toBe(11); // every .enc member of the fixture
   });
-
 });
