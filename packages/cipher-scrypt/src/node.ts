@@ -19,6 +19,9 @@ export function machineBudget(): DerivationBudget {
   return { cores: availableParallelism(), memory: Math.min(totalmem() / 2, Math.max(0, freemem() - RESERVE)) };
 }
 
+/** False once a WebAssembly thread could not be made on this machine. */
+let threadsWork = true;
+
 /**
  * node primitives. The KDF runs off the main thread: from 128 MiB (logN 17 at r 8) ROMix in
  * WebAssembly SIMD in worker threads that keep their memory (the fastest there by measurement:
@@ -30,7 +33,16 @@ export const scryptPrimitivesNode: ScryptPrimitives = {
   // One for the process: each derivation runs on a thread of its own, so several would run at once.
   scheduler: new DerivationScheduler(machineBudget),
   async scrypt(pass, salt, N, r, p, signal) {
-    if (wantsWasm(N, r)) return scryptInThreads(pass, salt, N, r, p, signal);
+    if (threadsWork && wantsWasm(N, r)) {
+      try {
+        return await scryptInThreads(pass, salt, N, r, p, signal);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        // No WebAssembly memory to be had here (V8 reserves ~10 GiB of address space for one: a
+        // `ulimit -v` refuses it): node:crypto, which needs only what it uses, from now on.
+        threadsWork = false;
+      }
+    }
     // OpenSSL refuses N ≥ 2^(16·r) (an RFC 7914 rule the scrypt CLI does not apply); only r = 1 can hit it.
     if (Math.log2(N) >= 16 * r) {
       return scryptAsync(pass, salt, { N, r, p, dkLen: 64, maxmem: 128 * N * r * p + 128 * r * (p + 2) });

@@ -3,6 +3,8 @@
 // the thread instead of waiting for it.
 import { expect, test } from '@jest/globals';
 import { scryptSync } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { scryptPrimitivesNode } from '../src/node.js';
 import { WASM_MIN_MEMORY, wantsWasm } from '../src/wasm-threads.js';
 import { enc } from '@qubes-backup/testkit';
@@ -40,4 +42,15 @@ test('an abort ends the derivation at once with its reason', async () => {
   setTimeout(() => stop.abort(new Error('cancelled')), 50);
   await expect(p).rejects.toThrow('cancelled');
   expect(performance.now() - started).toBeLessThan(2000);
+});
+
+test('where WebAssembly memory cannot be had (a virtual-memory limit, ulimit -v), node:crypto derives instead', () => {
+  // V8 reserves about 10 GiB of address space per WebAssembly memory; node:crypto needs only what it uses.
+  const node = fileURLToPath(new URL('../dist/node.js', import.meta.url));
+  const script = `import { scryptPrimitivesNode as p } from ${JSON.stringify(node)};
+    const k = await p.scrypt(new TextEncoder().encode('pass'), new TextEncoder().encode('salt'), ${N}, 8, 1);
+    process.stdout.write(Buffer.from(k).toString('hex'));`;
+  const r = spawnSync('sh', ['-c', 'ulimit -v 6000000 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(scryptSync('pass', 'salt', 64, { N, r: 8, p: 1, maxmem: 2 ** 28 }).toString('hex'));
 });
