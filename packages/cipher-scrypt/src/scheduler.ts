@@ -159,13 +159,15 @@ export class DerivationScheduler {
     const list = this.speeds.get(level) ?? [];
     list.push(r.weight / took);
     this.speeds.set(level, list);
-    if (this.settled) return;
     const L = this.currentLevel;
-    if (level === L && L > 1) {
-      const gain = (L * mean(list)) / ((L - 1) * mean(this.speeds.get(L - 1)!));
-      if (gain < GAIN) { this.currentLevel = L - 1; this.settled = true; return; }
+    if (this.settled || level !== L) return;
+    // Level L was let in after a sample at L − 1, so both have speeds.
+    if (L > 1 && (L * mean(list)) / ((L - 1) * mean(this.speeds.get(L - 1)!)) < GAIN) {
+      this.currentLevel = L - 1;
+      this.settled = true;
+      return;
     }
-    if (level === L) this.raise(r.weight);
+    this.raise(r.weight);
   }
 
   /** Lets one more derivation in, if the cores and the memory allow one more of this size. */

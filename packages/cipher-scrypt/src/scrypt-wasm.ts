@@ -3,8 +3,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ROMIX_WASM_BASE64 } from './romix-wasm.js';
 
 const PAGE = 64 << 10;
-/** WebAssembly (wasm32) memory tops out at 65536 pages: 4 GiB. */
-const MAX_MEMORY = 65536 * PAGE;
+/** What one derivation may need here: WebAssembly (wasm32) memory tops out at 65536 pages (4 GiB), less a page. */
+export const WASM_MAX_MEMORY = 65536 * PAGE - PAGE;
 
 /** romix.wat's exports. */
 export interface RomixModule {
@@ -70,7 +70,7 @@ export class ScryptWasm {
     if (!Number.isSafeInteger(r) || r < 1 || !Number.isSafeInteger(p) || p < 1 || r * p >= 2 ** 30) throw new RangeError(`scrypt: bad r=${r}, p=${p}`);
     if (!Number.isSafeInteger(dkLen) || dkLen < 1) throw new RangeError(`scrypt: bad dkLen ${dkLen}`);
     const need = scryptWasmMemory(N, r);
-    if (need > MAX_MEMORY - PAGE) throw new RangeError(`scrypt: N=${N}, r=${r} needs ${need} bytes, over WebAssembly's 4 GiB`);
+    if (need > WASM_MAX_MEMORY) throw new RangeError(`scrypt: N=${N}, r=${r} needs ${need} bytes, over WebAssembly's 4 GiB`);
     const m = this.#m;
     const bs = 128 * r;
     const B = pbkdf2(sha256, pass, salt, { c: 1, dkLen: p * bs });

@@ -1,11 +1,9 @@
 import { pbkdf2Sync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { romixBlocks, romixModule, scryptWasmMemory } from './scrypt-wasm.js';
+import { WASM_MAX_MEMORY, romixBlocks, romixModule, scryptWasmMemory } from './scrypt-wasm.js';
 
 /** A thread idle this long ends, and gives back its memory (1 GiB at logN 20). */
 const IDLE_MS = 2000;
-/** What one WebAssembly memory can hold (4 GiB less a page): larger derivations use node:crypto. */
-export const WASM_MAX_MEMORY = 2 ** 32 - 2 ** 16;
 
 // A worker made from text runs wherever this module does (the built package, the one-file bundle,
 // Jest on the TypeScript sources), where a worker file would have to be found next to it.

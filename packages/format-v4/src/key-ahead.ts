@@ -22,9 +22,9 @@ export interface KeyAheadOptions {
 
 /**
  * Derives the keys of upcoming chunks while earlier chunks are decrypted, decompressed and written.
- * Every format-4 chunk has its own scrypt salt (0.5–1 GiB and ~5 s per derivation with the scrypt
- * CLI's defaults), so one key at a time leaves all cores but one idle. A second, header-only pass
- * over the (seekable) backup reads each wanted chunk's first bytes, seeking over bodies, and runs
+ * Every format-4 chunk has its own scrypt salt (0.5–1 GiB and seconds per derivation with the
+ * scrypt CLI's defaults), so deriving each key only when its chunk comes leaves the rest of the
+ * restore waiting. A second, header-only pass over the (seekable) backup reads each wanted chunk's first bytes, seeking over bodies, and runs
  * derivations. When they run is the cipher's scheduler's decision (one budget of cores and memory
  * for the whole process; what the main pass needs now goes first), so this only bounds how far
  * ahead it asks. Output order never changes: the main pass takes keys by member name in backup
