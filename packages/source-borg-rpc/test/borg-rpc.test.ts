@@ -3,12 +3,11 @@
 // would force it: info, files, extract and verify give what they give on the local copy.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '@qubes-backup/cli';
-import { OURS } from '@qubes-backup/testkit';
+import { OURS, fileDigests } from '@qubes-backup/testkit';
 
 /** Why borg cannot run here, or undefined (installing Debian's borgbackup first when missing and root). */
 function borgUnavailable(): string | undefined {
@@ -68,19 +67,6 @@ async function run(args: string[]): Promise<string> {
   return out;
 }
 
-function tree(dir: string): Record<string, string> {
-  const res: Record<string, string> = {};
-  const walk = (d: Buffer, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true, encoding: 'buffer' })) {
-      const p = Buffer.concat([d, Buffer.from('/'), e.name]);
-      const r = `${rel}${e.name.toString('latin1')}`;
-      if (e.isDirectory()) walk(p, `${r}/`);
-      else if (e.isFile()) res[r] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(Buffer.from(dir), '');
-  return res;
-}
 
 describeBorg('ssh:// through a real borg serve --append-only --restrict-to-path', () => {
   test('info --json: the same repository and archives as the local copy', async () => {
@@ -109,8 +95,8 @@ describeBorg('ssh:// through a real borg serve --append-only --restrict-to-path'
     const b = join(work, 'x-served');
     await run(['extract', local, '--dest', a]);
     await run(['extract', url(), '--dest', b, '--rsh', rsh]);
-    expect(tree(b)).toEqual(tree(a));
-    expect(Object.keys(tree(b)).length).toBeGreaterThan(3);
+    expect(fileDigests(b)).toEqual(fileDigests(a));
+    expect(Object.keys(fileDigests(b)).length).toBeGreaterThan(3);
   }, 60_000);
 
   test('verify --json gives the same report', async () => {
@@ -125,8 +111,8 @@ describeBorg('ssh:// through a real borg serve --append-only --restrict-to-path'
     const b = join(work, 'k-served');
     await run(['extract', join(OURS, 'borg', 'keyfile-zstd', 'repo'), '--dest', a, '--keyfile', keyfile]);
     await run(['extract', `ssh://backup@borg.example${join(served, 'keyfile-repo')}`, '--dest', b, '--keyfile', keyfile, '--rsh', rsh]);
-    expect(tree(b)).toEqual(tree(a));
-    expect(Object.keys(tree(b)).length).toBeGreaterThan(0);
+    expect(fileDigests(b)).toEqual(fileDigests(a));
+    expect(Object.keys(fileDigests(b)).length).toBeGreaterThan(0);
   }, 60_000);
 
   test('a path outside --restrict-to-path is refused by the server; the repository is unchanged', async () => {

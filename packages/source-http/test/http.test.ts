@@ -4,14 +4,13 @@
 // replaced during a restore fails naming the URL.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { main } from '@qubes-backup/cli';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { extract, inspect } from '@qubes-backup/restore';
-import { OURS, randomBytes, readOuter, v4Chunk, writeOuter, type OuterMember } from '@qubes-backup/testkit';
+import { OURS, fileDigests, randomBytes, readOuter, v4Chunk, writeOuter, type OuterMember } from '@qubes-backup/testkit';
 import { serve, type TestServer } from './_server.js';
 
 const MiB = 2 ** 20;
@@ -63,19 +62,6 @@ afterEach(async () => {
 
 const options = () => ({ registry: defaultRegistry(), passphrase: 'qubes' });
 
-/** Every regular file under `dir` by relative path, with its SHA-256. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 let localTrees: Map<string, Record<string, string>> | undefined;
 /** The local restore of the same selection, to compare with. */
@@ -85,7 +71,7 @@ async function localTree(vms: string[]): Promise<Record<string, string>> {
   if (!localTrees.has(key)) {
     const dest = mkdtempSync(join(work, 'local-'));
     await extract(localFile, { ...options(), dest, ...(vms.length ? { units: vms } : {}) });
-    localTrees.set(key, tree(dest));
+    localTrees.set(key, fileDigests(dest));
   }
   return localTrees.get(key)!;
 }
@@ -119,7 +105,7 @@ describe('http:// sources', () => {
     server = await serve(backup);
     const dest = join(work, 'vm6');
     expect(await main(['extract', server.url, '--vm', 'my-template', '--dest', dest])).toBe(0);
-    expect(tree(dest)).toEqual(await localTree(['my-template']));
+    expect(fileDigests(dest)).toEqual(await localTree(['my-template']));
     const limit = 1.05 * bytesOf('vm6/') + MiB;
     expect(server.served).toBeLessThanOrEqual(limit);
 
@@ -128,7 +114,7 @@ describe('http:// sources', () => {
     server = await serve(backup);
     const dest7 = join(work, 'vm7');
     expect(await main(['extract', server.url, '--vm', 'standalone', '--dest', dest7])).toBe(0);
-    expect(tree(dest7)).toEqual(await localTree(['standalone']));
+    expect(fileDigests(dest7)).toEqual(await localTree(['standalone']));
     expect(server.served).toBeLessThanOrEqual(1.05 * bytesOf('vm7/') + MiB);
   }, 60_000);
 
@@ -136,7 +122,7 @@ describe('http:// sources', () => {
     server = await serve(backup, { cutEvery: 3 * MiB });
     const dest = join(work, 'cut');
     await extract(server.url, { ...options(), dest });
-    expect(tree(dest)).toEqual(await localTree([]));
+    expect(fileDigests(dest)).toEqual(await localTree([]));
     expect(server.requests).toBeGreaterThan(4);
   }, 60_000);
 
@@ -144,7 +130,7 @@ describe('http:// sources', () => {
     server = await serve(backup, { noRange: true });
     const dest = join(work, 'norange');
     await extract(server.url, { ...options(), dest });
-    expect(tree(dest)).toEqual(await localTree([]));
+    expect(fileDigests(dest)).toEqual(await localTree([]));
     // One pass: the probe's answer is the stream the restore reads.
     expect(server.requests).toBe(1);
     expect(server.served).toBe(backup.length);
@@ -154,7 +140,7 @@ describe('http:// sources', () => {
     server = await serve(backup, { noRange: true, cutEvery: 5 * MiB, maxCuts: 1 });
     const dest = join(work, 'norange-cut');
     await extract(server.url, { ...options(), dest });
-    expect(tree(dest)).toEqual(await localTree([]));
+    expect(fileDigests(dest)).toEqual(await localTree([]));
   }, 60_000);
 
   test.each([
@@ -241,6 +227,6 @@ describe('http:// sources', () => {
     const dest = join(work, 'unit');
     expect(await main(['extract', `${server.url}::my-template`, '--dest', dest])).toBe(0);
     expect(statSync(dest).isDirectory()).toBe(true);
-    expect(Object.keys(tree(dest)).length).toBeGreaterThan(0);
+    expect(Object.keys(fileDigests(dest)).length).toBeGreaterThan(0);
   }, 30_000);
 });

@@ -3,12 +3,11 @@
 // unknown or changed host key is refused before anything else happens, its fingerprint shown.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '@qubes-backup/cli';
-import { OURS } from '@qubes-backup/testkit';
+import { OURS, fileDigests } from '@qubes-backup/testkit';
 import { sshdUnavailable, startSshd, type Sshd } from './_sshd.js';
 
 const unavailable = sshdUnavailable();
@@ -51,20 +50,6 @@ afterEach(() => {
 const url = (path: string) => `sftp://${sshd.user}@127.0.0.1:${sshd.port}${resolve(path)}`;
 const trust = () => ['--identity', sshd.identity, '--accept-host-key', sshd.fingerprint];
 
-/** Every regular file under `dir` by relative path (bytes as latin1: Borg fixtures hold names that are not UTF-8), with its SHA-256. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: Buffer, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true, encoding: 'buffer' })) {
-      const p = Buffer.concat([d, Buffer.from('/'), e.name]);
-      const r = `${rel}${e.name.toString('latin1')}`;
-      if (e.isDirectory()) walk(p, `${r}/`);
-      else if (e.isFile()) out[r] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(Buffer.from(dir), '');
-  return out;
-}
 
 /** The same command on the local path and on its sftp:// URL; both must succeed and write the same tree. */
 async function sameAsLocal(path: string, suffix: string, args: string[]): Promise<Record<string, string>> {
@@ -72,8 +57,8 @@ async function sameAsLocal(path: string, suffix: string, args: string[]): Promis
   const remote = join(work, `remote-${Math.random().toString(36).slice(2)}`);
   expect(await main(['extract', `${path}${suffix}`, '--dest', local, ...args])).toBe(0);
   expect(await main(['extract', `${url(path)}${suffix}`, '--dest', remote, ...args, ...trust()])).toBe(0);
-  const t = tree(remote);
-  expect(t).toEqual(tree(local));
+  const t = fileDigests(remote);
+  expect(t).toEqual(fileDigests(local));
   expect(Object.keys(t).length).toBeGreaterThan(0);
   return t;
 }

@@ -27,7 +27,7 @@ export { fixtureReader, readSums, type Sum } from './fixtures.js';
 export { SHARED, SHARED_FIXTURES, hasShared, hasSharedFixtures, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
 export { testEachShared } from './shared-tests.js';
 export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
-export { compareTree, loadExpected, type Expected } from './tree.js';
+export { compareTree, fileDigests, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
 export { OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
 export {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One entry of a fixture's `*.expected.json` (output path → entry). */
@@ -28,4 +28,23 @@ export async function compareTree(dest: string, expected: Record<string, Expecte
     if (sha !== e.sha256) bad.push(`${rel}: sha256 differs`);
   }
   return bad;
+}
+
+/**
+ * Every regular file under `dir` by relative path, with its SHA-256: two restores of the same
+ * selection compare equal when these do. Names are read as bytes and shown as latin1, so names
+ * that are not UTF-8 (Borg fixtures hold some) stay distinct.
+ */
+export function fileDigests(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: Buffer, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true, encoding: 'buffer' })) {
+      const p = Buffer.concat([d, Buffer.from('/'), e.name]);
+      const r = `${rel}${e.name.toString('latin1')}`;
+      if (e.isDirectory()) walk(p, `${r}/`);
+      else if (e.isFile()) out[r] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(Buffer.from(dir), '');
+  return out;
 }
