@@ -51,7 +51,7 @@ async function openV1(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
   const claimed = new Set<string>();
   for (const vm of parsed.vms) {
     let backupPath: string | undefined;
-    if (vm.klass !== 'AdminVM' && safeName(vm.name)) {
+    if (vm.class !== 'AdminVM' && safeName(vm.name)) {
       for (const c of categoriesFor(vm)) {
         if (await isRealDir(root, `${c}/${vm.name}`)) { backupPath = `${c}/${vm.name}`; break; }
       }
@@ -67,7 +67,7 @@ async function openV1(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
       if (claimed.has(`${c}/${name}`) || names.has(name)) continue;
       names.add(name);
       vms.push({
-        name, klass: KLASS[c], included: true, backupPath: `${c}/${name}`,
+        name, class: KLASS[c], netvm: { default: true }, included: true, backupPath: `${c}/${name}`,
         properties: {}, features: {}, tags: [], devices: [],
       });
     }

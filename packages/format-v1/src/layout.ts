@@ -16,7 +16,7 @@ export function safeName(name: string): boolean {
 /** Where the reference kept a VM's directory: templates in vm-templates, NetVMs and ProxyVMs in servicevms. */
 export function categoriesFor(vm: VmInfo): Category[] {
   const src = vm.sourceClass ?? '';
-  const first: Category = vm.klass === 'TemplateVM' || /Template/.test(src) ? 'vm-templates'
+  const first: Category = vm.class === 'TemplateVM' || /Template/.test(src) ? 'vm-templates'
     : /NetVm|ProxyVm/.test(src) || vm.properties['provides_network'] === 'True' ? 'servicevms' : 'appvms';
   return [first, ...CATEGORIES.filter((c) => c !== first)];
 }

@@ -30,7 +30,7 @@ describe('format 3 backups made with GNU tar, openssl enc and openssl dgst', () 
         expect(r.model.authenticated).toBe(true);
         expect(r.model.encrypted).toBe(v.startsWith('v3-enc'));
         expect(r.model.dom0Home).toEqual({ user: 'user', backupPath: 'dom0-home/user', backupSize: 4096 });
-        expect(r.model.vms.filter((x) => x.included && x.backupPath && x.klass !== 'AdminVM').map((x) => x.name).sort()).toEqual(['tpl', 'work']);
+        expect(r.model.vms.filter((x) => x.included && x.backupPath && x.class !== 'AdminVM').map((x) => x.name).sort()).toEqual(['tpl', 'work']);
       } finally {
         r.cleanup();
       }

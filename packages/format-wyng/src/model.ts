@@ -1,5 +1,5 @@
 import { formatBytes, type BackupInfo, type OpenedBackup } from '@qubes-backup/core';
-import type { VmInfo } from '@qubes-backup/qubes-common';
+import { netvmText, type VmInfo } from '@qubes-backup/qubes-common';
 import type { ArchiveConf } from './conf.js';
 import { cipherModes } from './keys.js';
 import type { VolumeInfo } from './metadata.js';
@@ -110,7 +110,7 @@ export function wyngDisplay(m: WyngArchiveInfo): OpenedBackup['display'] {
     tables.push({
       title: 'Qubes (from wyng-qubes-metadata)', columns: ['NAME', 'CLASS', 'TEMPLATE', 'NETVM', 'LABEL', 'IN ARCHIVE'],
       rows: m.qubes.map((vm) => [
-        vm.name, vm.klass, vm.template ?? '-', vm.netvm === undefined ? '(default)' : vm.netvm === null ? '(none)' : vm.netvm,
+        vm.name, vm.class, vm.template ?? '-', netvmText(vm.netvm),
         vm.label ?? '-', m.units.some((u) => u.name === vm.name && u.present) ? 'yes' : 'no',
       ]),
     });

@@ -31,7 +31,7 @@ export async function qubesFromMetadata(registry: Registry, volume: AsyncIterabl
     if (m.type !== 'file' || (name !== 'qubes.xml' && name !== 'var/lib/qubes/qubes.xml')) continue;
     const xml = await collect(m.body(opts), MAX_METADATA, `${what}: ${name}`);
     try {
-      return parseQubesXml(xml).vms.filter((vm) => vm.klass !== 'AdminVM');
+      return parseQubesXml(xml).vms.filter((vm) => vm.class !== 'AdminVM');
     } catch (e) {
       throw new CorruptBackupError(`its qubes.xml does not parse: ${(e as Error).message}`, { member: what, cause: e });
     }

@@ -23,4 +23,4 @@ export { capped, backupSizeLimit, MAX_FILE_SIZE } from './size-cap.js';
 export { qubesHead, openQubesTar, authenticateHeader, validatedHeader, type QubesHead, type QubesTar, type Alongside } from './outer.js';
 export { COMPRESSION_FILTER_OPTION, IGNORE_SIZE_LIMIT_OPTION, qubesSettings, qubesFormat } from './options.js';
 export { qubesModel, qubesOpened, qubesDisplay, missingData, imageLocation, dom0HomeOf, type QubesHeaderParts, type QubesXmlParts } from './qubes-model.js';
-export type { VmInfo, VolumeInfo, DeviceInfo, Dom0HomeInfo, QubesBackupModel } from './model.js';
+export { netvmText, type VmInfo, type NetVm, type VolumeInfo, type DeviceInfo, type Dom0HomeInfo, type QubesBackupModel } from './model.js';

@@ -4,15 +4,15 @@ import type { BackupInfo } from '@qubes-backup/core';
 export interface VmInfo {
   readonly name: string;
   /** R4 class names: `AppVM`, `TemplateVM`, `StandaloneVM`, `AdminVM`, `DispVM`, ... (core2 classes mapped as Qubes does). */
-  readonly klass: string;
+  readonly class: string;
   /** The raw class name in qubes.xml (core2 `QubesProxyVm`, core3 `AppVM`). */
   readonly sourceClass?: string;
   readonly qid?: number;
   readonly label?: string;
   /** Template name; undefined when not set. */
   readonly template?: string;
-  /** `undefined`: the default netvm; `null`: none; otherwise a name. */
-  readonly netvm?: string | null;
+  /** Its network qube, always explicit (JSON readers need not know that a missing key meant "default"). */
+  readonly netvm: NetVm;
   readonly included: boolean;
   /** Where its files live in the backup (`vm5/`, `appvms/work`, `dom0-home/user`), when included. */
   readonly backupPath?: string;
@@ -24,6 +24,14 @@ export interface VmInfo {
   readonly devices: readonly DeviceInfo[];
   /** R4 `volume-config`: the VM's volumes; those with `saveOnStop` are what a format-4 backup stores as `<name>.img`. */
   readonly volumes?: readonly VolumeInfo[];
+}
+
+/** `{ default: true }`: whatever the system's default netvm is; `null`: no network; otherwise a qube's name. */
+export type NetVm = string | null | { readonly default: true };
+
+/** The netvm as `info` shows it: a name, `(default)` or `(none)`. */
+export function netvmText(netvm: NetVm): string {
+  return netvm === null ? '(none)' : typeof netvm === 'string' ? netvm : '(default)';
 }
 
 export interface VolumeInfo {

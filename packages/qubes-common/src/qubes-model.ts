@@ -2,7 +2,7 @@ import { CorruptBackupError, formatBytes, type Archive, type BackupInfo, type Me
 
 type UnitInfo = BackupInfo['units'][number];
 type UnitSeen = Parameters<NonNullable<OpenedBackup['missing']>>[1];
-import type { Dom0HomeInfo, QubesBackupModel, VmInfo } from './model.js';
+import { netvmText, type Dom0HomeInfo, type QubesBackupModel, type VmInfo } from './model.js';
 
 /** What a Qubes format reads from its header; `qubesModel` adds qubes.xml's VMs and the generic `BackupInfo` fields. */
 export type QubesHeaderParts = Pick<QubesBackupModel, 'version' | 'header' | 'encrypted' | 'compressed' | 'compressionFilter' | 'authenticated'>;
@@ -26,7 +26,7 @@ export function qubesModel(format: string, header: QubesHeaderParts, xml: QubesX
   };
   const units: UnitInfo[] = [];
   for (const vm of parts.vms) {
-    if (vm.klass === 'AdminVM') continue;
+    if (vm.class === 'AdminVM') continue;
     units.push({
       name: vm.name, output: vm.name,
       // VMs Qubes synthesizes while reading an old qubes.xml (disp-<netvm>) are "included" without data.
@@ -60,10 +60,10 @@ export function qubesDisplay(model: QubesBackupModel): OpenedBackup['display'] {
     ['Compressed', model.compressed ? `yes (${model.compressionFilter ?? 'gzip'})` : 'no'],
     ...Object.entries(model.header).map(([k, v]) => [`  ${k}`, v] as [string, string]),
   ];
-  const rows = model.vms.filter((vm) => vm.klass !== 'AdminVM').map((vm) => {
+  const rows = model.vms.filter((vm) => vm.class !== 'AdminVM').map((vm) => {
     const present = model.units.find((u) => u.name === vm.name)?.present ?? false;
     return [
-      vm.name, vm.klass, vm.template ?? '-', vm.netvm === undefined ? '(default)' : vm.netvm === null ? '(none)' : vm.netvm,
+      vm.name, vm.class, vm.template ?? '-', netvmText(vm.netvm),
       vm.label ?? '-', present && vm.backupSize !== undefined ? formatBytes(vm.backupSize) : '-', present ? 'yes' : 'no',
     ];
   });
@@ -87,7 +87,7 @@ export function missingData(model: QubesBackupModel, unit: string, seen: UnitSee
       { member: path ?? unit });
   }
   const vm = model.vms.find((v) => v.name === unit);
-  if (!vm || vm.klass === 'AdminVM') return undefined;
+  if (!vm || vm.class === 'AdminVM') return undefined;
   const base = (vm.backupPath ?? '').replace(/\/+$/, '');
   let missing: string | undefined;
   if (model.version === 4) {
@@ -108,7 +108,7 @@ export function missingData(model: QubesBackupModel, unit: string, seen: UnitSee
 export function imageLocation(model: QubesBackupModel, unit: string, volume: string): { archive(a: Pick<Archive, 'unit' | 'path'>): boolean; member(m: Member): boolean } | undefined {
   const vm: VmInfo | undefined = model.vms.find((v) => v.name === unit);
   const base = vm?.backupPath?.replace(/\/+$/, '');
-  if (!vm || !base || !vm.included || vm.klass === 'AdminVM') return undefined;
+  if (!vm || !base || !vm.included || vm.class === 'AdminVM') return undefined;
   const wanted = `${volume}.img`;
   return {
     archive: (a) => a.unit === unit && (a.path === `${base}/${wanted}` || a.path === `${base}/.` || a.path === base),

@@ -19,7 +19,7 @@ const DOM0_HOME = /^dom0-home\/([A-Za-z0-9_][A-Za-z0-9_.-]{0,254})$/;
 export function ownersOf(model: Pick<QubesBackupModel, 'vms'>): (path: string) => Owner | undefined {
   const table: { base: string; vm: string }[] = [];
   for (const vm of model.vms) {
-    if (!vm.included || !vm.backupPath || vm.klass === 'AdminVM') continue;
+    if (!vm.included || !vm.backupPath || vm.class === 'AdminVM') continue;
     table.push({ base: vm.backupPath.replace(/\/+$/, ''), vm: vm.name });
   }
   return (path) => {

@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { dom0HomeOf, imageLocation, missingData, qubesModel, type QubesHeaderParts, type QubesXmlParts, type VmInfo } from '@qubes-backup/qubes-common';
 import { fakeMember } from '@qubes-backup/testkit';
 
-const vm = (v: Partial<VmInfo> & { name: string }): VmInfo => ({ klass: 'AppVM', included: true, properties: {}, features: {}, tags: [], devices: [], ...v });
+const vm = (v: Partial<VmInfo> & { name: string }): VmInfo => ({ class: 'AppVM', netvm: { default: true }, included: true, properties: {}, features: {}, tags: [], devices: [], ...v });
 const parts = (version: number, vms: VmInfo[], dom0 = true): [QubesHeaderParts, QubesXmlParts] => [
   { version, header: {}, encrypted: true, compressed: true, authenticated: true },
   { vms, globals: {}, ...(dom0 ? { dom0Home: { user: 'user', backupPath: 'dom0-home/user', backupSize: 92 } } : {}) },
@@ -12,9 +12,9 @@ const parts = (version: number, vms: VmInfo[], dom0 = true): [QubesHeaderParts, 
 const seen = (archives: string[] = [], files: string[] = []) => ({ archives: new Set(archives), files: new Set(files) });
 
 const V4 = qubesModel('v4', ...parts(4, [
-  vm({ name: 'dom0', klass: 'AdminVM', backupPath: 'dom0-home/user', backupSize: 92 }),
+  vm({ name: 'dom0', class: 'AdminVM', backupPath: 'dom0-home/user', backupSize: 92 }),
   vm({ name: 'work', backupPath: 'vm5/', backupSize: 1000, volumes: [{ name: 'root', saveOnStop: false }, { name: 'private', saveOnStop: true }] }),
-  vm({ name: 'tpl', klass: 'TemplateVM', backupPath: 'vm9/', volumes: [{ name: 'root', saveOnStop: true }, { name: 'private', saveOnStop: true }] }),
+  vm({ name: 'tpl', class: 'TemplateVM', backupPath: 'vm9/', volumes: [{ name: 'root', saveOnStop: true }, { name: 'private', saveOnStop: true }] }),
   vm({ name: 'gone', included: false }),
   vm({ name: 'disp', included: true }),
 ]));

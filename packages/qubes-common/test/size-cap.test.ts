@@ -19,7 +19,7 @@ function source(n: number, piece = 64 * 1024): ByteStream & { pulled: number } {
 }
 
 const model = (vms: { name: string; backupSize?: number }[], dom0Size?: number): Pick<QubesBackupModel, 'vms' | 'dom0Home'> => ({
-  vms: vms.map((v) => ({ ...v, klass: 'AppVM', included: true, properties: {}, features: {}, tags: [], devices: [] })),
+  vms: vms.map((v) => ({ ...v, class: 'AppVM', netvm: { default: true }, included: true, properties: {}, features: {}, tags: [], devices: [] })),
   ...(dom0Size !== undefined ? { dom0Home: { user: 'user', backupPath: 'dom0-home/user', backupSize: dom0Size } } : {}),
 });
 

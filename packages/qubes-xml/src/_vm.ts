@@ -1,4 +1,4 @@
-import type { Dom0HomeInfo, VmInfo, VolumeInfo } from '@qubes-backup/qubes-common';
+import type { Dom0HomeInfo, NetVm, VmInfo, VolumeInfo } from '@qubes-backup/qubes-common';
 import { CorruptBackupError, UnsafePathError } from '@qubes-backup/core';
 import { checkBackupPath } from './backup-path.js';
 import { hasOwn } from './_record.js';
@@ -8,7 +8,7 @@ import type { QubesDeviceInfo, QubesXml } from './model.js';
 /** A VM while it is being read; `finish` checks it and freezes it into a VmInfo. */
 export interface VmDraft {
   name: string;
-  klass: string;
+  class: string;
   sourceClass?: string;
   qid?: number;
   label?: string;
@@ -26,7 +26,7 @@ export interface VmDraft {
 }
 
 export function newDraft(name: string, klass: string): VmDraft {
-  return { name, klass, included: false, properties: {}, features: {}, tags: [], devices: [] };
+  return { name, class: klass, included: false, properties: {}, features: {}, tags: [], devices: [] };
 }
 
 export function corrupt(message: string): CorruptBackupError {
@@ -55,17 +55,18 @@ function finishVm(d: VmDraft): VmInfo {
     throw corrupt(`VM ${JSON.stringify(d.name)} is in the backup but has no backup path`);
   }
   if (d.included && d.backupPath !== undefined) {
-    checkBackupPath(d.backupPath, d.name, d.klass === 'AdminVM' ? 'dom0-home' : 'vm');
+    checkBackupPath(d.backupPath, d.name, d.class === 'AdminVM' ? 'dom0-home' : 'vm');
   }
-  const netvm = hasOwn(d.properties, 'netvm') ? d.properties['netvm'] : undefined;
+  // dom0 has no netvm property at all: it reaches no network through a qube, so none rather than "default".
+  const netvm: NetVm = d.class === 'AdminVM' ? null : hasOwn(d.properties, 'netvm') ? d.properties['netvm'] ?? null : { default: true };
   return {
     name: d.name,
-    klass: d.klass,
+    class: d.class,
     ...(d.sourceClass !== undefined && { sourceClass: d.sourceClass }),
     ...(d.qid !== undefined && { qid: d.qid }),
     ...(d.label !== undefined && { label: d.label }),
     ...(d.template !== undefined && { template: d.template }),
-    ...(netvm !== undefined && { netvm }),
+    netvm,
     included: d.included,
     ...(d.included && d.backupPath !== undefined && { backupPath: d.backupPath }),
     ...(d.included && d.backupSize !== undefined && { backupSize: d.backupSize }),
@@ -88,7 +89,7 @@ export function finish(dialect: QubesXml['dialect'], drafts: readonly VmDraft[],
   const vms = drafts.map(finishVm);
   let dom0Home: Dom0HomeInfo | undefined;
   for (const vm of vms) {
-    if (vm.klass !== 'AdminVM' || !vm.included || vm.backupPath === undefined) continue;
+    if (vm.class !== 'AdminVM' || !vm.included || vm.backupPath === undefined) continue;
     const user = checkBackupPath(vm.backupPath, vm.name, 'dom0-home') as string;
     dom0Home = { user, backupPath: vm.backupPath, ...(vm.backupSize !== undefined && { backupSize: vm.backupSize }) };
   }

@@ -10,7 +10,7 @@ export interface QubesDeviceInfo extends DeviceInfo {
 export interface QubesXml {
   /** `core2`: R2/R3 `<QubesVmCollection>` (formats 1–3); `core3`: R4 `<qubes>` (format 4). */
   readonly dialect: 'core2' | 'core3';
-  /** Every domain in document order, included or not; dom0 is klass `AdminVM`, name `dom0`. */
+  /** Every domain in document order, included or not; dom0 is class `AdminVM`, name `dom0`. */
   readonly vms: readonly VmInfo[];
   /** dom0's home archive, when the backup holds it. */
   readonly dom0Home?: Dom0HomeInfo;

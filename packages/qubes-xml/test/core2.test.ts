@@ -8,12 +8,12 @@ describe('core2 classes and references', () => {
       <QubesAppVm name="work" qid="5" label="blue" template_qid="1" />
       <QubesAppVm name="alone" qid="6" template_qid="None" />
       <QubesTemplateHVm name="win" qid="7" label="black" template_qid="none" />`));
-    expect(vmNamed(x, 'work')).toMatchObject({ klass: 'AppVM', sourceClass: 'QubesAppVm', qid: 5, label: 'blue', template: 'tpl' });
+    expect(vmNamed(x, 'work')).toMatchObject({ class: 'AppVM', sourceClass: 'QubesAppVm', qid: 5, label: 'blue', template: 'tpl' });
     // A qube without a label is red, as in R3; a template-less PV AppVM ran the gui and qrexec agents.
-    expect(vmNamed(x, 'alone')).toMatchObject({ klass: 'StandaloneVM', label: 'red', features: { qrexec: true, gui: true } });
+    expect(vmNamed(x, 'alone')).toMatchObject({ class: 'StandaloneVM', label: 'red', features: { qrexec: true, gui: true } });
     expect(vmNamed(x, 'alone').template).toBeUndefined();
     expect(vmNamed(x, 'win')).toMatchObject({
-      klass: 'TemplateVM', sourceClass: 'QubesTemplateHVm',
+      class: 'TemplateVM', sourceClass: 'QubesTemplateHVm',
       properties: { virt_mode: 'hvm', kernel: '' }, features: { 'linux-stubdom': false },
     });
     expect(vmNamed(x, 'tpl').features).toEqual({ qrexec: true, gui: true });
@@ -21,10 +21,10 @@ describe('core2 classes and references', () => {
 
   test('*HVm → virt_mode hvm, kernel "", linux-stubdom false; NetVm/ProxyVm provide network; NetVm has no netvm', () => {
     const x = parseCore2(core2('<QubesHVm name="h" qid="5" template_qid="none" uses_default_netvm="True" />'));
-    expect(vmNamed(x, 'h')).toMatchObject({ klass: 'StandaloneVM', properties: { virt_mode: 'hvm', kernel: '' }, features: { 'linux-stubdom': false } });
-    expect(vmNamed(x, 'h').netvm).toBeUndefined();
-    expect(vmNamed(x, 'net')).toMatchObject({ klass: 'AppVM', template: 'tpl', netvm: null, properties: { provides_network: 'True', netvm: null } });
-    expect(vmNamed(x, 'fw')).toMatchObject({ klass: 'AppVM', netvm: 'net', properties: { provides_network: 'True', netvm: 'net' } });
+    expect(vmNamed(x, 'h')).toMatchObject({ class: 'StandaloneVM', properties: { virt_mode: 'hvm', kernel: '' }, features: { 'linux-stubdom': false } });
+    expect(vmNamed(x, 'h').netvm).toEqual({ default: true });
+    expect(vmNamed(x, 'net')).toMatchObject({ class: 'AppVM', template: 'tpl', netvm: null, properties: { provides_network: 'True', netvm: null } });
+    expect(vmNamed(x, 'fw')).toMatchObject({ class: 'AppVM', netvm: 'net', properties: { provides_network: 'True', netvm: 'net' } });
   });
 
   test('netvm: uses_default_netvm absent or True = default; False + a qid = that VM; False + none = none', () => {
@@ -35,7 +35,7 @@ describe('core2 classes and references', () => {
       <QubesAppVm name="d" qid="8" template_qid="1" uses_default_netvm="False" netvm_qid="none" />
       <QubesAppVm name="e" qid="9" template_qid="1" uses_default_netvm="False" />
       <QubesAppVm name="f" qid="10" template_qid="1" uses_default_netvm="False" netvm_qid="99" />`));
-    expect(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => vmNamed(x, n).netvm)).toEqual([undefined, undefined, 'net', null, null, undefined]);
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => vmNamed(x, n).netvm)).toEqual([{ default: true }, { default: true }, 'net', null, null, { default: true }]);
   });
 
   test('DispVM netvm becomes default_dispvm disp-<netvm> / disp-no-netvm, synthesized once, at the end', () => {
@@ -51,7 +51,7 @@ describe('core2 classes and references', () => {
     expect(vmNamed(x, 'd').properties['default_dispvm']).toBeUndefined();
     expect(x.vms.map((v) => v.name)).toEqual(['dom0', 'tpl', 'net', 'fw', 'a', 'b', 'c', 'd', 'disp-no-netvm', 'disp-net']);
     expect(vmNamed(x, 'disp-net')).toEqual({
-      name: 'disp-net', klass: 'AppVM', label: 'red', netvm: 'net', included: true,
+      name: 'disp-net', class: 'AppVM', label: 'red', netvm: 'net', included: true,
       properties: { netvm: 'net', template_for_dispvms: 'True' }, features: {}, tags: [], devices: [],
     });
     expect(vmNamed(x, 'disp-no-netvm')).toMatchObject({ netvm: null, included: true });
@@ -73,7 +73,7 @@ describe('core2 classes and references', () => {
   test('R2: no dom0 element → dom0 synthesized first (black, not included)', () => {
     const x = parseCore2(core2(''));
     expect(x.vms[0]).toEqual({
-      name: 'dom0', klass: 'AdminVM', qid: 0, label: 'black', included: false, properties: {}, features: {}, tags: [], devices: [],
+      name: 'dom0', class: 'AdminVM', qid: 0, label: 'black', netvm: null, included: false, properties: {}, features: {}, tags: [], devices: [],
     });
     expect(x.dom0Home).toBeUndefined();
   });
@@ -81,8 +81,8 @@ describe('core2 classes and references', () => {
   test('R3 dom0 (qid 0): only class, label and the backup attributes; dom0Home from its path', () => {
     const x = parseCore2(core2(`<QubesAdminVm name="dom0" qid="0" label="black" backup_content="True" backup_path="dom0-home/user"
       backup_size="909" memory="300" vcpus="0" services="{'meminfo-writer': True}" pcidevs="[]" template_qid="none" />`));
-    expect(x.vms.filter((v) => v.klass === 'AdminVM')).toEqual([{
-      name: 'dom0', klass: 'AdminVM', sourceClass: 'QubesAdminVm', qid: 0, label: 'black', included: true,
+    expect(x.vms.filter((v) => v.class === 'AdminVM')).toEqual([{
+      name: 'dom0', class: 'AdminVM', sourceClass: 'QubesAdminVm', qid: 0, label: 'black', netvm: null, included: true,
       backupPath: 'dom0-home/user', backupSize: 909, properties: {}, features: {}, tags: [], devices: [],
     }]);
     expect(x.dom0Home).toEqual({ user: 'user', backupPath: 'dom0-home/user', backupSize: 909 });

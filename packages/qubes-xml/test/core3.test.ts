@@ -13,20 +13,20 @@ describe('core3 domains', () => {
       appvm(props({ name: 'other', label: 'black' }), 'StandaloneVM'),
     ));
     expect(vmNamed(x, 'work')).toEqual({
-      name: 'work', klass: 'AppVM', sourceClass: 'AppVM', qid: 5, label: 'red', template: 'fedora', included: false,
+      name: 'work', class: 'AppVM', sourceClass: 'AppVM', qid: 5, label: 'red', template: 'fedora', netvm: { default: true }, included: false,
       properties: { memory: '400', kernel: null }, features: {}, tags: [], devices: [],
     });
-    expect(vmNamed(x, 'other')).toMatchObject({ klass: 'StandaloneVM', label: 'black' });
-    expect(x.vms[0]).toMatchObject({ name: 'dom0', klass: 'AdminVM', qid: 0, label: 'black', included: false });
+    expect(vmNamed(x, 'other')).toMatchObject({ class: 'StandaloneVM', label: 'black' });
+    expect(x.vms[0]).toMatchObject({ name: 'dom0', class: 'AdminVM', qid: 0, label: 'black', included: false });
     expect(x.globals).toEqual({ default_netvm: 'sys-firewall' });
   });
 
-  test('netvm: absent = default (undefined), empty = none (null), text = a name', () => {
+  test('netvm: absent = default ({ default: true }), empty = none (null), text = a name', () => {
     const x = parseCore3(core3(
       appvm(props({ name: 'a', label: 'label-1' })) + appvm(props({ name: 'b', label: 'label-1', netvm: null })) +
       appvm(props({ name: 'c', label: 'label-1', netvm: 'sys-net' })) + appvm(props({ name: 'd', label: 'label-1', netvm: '' })),
     ));
-    expect(['a', 'b', 'c', 'd'].map((n) => vmNamed(x, n).netvm)).toEqual([undefined, null, 'sys-net', null]);
+    expect(['a', 'b', 'c', 'd'].map((n) => vmNamed(x, n).netvm)).toEqual([{ default: true }, null, 'sys-net', null]);
     expect(vmNamed(x, 'b').properties).toEqual({ netvm: null });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { DeviceInfo, VmInfo } from '@qubes-backup/qubes-common';
+import type { DeviceInfo, NetVm, VmInfo } from '@qubes-backup/qubes-common';
 import { parseCore2, parseCore3, parseQubesXml } from '../src/index.js';
 import { fixture, fixtureJson, sha256hex, vmNamed } from './_helpers.js';
 
@@ -48,9 +48,9 @@ describe('fixture-generator backups: every VM of the manifest', () => {
     expect(parsed.dialect).toBe(want.format_version === 4 ? 'core3' : 'core2');
     for (const m of want.vms) {
       const vm = vmNamed(parsed, m.name);
-      expect({ name: vm.name, klass: vm.klass, qid: vm.qid, label: vm.label, template: vm.template ?? null })
+      expect({ name: vm.name, klass: vm.class, qid: vm.qid, label: vm.label, template: vm.template ?? null })
         .toEqual({ name: m.name, klass: m.class, qid: m.qid, label: m.label, template: m.template });
-      if (m.name !== 'dom0') expect(vm.netvm === undefined ? '<default>' : vm.netvm).toBe(m.netvm);
+      if (m.name !== 'dom0') expect(asManifestNetvm(vm.netvm)).toBe(m.netvm);
       expect(vm.properties['provides_network']).toBe(m.provides_network === true ? 'True' : undefined);
       if (m.in_qubes_xml === false) {
         // R2 qubes.xml has no dom0: it is synthesized, not included; the home archive is found by name.
@@ -92,6 +92,11 @@ describe('fixture-generator backups: every VM of the manifest', () => {
 });
 
 /** Our properties in the upstream dict's terms: Python's True is the string "True" here. */
+/** The fixture manifests' netvm: `"<default>"` for the default, a name, or null for none. */
+function asManifestNetvm(netvm: NetVm): string | null {
+  return netvm !== null && typeof netvm === 'object' ? '<default>' : netvm;
+}
+
 function upstreamProps(props: Record<string, string | boolean | null>): Record<string, string | null> {
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'True' : 'False') : v]));
 }
@@ -125,7 +130,7 @@ function compareUpstream(name: string, parsedVms: readonly VmInfo[], domains: Re
     const vm = parsedVms.find((v) => v.name === vmName) as VmInfo;
     const got = {
       vm: vmName,
-      klass: vm.klass,
+      klass: vm.class,
       label: vm.label,
       template: vm.template ?? null,
       included: vm.included,
@@ -181,7 +186,7 @@ describe('Qubes test-suite backups (core2): upstream expectations and the parsed
       ...Object.fromEntries(['default_netvm', 'updatevm', 'clockvm', 'default_template']
         .map((k) => [k, qidName.get(want.qubes_xml.globals[k] as string)])),
     });
-    expect(parsed.vms[0]).toMatchObject({ name: 'dom0', klass: 'AdminVM', label: 'black', included: false });
+    expect(parsed.vms[0]).toMatchObject({ name: 'dom0', class: 'AdminVM', label: 'black', included: false });
     for (const x of want.qubes_xml.vms) {
       const vm = vmNamed(parsed, x.name);
       expect({ sourceClass: vm.sourceClass, label: vm.label, template: vm.template ?? null, included: vm.included })
@@ -207,13 +212,15 @@ describe('Qubes test-suite backup (core3): upstream expectations and the parsed 
     for (const x of want.qubes_xml.vms) {
       const vm = vmNamed(parsed, x.name);
       expect({
-        klass: vm.klass, label: vm.label, template: vm.template ?? null,
-        netvm: vm.netvm === undefined ? '<default>' : vm.netvm,
+        klass: vm.class, label: vm.label, template: vm.template ?? null,
+        netvm: asManifestNetvm(vm.netvm),
         provides_network: vm.properties['provides_network'] ?? null,
         included: vm.included, backupPath: vm.backupPath ?? null,
         backupSize: vm.backupSize === undefined ? null : String(vm.backupSize),
       }).toEqual({
-        klass: x.class, label: x.label, template: x.template, netvm: x.netvm, provides_network: x.provides_network,
+        klass: x.class, label: x.label, template: x.template,
+        // qubes.xml gives dom0 no netvm property; the model says none rather than "default".
+        netvm: x.class === 'AdminVM' ? null : x.netvm, provides_network: x.provides_network,
         included: x.backup_content, backupPath: x.backup_path, backupSize: x.backup_size,
       });
       if (x.qid !== null) expect(vm.qid).toBe(Number(x.qid));

@@ -88,7 +88,7 @@ function showUnits(o: OpenedBackup): void {
 function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
   const tr = document.createElement('tr');
   const d = unitDetails(u);
-  const cells: [string, string][] = [['', u.name], ['Class', d.klass ?? ''], ['Template', d.template ?? ''], ['Size', u.size !== undefined ? formatBytes(u.size) : '']];
+  const cells: [string, string][] = [['', u.name], ['Class', d.vmClass ?? ''], ['Template', d.template ?? ''], ['Size', u.size !== undefined ? formatBytes(u.size) : '']];
   for (const [label, text] of cells) {
     const td = document.createElement('td');
     td.textContent = text;

@@ -2,15 +2,15 @@ import type { UnitInfo } from '@qubes-backup/core';
 
 /**
  * A VM's class and template, read from the settings a Qubes format attaches to the unit (`vm.json`:
- * qubes.xml's `klass` and `template`). Other formats attach none; the JSON is untyped data, so each
+ * qubes.xml's `class` and `template`). Other formats attach none; the JSON is untyped data, so each
  * field is checked before use.
  */
-export function unitDetails(u: UnitInfo): { klass?: string; template?: string } {
+export function unitDetails(u: UnitInfo): { vmClass?: string; template?: string } {
   const json = u.metadata?.json;
   if (typeof json !== 'object' || json === null) return {};
-  const { klass, template } = json as { klass?: unknown; template?: unknown };
+  const { class: vmClass, template } = json as { class?: unknown; template?: unknown };
   return {
-    ...(typeof klass === 'string' ? { klass } : {}),
+    ...(typeof vmClass === 'string' ? { vmClass } : {}),
     ...(typeof template === 'string' ? { template } : {}),
   };
 }
@@ -23,10 +23,10 @@ export function unitDetails(u: UnitInfo): { klass?: string; template?: string } 
 export function storesVolume(u: UnitInfo, volume: 'private' | 'root'): boolean {
   const json = u.metadata?.json;
   if (typeof json !== 'object' || json === null) return true;
-  const { volumes, klass } = json as { volumes?: unknown; klass?: unknown };
+  const { volumes, class: vmClass } = json as { volumes?: unknown; class?: unknown };
   if (Array.isArray(volumes) && volumes.length > 0) {
     return volumes.some((v: unknown) => typeof v === 'object' && v !== null
       && (v as { name?: unknown }).name === volume && (v as { saveOnStop?: unknown }).saveOnStop === true);
   }
-  return volume === 'private' || klass === 'TemplateVM' || klass === 'StandaloneVM';
+  return volume === 'private' || vmClass === 'TemplateVM' || vmClass === 'StandaloneVM';
 }
