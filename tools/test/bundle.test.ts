@@ -61,7 +61,7 @@ describe('dist/qubes-backup.mjs alone', () => {
   test('info on a Borg repository, and get of one file out of a VM image', () => {
     const borg = run(['info', join(ROOT, 'test-fixtures', 'borg', 'repokey-lz4', 'repo'), '--json'], 'borg-fixture');
     expect(borg.code).toBe(0);
-    expect((JSON.parse(borg.out) as { format: string }).format).toBe('borg');
+    expect((JSON.parse(borg.out) as { backup: { format: string } }).backup.format).toBe('borg');
     const dest = join(work, 'got');
     const got = run(['get', join(ROOT, 'test-fixtures', 'v4-files', 'backup.bin'), '--vm', 'work', '/home/user/.bashrc', '--dest', dest], 'qubes');
     expect([got.code, got.err.includes('internal error')]).toEqual([0, false]);

@@ -134,7 +134,9 @@ describe('the CLI installed from the tarballs', () => {
     const out = execFileSync(join(dir, 'node_modules', '.bin', 'qubes-backup'), ['info', fixture('v4-sample'), '--json'], {
       cwd: dir, encoding: 'utf8', env: { ...process.env, QUBES_BACKUP_PASSPHRASE: 'qubes' },
     });
-    const info = JSON.parse(out) as { units?: { name: string }[] };
-    expect(info.units?.map((u) => u.name)).toEqual(expect.arrayContaining(['work', 'dom0']));
+    const info = JSON.parse(out) as { version?: string; backup?: { units?: { name: string }[] } };
+    // The version nx release writes into the CLI's package.json reaches every --json answer.
+    expect(info.version).toBe(JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version);
+    expect(info.backup?.units?.map((u) => u.name)).toEqual(expect.arrayContaining(['work', 'dom0']));
   }, 120_000);
 });

@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isQubesBackupError, type Registry } from '@qubes-backup/core';
+import { isQubesBackupError, UsageError, type Registry } from '@qubes-backup/core';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { EXIT_CODES, exitCodeOf, Interrupted } from './exit-codes.js';
 import { interruptible, type Interruption } from './interrupt.js';
-import { answerFailure, resetAnswer } from './commands/shared.js';
+import { answerFailure, startRun } from './json-answer.js';
+import { VERSION } from './version.generated.js';
 
 export const EXIT_HELP = `
 Exit status:
@@ -33,7 +34,7 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .name('qubes-backup')
     .description('Open Qubes OS backups (formats 1-4) on any machine, without Qubes: list, verify and extract VMs.\n' +
       'Every byte is authenticated before it is decompressed or written.')
-    .version('0.0.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -132,13 +133,16 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
     return EXIT_CODES.E_USAGE;
   }
-  resetAnswer();
+  startRun(program.commands.some((c) => c.name() === argv[0]) ? argv[0] : undefined);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_CODES.E_USAGE;
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // The parser already said it on stderr; a script reading --json gets it too.
+      if (argv.includes('--json')) answerFailure(new UsageError(e.message.replace(/^error: /, '')));
+      return EXIT_CODES.E_USAGE;
     }
     if (argv.includes('--json')) answerFailure(e);
     reportError(e);

@@ -35,14 +35,14 @@ const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('
 describe('qubes-backup on a Borg repository', () => {
   test('info --json: encryption, appendOnly, archives with names and ids', async () => {
     expect(await main(['info', repo, '--json'])).toBe(0);
-    const info = JSON.parse(out) as { format: string; encryption: string; appendOnly: boolean; archives: { name: string; id: string }[] };
+    const info = (JSON.parse(out) as { backup: { format: string; encryption: string; appendOnly: boolean; archives: { name: string; id: string }[] } }).backup;
     expect(info).toMatchObject({ format: 'borg', encryption: 'repokey', appendOnly: false });
     expect(info.archives.map((a) => [a.name, a.id])).toEqual(expected.list.archives.map((a) => [a.name, a.id]));
   });
 
   test('info --history --json lists transactions with their archives', async () => {
     expect(await main(['info', join(BORG, 'append-only', 'repo'), '--history', '--json'])).toBe(0);
-    const info = JSON.parse(out) as { transactions: { id: number; archives: string[] }[] };
+    const info = (JSON.parse(out) as { backup: { transactions: { id: number; archives: string[] }[] } }).backup;
     expect(info.transactions.at(-1)).toEqual({ id: 21, archives: ['wednesday'] });
     expect(info.transactions.some((t) => t.archives.includes('tuesday'))).toBe(true);
   });
@@ -53,14 +53,14 @@ describe('qubes-backup on a Borg repository', () => {
     for (const a of expected.list.archives) expect(out).toContain(a.name);
   });
 
-  test('files REPO::ARCHIVE PATH lists the folder; --json gives paths from the archive root', async () => {
+  test('files REPO::ARCHIVE PATH lists the folder; --json gives paths from the archive root, rooted at / as in an image', async () => {
     expect(await main(['files', `${repo}::first`, 'home/user/docs'])).toBe(0);
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['a/', 'up-link']);
     out = '';
     expect(await main(['files', `${repo}::first`, '/home/user', '-r', '--json'])).toBe(0);
-    const listed = (JSON.parse(out) as { path: string }[]).map((e) => e.path).sort();
+    const listed = (JSON.parse(out) as { entries: { path: string }[] }).entries.map((e) => e.path).sort();
     const first = expected.archives.find((a) => a.name === 'first')!;
-    expect(listed).toEqual(first.files.map((f) => f.path).filter((p) => p.startsWith('home/user/')).sort());
+    expect(listed).toEqual(first.files.map((f) => `/${f.path}`).filter((p) => p.startsWith('/home/user/')).sort());
   });
 
   test('files of a path that is not there is a usage error', async () => {

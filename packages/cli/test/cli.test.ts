@@ -42,7 +42,9 @@ describe('qubes-backup', () => {
 
   test('info --json gives the header and the VMs', async () => {
     expect(await main(['info', sample, '--json'])).toBe(0);
-    const model = JSON.parse(out) as { version: number; vms: { name: string; included: boolean }[] };
+    const answer = JSON.parse(out) as { command: string; ok: boolean; backup: { version: number; vms: { name: string; included: boolean }[] } };
+    expect(answer).toMatchObject({ command: 'info', ok: true });
+    const model = answer.backup;
     expect(model.version).toBe(4);
     expect(model.vms.some((v) => v.name === 'work' && v.included)).toBe(true);
   });
@@ -106,7 +108,7 @@ describe('files and get (issue 6)', () => {
 
   test('files lists the same entries as the image manifest', async () => {
     expect(await main(['files', files, '--vm', 'work', '/home/user', '--recursive', '--json', '--work-dir', work])).toBe(0);
-    const listed = (JSON.parse(out) as { path: string }[]).map((e) => e.path.replace(/^\//, '')).filter((p) => p !== 'home/user').sort();
+    const listed = (JSON.parse(out) as { entries: { path: string }[] }).entries.map((e) => e.path.replace(/^\//, '')).filter((p) => p !== 'home/user').sort();
     const expected = contents.filter((e) => e.path.startsWith('home/user/')).map((e) => e.path).sort();
     expect(listed).toEqual(expected);
   }, 60_000);
@@ -119,7 +121,7 @@ describe('files and get (issue 6)', () => {
         out = '';
         const args = ['files', join(FIX, fx, 'backup.bin'), '--vm', vm, '--volume', file.replace('.img', ''), '/', '-r', '--json', '--work-dir', work];
         expect(await main(args)).toBe(0);
-        const listed = (JSON.parse(out) as { path: string; type: string; size: number }[])
+        const listed = (JSON.parse(out) as { entries: { path: string; type: string; size: number }[] }).entries
           .map((e) => `${e.path.replace(/^\//, '')} ${e.type} ${e.type === 'file' ? e.size : ''}`).filter((p) => !p.startsWith(' ')).sort();
         const expected = img.image!.contents.map((e) => `${e.path} ${e.type} ${e.type === 'file' ? e.size : ''}`).sort();
         expect({ image: `${fx}/${img.path}`, listed }).toEqual({ image: `${fx}/${img.path}`, listed: expected });

@@ -165,7 +165,10 @@ describe('--json answers every outcome on stdout (issue 16: info, files and get 
   ] as const)('%s: {"ok": false, "error": {code, message}} and the exit status', async (_, args, status, code) => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
     expect(await main([...args(io.work)])).toBe(status);
-    expect(JSON.parse(io.out)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+    expect(JSON.parse(io.out)).toEqual({
+      schema: 1, program: 'qubes-backup', version: expect.any(String), command: args(io.work)[0], ok: false,
+      error: { code, exitStatus: status, message: expect.any(String) },
+    });
   });
 
   test('a command that answers its own failure (extract, with its units) answers once', async () => {

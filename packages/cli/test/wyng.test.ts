@@ -46,7 +46,7 @@ function privateVolume(f: WyngFixture) {
 
 testEachWyng('info --json lists every volume with its sessions', async (f) => {
   expect(await run(['info', f.archive, '--json', ...pass(f)])).toBe(0);
-  const info = JSON.parse(out) as { format: string; volumes: { name: string; sessions: string[] }[] };
+  const info = (JSON.parse(out) as { backup: { format: string; volumes: { name: string; sessions: string[] }[] } }).backup;
   expect(info.format).toBe('wyng');
   expect(Object.fromEntries(info.volumes.map((v) => [v.name, v.sessions]))).toEqual(
     Object.fromEntries(Object.entries(f.manifest.volumes).map(([n, v]) => [n, Object.keys(v.sessions).sort()])));

@@ -79,10 +79,10 @@ describeSshd('sftp:// against a real OpenSSH sshd on 127.0.0.1', () => {
     process.env['BORG_PASSPHRASE'] = 'borg-fixture';
     const repo = join(OURS, 'borg', 'repokey-lz4', 'repo');
     expect(await main(['info', repo, '--json'])).toBe(0);
-    const local = JSON.parse(out) as Record<string, unknown>;
+    const local = (JSON.parse(out) as { backup: Record<string, unknown> }).backup;
     out = '';
     expect(await main(['info', url(repo), '--json', ...trust()])).toBe(0);
-    const { transferred, ...remote } = JSON.parse(out) as Record<string, unknown> & { repository: { location: string } };
+    const { transferred, backup: remote } = JSON.parse(out) as { transferred: number; backup: Record<string, unknown> & { repository: { location: string } } };
     expect(remote.repository.location).toBe(url(repo));
     expect({ ...remote, repository: { ...remote.repository, location: '' } }).toEqual({ ...local, repository: { ...(local['repository'] as object), location: '' } });
     expect(transferred).toBeGreaterThan(0);

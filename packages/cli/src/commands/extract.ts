@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { formatBytes } from '@qubes-backup/core';
 import { extract, makeDirs, planRestore, reportOf, type RunReport } from '@qubes-backup/restore';
-import { backupOptions, printJson, printReport, table } from './shared.js';
+import { backupOptions, printReport, table } from './shared.js';
+import { errorJson, printJson } from '../json-answer.js';
 import { selection, skippedError, stopped, warnUnauthenticated, type VerifyFlags } from './verify.js';
 
 export interface ExtractFlags extends VerifyFlags {
@@ -43,8 +44,12 @@ export async function extractCommand(backup: string, flags: ExtractFlags): Promi
     throw e;
   }
   progress.stop();
+  const failure = r.ok ? undefined : skippedError(r, noun);
   if (flags.json) {
-    printJson({ ok: r.ok, format: r.info.format, dest: resolve(flags.dest), units: r.units, files: outputs, ...(flags.resume ? { kept } : {}) });
+    printJson(r.ok, {
+      format: r.info.format, ...(failure ? { error: errorJson(failure) } : {}), dest: resolve(flags.dest), units: r.units, files: outputs,
+      ...(flags.resume ? { kept } : {}),
+    });
   } else {
     printReport(r, noun);
     const images = outputs.filter((p) => p.endsWith('.img'));
@@ -52,7 +57,7 @@ export async function extractCommand(backup: string, flags: ExtractFlags): Promi
     process.stdout.write(`Restored ${outputs.length} files${before} into ${resolve(flags.dest)}${images.length ? '; disk images:' : ''}\n`);
     for (const p of images) process.stdout.write(`  ${resolve(flags.dest, p)}\n`);
   }
-  if (!r.ok) throw skippedError(r, noun);
+  if (failure) throw failure;
 }
 
 /** `--dry-run`: what would be written where, and the space it needs; nothing is written. */
@@ -64,7 +69,13 @@ async function dryRun(backup: string, flags: ExtractFlags): Promise<void> {
   } finally {
     progress.stop();
   }
-  if (flags.json) return printJson({ ok: true, format: plan.info.format, dest: plan.dest, units: plan.units, needed: plan.needed, free: plan.free });
+  if (flags.json) {
+    return printJson(true, {
+      dryRun: true, format: plan.info.format, dest: plan.dest,
+      units: plan.units.map((u) => ({ ...u, output: relative(plan.dest, u.output) })), needed: plan.needed,
+      free: Number.isFinite(plan.free) ? plan.free : null, enoughSpace: plan.needed <= plan.free,
+    });
+  }
   const rows = [[plan.info.unitNoun.toUpperCase(), 'INTO', 'SIZE', '']];
   for (const u of plan.units) rows.push([u.name, u.output, u.size === undefined ? '?' : formatBytes(u.size), u.kept ? 'complete already (kept)' : '']);
   process.stdout.write(table(rows));

@@ -1,7 +1,8 @@
 import { openImage, type DirEntry } from '@qubes-backup/image-ext4';
 import { list, type ListedEntry } from '@qubes-backup/restore';
 import { browsable, type ImageFlags } from './image-input.js';
-import { printJson, table } from './shared.js';
+import { table } from './shared.js';
+import { printJson } from '../json-answer.js';
 
 export interface FilesFlags extends ImageFlags {
   long?: boolean;
@@ -27,7 +28,14 @@ export async function filesCommand(input: string, path: string | undefined, flag
         if (st.type === 'dir') for (const e of await image.list(root)) entries.push({ path: join(root, e.name), entry: e });
         else entries.push({ path: root, entry: st });
       }
-      if (flags.json) return printJson(entries.map(({ path: p, entry: e }) => ({ path: p, ...e, mtime: e.mtime.toISOString() })));
+      if (flags.json) {
+        // `linkTarget`, as an archive's listing calls a symlink's target, so one schema fits both.
+        return printJson(true, {
+          entries: entries.map(({ path: p, entry: { target, ...e } }) => ({
+            ...e, path: p, ...(target !== undefined ? { linkTarget: target } : {}), mtime: e.mtime.toISOString(),
+          })),
+        });
+      }
       if (!flags.long) {
         for (const { path: p, entry: e } of entries) process.stdout.write(`${flags.recursive ? p : e.name}${e.type === 'dir' ? '/' : ''}\n`);
         return;
@@ -50,7 +58,15 @@ async function listTree(opened: Parameters<typeof list>[0], path: string | undef
   const entries: ListedEntry[] = [];
   const root = path === undefined || path === '/' ? '' : path.replace(/^\/+/, '');
   for await (const e of list(opened, { registry: flags.registry(), path: root, recursive: Boolean(flags.recursive) })) entries.push(e);
-  if (flags.json) return printJson(entries.map((e) => ({ ...e, mtime: new Date(e.mtime * 1000).toISOString() })));
+  if (flags.json) {
+    // Paths from the archive's root as the image listing gives them (`/home/user/a`), so one schema fits both.
+    return printJson(true, {
+      entries: entries.map((e) => ({
+        ...e, path: `/${e.path}`, ...(e.type === 'hardlink' && e.linkTarget !== undefined ? { linkTarget: `/${e.linkTarget}` } : {}),
+        mtime: new Date(e.mtime * 1000).toISOString(),
+      })),
+    });
+  }
   const name = (e: ListedEntry) => (flags.recursive || root === '' ? e.path : e.path.slice(root.length + 1) || e.path);
   if (!flags.long) {
     for (const e of entries) process.stdout.write(`${printable(name(e))}${e.type === 'dir' ? '/' : ''}\n`);

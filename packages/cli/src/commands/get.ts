@@ -1,9 +1,10 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { formatBytes } from '@qubes-backup/core';
 import { copyOut, openImage } from '@qubes-backup/image-ext4';
 import { extract, makeDirs } from '@qubes-backup/restore';
 import { browsable, type ImageFlags } from './image-input.js';
-import { printJson, printReport } from './shared.js';
+import { printReport } from './shared.js';
+import { printJson } from '../json-answer.js';
 
 export interface GetFlags extends ImageFlags {
   dest: string;
@@ -24,7 +25,7 @@ export async function getCommand(input: string, paths: string[], flags: GetFlags
         registry: flags.registry(), dest: flags.dest, force: Boolean(flags.force), resume: Boolean(flags.resume), paths: paths.map((p) => p.replace(/^\/+/, '')),
         onEvent: (e) => { if (e.type === 'member' && e.result.output && e.result.type === 'file') files.push(e.result.output); },
       });
-      if (flags.json) return printJson({ ok: r.ok, dest: resolve(flags.dest), units: r.units, files });
+      if (flags.json) return printJson(r.ok, { dest: resolve(flags.dest), units: r.units, files });
       printReport(r, r.info.unitNoun);
       process.stdout.write(`Copied ${files.length} files into ${resolve(flags.dest)}\n`);
       return;
@@ -36,7 +37,7 @@ export async function getCommand(input: string, paths: string[], flags: GetFlags
         force: Boolean(flags.force), resume: Boolean(flags.resume), signal: flags.interruption.signal,
         onFile: (f) => { if (!f.skipped && !f.kept) copied.push(f.dest); },
       });
-      if (flags.json) return printJson({ ok: true, dest: resolve(flags.dest), ...summary, files: copied });
+      if (flags.json) return printJson(true, { dest: resolve(flags.dest), files: copied.map((f) => relative(resolve(flags.dest), f)), copied: summary });
       process.stdout.write(`Copied ${summary.files} files, ${summary.dirs} directories, ${summary.symlinks} symlinks ` +
         `(${formatBytes(summary.bytes)}) into ${resolve(flags.dest)}${summary.skipped ? `; skipped ${summary.skipped} special files` : ''}\n`);
     } finally {

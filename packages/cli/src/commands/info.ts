@@ -1,5 +1,6 @@
 import { inspect } from '@qubes-backup/restore';
-import { backupOptions, printJson, table, type CommonFlags } from './shared.js';
+import { backupOptions, table, type CommonFlags } from './shared.js';
+import { printJson } from '../json-answer.js';
 
 /** What a backup holds, as its format describes it. */
 export async function infoCommand(backup: string, flags: CommonFlags): Promise<void> {
@@ -8,7 +9,7 @@ export async function infoCommand(backup: string, flags: CommonFlags): Promise<v
   let transferred = 0;
   let shown;
   try { shown = await inspect(backup, { ...options, onTransferred: (n) => { transferred += n; } }); } finally { progress.stop(); }
-  if (flags.json) return printJson(isUrl(backup) ? { ...shown.info, transferred } : shown.info);
+  if (flags.json) return printJson(true, { backup: shown.info, ...(isUrl(backup) ? { transferred } : {}) });
   const out = process.stdout;
   const fields: (readonly [string, string])[] = [['Backup', backup], ...shown.display.fields];
   const width = Math.max(...fields.map(([l]) => l.length)) + 2;

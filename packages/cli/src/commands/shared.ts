@@ -45,33 +45,6 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
   return { options, progress };
 }
 
-/** Whether this run's JSON answer was printed (a command's own, failures included). */
-let answered = false;
-
-export function printJson(value: unknown): void {
-  answered = true;
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-/**
- * With `--json`, a run that failed before its command printed anything still answers on stdout:
- * `{"ok": false, "error": {code, message, member}}`, so a script reads every outcome the same way.
- */
-export function answerFailure(e: unknown): void {
-  if (!answered) printJson({ ok: false, error: errorJson(e) });
-}
-
-/** Starts a run: nothing answered yet (main is called many times in one process by the tests). */
-export function resetAnswer(): void {
-  answered = false;
-}
-
-/** An error as the JSON outputs carry it. */
-export function errorJson(e: unknown): { code?: string; message: string; member?: string } {
-  const err = e as { code?: string; message?: string; member?: string };
-  return { ...(err.code ? { code: err.code } : {}), message: err.message ?? String(e), ...(err.member ? { member: err.member } : {}) };
-}
-
 /** Fixed-width table for terminals. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

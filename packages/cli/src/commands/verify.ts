@@ -1,7 +1,8 @@
 import { verify, reportOf } from '@qubes-backup/restore';
 import { CorruptBackupError, type BackupInfo } from '@qubes-backup/core';
 import type { RunReport } from '@qubes-backup/restore';
-import { backupOptions, errorJson, printJson, printReport, type CommonFlags } from './shared.js';
+import { backupOptions, printReport, type CommonFlags } from './shared.js';
+import { answerFailure, printJson, errorJson } from '../json-answer.js';
 
 export interface VerifyFlags extends CommonFlags {
   keepGoing?: boolean;
@@ -29,9 +30,10 @@ export async function verifyCommand(backup: string, flags: VerifyFlags): Promise
     throw stopped(e, progress, flags.json, noun);
   }
   progress.stop();
-  if (flags.json) printJson({ ok: r.ok, format: r.info.format, units: r.units });
+  const failure = r.ok ? undefined : skippedError(r, noun);
+  if (flags.json) printJson(r.ok, { format: r.info.format, ...(failure ? { error: errorJson(failure) } : {}), units: r.units });
   else printReport(r, noun);
-  if (!r.ok) throw skippedError(r, noun);
+  if (failure) throw failure;
   if (!flags.json) process.stdout.write('All selected members verified.\n');
 }
 
@@ -39,7 +41,7 @@ export async function verifyCommand(backup: string, flags: VerifyFlags): Promise
 export function stopped(e: unknown, progress: { stop(): void }, json: boolean | undefined, noun: string): unknown {
   progress.stop();
   const report = reportOf(e);
-  if (json) printJson({ ok: false, error: errorJson(e), units: report?.units ?? [] });
+  if (json) answerFailure(e, { units: report?.units ?? [] });
   else if (report) printReport(report, noun);
   return e;
 }
