@@ -22,8 +22,8 @@ export function resolveLimits(limits: ScryptLimits): Required<ScryptLimits> {
 
 export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits = {}): Cipher {
   const { maxmem, maxUnitSize } = resolveLimits(limits);
-  const derive = (header: ScryptHeader, passphrase: Uint8Array, signal: AbortSignal | undefined) =>
-    deriveKeysWith(prims, header, passphrase, { maxmem, urgent: true, ...(signal ? { signal } : {}) });
+  const derive = (header: ScryptHeader, passphrase: Uint8Array, { signal, onStatus }: ReadOptions) =>
+    deriveKeysWith(prims, header, passphrase, { maxmem, urgent: true, ...(signal ? { signal } : {}), ...(onStatus ? { onStatus } : {}) });
   // Keys derived ahead: the unit read now must be the one whose header they were derived for.
   const same = (keys: ScryptKeys, header: ScryptHeader) => async (h: ScryptHeader) => {
     if (!equalBytes(h.bytes, header.bytes)) {
@@ -36,13 +36,14 @@ export function makeScryptCipher(prims: ScryptPrimitives, limits: ScryptLimits =
     info: { kind: 'cipher', name: 'scrypt', backend: prims.backend },
     decrypt(data: ByteStream, passphrase: Uint8Array, opts: ReadOptions = {}): ByteStream {
       assertBytes(passphrase, 'passphrase');
-      return decryptUnit(data, (header) => derive(header, passphrase, opts.signal), { ...opts, maxUnitSize });
+      return decryptUnit(data, (header) => derive(header, passphrase, opts), { ...opts, maxUnitSize });
     },
     prepareBytes: SCRYPT_HEADER_SIZE,
     async prepare(head: Uint8Array, passphrase: Uint8Array, opts: ReadOptions = {}): ReturnType<NonNullable<Cipher['prepare']>> {
       assertBytes(passphrase, 'passphrase');
       const header = parseScryptHeader(head);
-      const keys = await deriveKeysWith(prims, header, passphrase, opts.signal ? { maxmem, signal: opts.signal } : { maxmem });
+      const { signal, onStatus } = opts;
+      const keys = await deriveKeysWith(prims, header, passphrase, { maxmem, ...(signal ? { signal } : {}), ...(onStatus ? { onStatus } : {}) });
       return {
         decrypt: (data: ByteStream, o: ReadOptions = {}): ByteStream => decryptUnit(data, same(keys, header), { ...o, maxUnitSize }),
         dispose: () => keys.wipe(),

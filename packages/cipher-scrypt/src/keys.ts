@@ -1,5 +1,5 @@
 import {
-  UnsupportedError, UsageError, WrongPassphraseError, assertBytes, assertSafeInteger, equalBytes, type Backend,
+  UnsupportedError, UsageError, WrongPassphraseError, assertBytes, assertSafeInteger, equalBytes, formatBytes, type Backend, type ReadOptions,
 } from '@qubes-backup/core';
 import { parseScryptHeader, type ScryptHeader } from './header.js';
 import type { ScryptPrimitives } from './_primitives.js';
@@ -42,6 +42,14 @@ export interface DeriveOptions {
   signal?: AbortSignal;
   /** Needed now (not ahead of use): goes before look-ahead derivations waiting for their turn. */
   urgent?: boolean;
+  /** Told what the derivation costs, for people (`scrypt, 1.0 GiB, ~3 s`), before it waits for its turn. */
+  onStatus?: ReadOptions['onStatus'];
+}
+
+/** A derivation's cost in words: its memory, and its time once one of that size was timed here. */
+function derivationCost(memory: number, ms: number | undefined): string {
+  const time = ms === undefined ? '' : ms < 950 ? ', <1 s' : `, ~${Math.round(ms / 1000)} s`;
+  return `scrypt, ${formatBytes(memory)}${time}`;
 }
 
 /** Refuses parameters beyond our limits (they are valid scrypt, so this is UnsupportedError, not corruption). */
@@ -76,6 +84,7 @@ export async function deriveKeysWith(
   checkLimits(header, maxmem);
   opts.signal?.throwIfAborted();
   const { signal, urgent } = opts;
+  opts.onStatus?.(derivationCost(header.memory, prims.scheduler.estimate(header.memory)));
   const dk = await prims.scheduler.run(header.memory, () => prims.scrypt(passphrase, header.salt, header.N, header.r, header.p, signal), {
     ...(urgent ? { urgent } : {}), ...(signal ? { signal } : {}),
   });

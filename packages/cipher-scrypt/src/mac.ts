@@ -17,9 +17,9 @@ export function makeScryptMac(prims: ScryptPrimitives, limits: ScryptLimits = {}
     async verify(data: ByteStream, tag: Uint8Array, key: Uint8Array, opts: ReadOptions = {}): Promise<void> {
       assertBytes(tag, 'tag');
       assertBytes(key, 'key');
-      const signal = opts.signal;
+      const { signal, onStatus } = opts;
       const plain = await collect(
-        decryptUnit(tag, (h) => deriveKeysWith(prims, h, key, { maxmem, urgent: true, ...(signal ? { signal } : {}) }),
+        decryptUnit(tag, (h) => deriveKeysWith(prims, h, key, { maxmem, urgent: true, ...(signal ? { signal } : {}), ...(onStatus ? { onStatus } : {}) }),
           signal ? { signal, maxUnitSize } : { maxUnitSize }),
         tag.length,
         'scrypt MAC plaintext',

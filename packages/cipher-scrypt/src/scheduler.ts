@@ -67,12 +67,19 @@ export class DerivationScheduler {
   private readonly warmed: boolean[] = [];
   private settled = false;
   private stats_ = { maxInFlight: 0, maxMemory: 0, finished: 0 };
+  /** How long the last derivation of each size took (ms), for what people are told to expect. */
+  private readonly lastTook = new Map<number, number>();
 
   /** `budget` is read once, at the first derivation (available memory before ours took any). */
   constructor(private readonly budget: DerivationBudget | (() => DerivationBudget), private readonly now: () => number = () => performance.now()) {}
 
   get stats(): SchedulerStats {
     return { level: this.currentLevel, ...this.stats_ };
+  }
+
+  /** About how long (ms) a derivation of `weight` bytes takes here: the last one's time, once one ran. */
+  estimate(weight: number): number | undefined {
+    return this.lastTook.get(weight);
   }
 
   /** Runs `work` (a derivation needing `weight` bytes) when the budget has room for it. */
@@ -139,6 +146,7 @@ export class DerivationScheduler {
     this.running.delete(r);
     this.memory -= r.weight;
     this.stats_.finished++;
+    this.lastTook.set(r.weight, this.now() - r.start);
     this.learn(r);
     this.pump();
   }

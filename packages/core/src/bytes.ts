@@ -13,7 +13,8 @@ export interface ReadOptions {
   ahead?: boolean;
   /**
    * Told, for people, what the work is waiting on when no byte moves for a while (`deriving the key
-   * of vm5/private.img.003.enc`), and `undefined` once that wait is over.
+   * of vm5/private.img.003.enc`), and `undefined` once that wait is over. A cipher or MAC that
+   * derives a key tells its cost (`scrypt, 1.0 GiB, ~3 s`); the format calling it words the sentence.
    */
   onStatus?: (text: string | undefined) => void;
 }

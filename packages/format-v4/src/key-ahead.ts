@@ -3,6 +3,12 @@ import { parseChunkName } from '@qubes-backup/qubes-common';
 
 type PreparedDecryption = Awaited<ReturnType<NonNullable<Cipher['prepare']>>>;
 
+/** A key asked for ahead of its chunk: the derivation, and its cost as the cipher told it (`scrypt, 1.0 GiB, ~3 s`). */
+export interface KeyInTheMaking {
+  readonly key: Promise<PreparedDecryption>;
+  readonly cost: string | undefined;
+}
+
 export interface KeyAheadOptions {
   readonly tar: Container;
   readonly cipher: Cipher;
@@ -31,7 +37,7 @@ export interface KeyAheadOptions {
  * order and falls back to deriving itself when none is ready.
  */
 export class KeyAhead {
-  private readonly ready = new Map<string, Promise<PreparedDecryption>>();
+  private readonly ready = new Map<string, KeyInTheMaking>();
   private readonly claimed = new Set<string>();
   private readonly parallel: number;
   /** Ends this look-ahead's scan and its derivations still waiting for their turn (dispose, or the caller's abort). */
@@ -52,7 +58,7 @@ export class KeyAhead {
   }
 
   /** The prepared key for a member, if the look-ahead has (or is making) one. */
-  take(memberPath: string): Promise<PreparedDecryption> | undefined {
+  take(memberPath: string): KeyInTheMaking | undefined {
     this.claimed.add(memberPath);
     const p = this.ready.get(memberPath);
     if (p) { this.ready.delete(memberPath); this.poke(); }
@@ -63,7 +69,7 @@ export class KeyAhead {
   dispose(): void {
     this.stopped = true;
     this.stop.abort();
-    for (const p of this.ready.values()) p.then((k) => k.dispose(), () => undefined);
+    for (const { key } of this.ready.values()) key.then((k) => k.dispose(), () => undefined);
     this.ready.clear();
     this.poke();
   }
@@ -103,9 +109,10 @@ export class KeyAhead {
       if (this.claimed.has(m.path)) continue;
       this.inFlight++;
       started++;
-      const p = cipher.prepare(head, this.o.keyFor(cn.stem), { signal: this.stop.signal });
+      let cost: string | undefined;
+      const p = cipher.prepare(head, this.o.keyFor(cn.stem), { signal: this.stop.signal, onStatus: (c) => { cost = c ?? cost; } });
       p.catch(() => undefined).finally(() => { this.inFlight--; this.poke(); });
-      this.ready.set(m.path, p);
+      this.ready.set(m.path, { key: p, get cost() { return cost; } });
       if (started >= (this.o.maxKeys ?? Infinity)) return;
     }
   }

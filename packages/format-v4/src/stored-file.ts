@@ -42,11 +42,14 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     await ctx.cursor.take();
     const key = chunkKey(ctx, cn.stem);
     const prepared = ctx.ahead?.take(m.path);
-    // Said until the chunk's first plaintext: its key is derived (here or ahead) before anything else.
+    // Said until the chunk's first plaintext: its key is derived (here or ahead) before anything else,
+    // with what the derivation costs once the cipher said (memory, and time once one was timed).
     let waiting = Boolean(ctx.status);
-    ctx.status?.(`deriving the key of ${m.path}`);
+    const deriving = (cost: string | undefined) => ctx.status?.(`deriving the key of ${m.path}${cost ? ` (${cost})` : ''}`);
+    deriving(prepared?.cost);
+    const opts = ctx.status ? { ...ctx.opts, onStatus: (cost: string | undefined) => { if (waiting && cost) deriving(cost); } } : ctx.opts;
     try {
-      const plain = prepared ? (await prepared).decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, ctx.opts);
+      const plain = prepared ? (await prepared.key).decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, opts);
       for await (const piece of plain) {
         if (waiting) { waiting = false; ctx.status?.(undefined); }
         yield piece;

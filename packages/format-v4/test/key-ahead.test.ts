@@ -76,7 +76,7 @@ async function consume(k: KeyAhead, names: readonly string[]): Promise<string[]>
   for (const n of names) {
     await tick(); // the main pass decodes between two chunks: the scan gets to run
     const p = k.take(n);
-    if (p) { await p; got.push(n); }
+    if (p) { await p.key; got.push(n); }
   }
   return got;
 }
@@ -115,7 +115,7 @@ describe('KeyAhead: bounded by its cores', () => {
     const k = ahead(d, names, { parallel: 2 });
     k.start();
     await settle(d);
-    await k.take(names[0]!);
+    await k.take(names[0]!)?.key;
     k.dispose();
     await settle(d);
     expect([...d.disposed].sort()).toEqual(d.started.slice(1).sort());

@@ -105,8 +105,10 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   }
   let headerMac: string;
   try {
-    ctx.onStatus?.('checking the passphrase against the backup header');
-    headerMac = await authenticateHeader(ctx.registry, header, tag, passphrase, ctx);
+    const checking = (cost?: string) => ctx.onStatus?.(`checking the passphrase against the backup header${cost ? ` (${cost})` : ''}`);
+    checking();
+    // The MAC tells what its key derivation costs (format 4: scrypt's memory and time).
+    headerMac = await authenticateHeader(ctx.registry, header, tag, passphrase, { ...ctx, onStatus: (cost) => { if (cost) checking(cost); } });
   } catch (e) {
     early?.dispose();
     throw e;
