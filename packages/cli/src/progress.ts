@@ -44,8 +44,12 @@ export function progressBar(total: number | undefined, enabled = Boolean(process
     } else {
       line += ` ${formatBytes(rate)}/s`;
     }
+    // While a key is derived no byte moves, so rate and ETA say nothing: the wait's own words take
+    // their place (they tell the derivation's memory and time), kept whole on an 80-column terminal.
+    if (waiting !== undefined) line = `${total ? `${Math.min(100, (done / total) * 100).toFixed(0).padStart(3)}%` : formatBytes(done)} ${waiting}`;
+    else line += ` ${label}`;
     const cols = process.stderr.columns || 100;
-    process.stderr.write(`\r${`${line} ${waiting ?? label}`.slice(0, cols - 1).padEnd(cols - 1)}`);
+    process.stderr.write(`\r${line.slice(0, cols - 1).padEnd(cols - 1)}`);
   };
   return {
     add(n) { done += n; draw(); },
