@@ -101,7 +101,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .option('--vm <name>', 'with a backup of VM disk images: the VM whose image to open')
     .addOption(new Option('--volume <name>', 'which image of the VM').choices(['private', 'root']).default('private'))
     .option('--work-dir <dir>', 'with a backup: where to restore the image first (default: the OS temp folder)')
-    .option('--keep-image', 'with a backup: keep the restored image instead of removing it at the end');
+    .option('--keep-image', 'with a backup: keep the restored image (the VM\'s data, decrypted) in the work folder; ' +
+      'a later files or get with --keep-image and the same --work-dir opens it at once');
 
   imageOptions(program.command('files')
     .argument('<image-or-backup>', 'a VM disk image (private.img, root.img), a backup with --vm, or a repository archive REPO::ARCHIVE')

@@ -1,7 +1,7 @@
 // Issue 16's small stumbles, in-process: passphrases (empty, interrupted, standard input twice, asked
 // only after the inputs are checked), --vm lists, nothing selected, parser errors and unknown commands.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { main } from '@qubes-backup/cli';
 import { captureOutput } from './_output.js';
@@ -175,5 +175,33 @@ describe('--json answers every outcome on stdout (issue 16: info, files and get 
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'wrong';
     expect(await main(['extract', sample, '--dest', join(io.work, 'out'), '--json'])).toBe(2);
     expect(JSON.parse(io.out)).toMatchObject({ ok: false, error: { code: 'E_PASSPHRASE' } });
+  });
+});
+
+describe('files/get --keep-image: the next call opens the kept image at once (issue 16: every call restored it again)', () => {
+  const files = join(FIX, 'v4-files', 'backup.bin');
+
+  test('kept in an owner-only folder named after backup and VM; reused without the backup\'s passphrase; only when asked', async () => {
+    const work = join(io.work, 'w');
+    process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
+    expect(await main(['files', files, '--vm', 'work', '/home/user', '--keep-image', '--work-dir', work])).toBe(0);
+    expect(io.err).toMatch(/^Restoring work's private\.img/m);
+    const [kept] = readdirSync(work);
+    expect(kept).toMatch(/^qubes-backup-kept-[0-9a-f]{16}$/);
+    expect(statSync(join(work, kept!)).mode & 0o777).toBe(0o700);
+
+    // No passphrase now: the kept image is used as it is, the backup not even opened.
+    delete process.env['QUBES_BACKUP_PASSPHRASE'];
+    io.err = '';
+    const dest = join(io.work, 'got');
+    expect(await main(['get', files, '--vm', 'work', '/home/user/.bashrc', '--dest', dest, '--keep-image', '--work-dir', work])).toBe(0);
+    expect(io.err).toMatch(/^Using the image kept at .*\/work\/private\.img$/m);
+    expect(io.err).not.toMatch(/Restoring/);
+    expect(readFileSync(join(dest, 'home', 'user', '.bashrc'), 'utf8').length).toBeGreaterThan(0);
+
+    // Without --keep-image nothing kept is used: the backup is opened (and its passphrase asked for).
+    io.err = '';
+    expect(await main(['files', files, '--vm', 'work', '/', '--work-dir', work])).toBe(1);
+    expect(io.err).toMatch(/no passphrase/);
   });
 });
