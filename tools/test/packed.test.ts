@@ -17,7 +17,7 @@ const fixture = (name: string) => join(ROOT, 'test-fixtures', name, 'backup.bin'
 interface Packed { name: string; filename: string; files: { path: string }[] }
 interface PackageJson {
   name: string; private?: boolean; dependencies?: Record<string, string>; types?: string; engines?: { node?: string };
-  sideEffects?: boolean; license?: string; exports?: Record<string, { types?: string; default?: string }>;
+  sideEffects?: boolean; license?: string; exports?: Record<string, { types?: string; default?: string }>; keywords?: string[];
 }
 
 const manifests = new Map<string, PackageJson>(readdirSync(join(ROOT, 'packages')).map((d) => {
@@ -61,10 +61,11 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('every public package as a tarball', () => {
-  test('package.json: ES module exports with their types, the Node it needs, no side effects, a license', () => {
+  test('package.json: ES module exports with their types, the Node it needs, no side effects, a license, keywords npm search finds', () => {
     for (const m of [...manifests.values()].filter((x) => !x.private)) {
       expect([m.name, m.exports?.['.']?.types, m.types, m.engines?.node, m.sideEffects, m.license])
         .toEqual([m.name, './dist/index.d.ts', './dist/index.d.ts', '>=20.19', false, 'MIT']);
+      expect([m.name, m.keywords?.slice(0, 3), (m.keywords?.length ?? 0) > 3]).toEqual([m.name, ['qubes-os', 'backup', 'restore'], true]);
     }
   });
 
