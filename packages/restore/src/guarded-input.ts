@@ -8,6 +8,11 @@ export interface Counters {
   onProgress?: (n: number) => void;
   /** Passed to the source as its reads' `onProgress`: a remote source counts what it received, read-ahead included. */
   onTransferred?: (n: number) => void;
+  /**
+   * The run's interruption: a read it ends is not an I/O error, even one called without a signal
+   * (the format's probe of a pipe waiting for its writer).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -17,8 +22,8 @@ export interface Counters {
  * shrank, the device gave up) is one too, never a truncated backup.
  */
 export function guardedInput(input: BackupInput, counters: Counters = {}): BackupInput {
-  const { onProgress, onTransferred } = counters;
-  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onTransferred, onProgress && farthest(input.source, onProgress)) };
+  const { onProgress, onTransferred, signal } = counters;
+  if (input.kind === 'file') return { kind: 'file', source: guarded(input.source, onTransferred, onProgress && farthest(input.source, onProgress), signal) };
   const dir = input.dir;
   const readSmall = dir.readSmall?.bind(dir);
   // A folder served as objects (format-borg's `objects.get` through `borg serve`): its objects are its reads.
@@ -56,15 +61,15 @@ function farthest(source: ByteSource, onProgress: (n: number) => void): Progress
 /** Told the end offset of each range read (a file), or the length of each piece (a folder's files: summed). */
 type Progress = (end: number, length: number) => void;
 
-function guarded(source: ByteSource, onTransferred?: (n: number) => void, progress?: Progress): ByteSource {
+function guarded(source: ByteSource, onTransferred?: (n: number) => void, progress?: Progress, runSignal?: AbortSignal): ByteSource {
   const read = source.read?.bind(source);
   const counted = (opts?: ReadOptions): ReadOptions | undefined => (onTransferred ? { ...opts, onProgress: onTransferred } : opts);
   return {
     ...source,
-    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, opts, progress, counted(opts)),
+    stream: (offset = 0, opts?: ReadOptions) => guardedStream(source, offset, opts, progress, counted(opts), runSignal),
     ...(read ? {
       read: async (offset: number, length: number, opts?: ReadOptions) => {
-        const bytes = await read(offset, length, counted(opts)).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal); });
+        const bytes = await read(offset, length, counted(opts)).catch((e: unknown) => { throw readError(e, source.name, offset, opts?.signal ?? runSignal); });
         if (!opts?.ahead) progress?.(offset + bytes.length, bytes.length);
         const expected = source.size === undefined ? bytes.length : Math.min(length, Math.max(0, source.size - offset));
         if (bytes.length < expected) throw shortRead(source, offset + bytes.length, expected, bytes.length);
@@ -74,7 +79,9 @@ function guarded(source: ByteSource, onTransferred?: (n: number) => void, progre
   };
 }
 
-async function* guardedStream(source: ByteSource, offset: number, opts: ReadOptions | undefined, progress?: Progress, sourceOpts = opts): ByteStream {
+async function* guardedStream(
+  source: ByteSource, offset: number, opts: ReadOptions | undefined, progress?: Progress, sourceOpts = opts, runSignal?: AbortSignal,
+): ByteStream {
   let at = offset;
   const it = source.stream(offset, sourceOpts)[Symbol.asyncIterator]();
   try {
@@ -83,7 +90,7 @@ async function* guardedStream(source: ByteSource, offset: number, opts: ReadOpti
       try {
         r = await it.next();
       } catch (e) {
-        throw readError(e, source.name, at, opts?.signal);
+        throw readError(e, source.name, at, opts?.signal ?? runSignal);
       }
       if (r.done) {
         if (source.size !== undefined && at < source.size) throw shortRead(source, at, source.size - offset, at - offset);

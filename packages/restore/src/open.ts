@@ -7,7 +7,7 @@ import {
   type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { guardedInput } from './guarded-input.js';
-import { directorySource, fileSource, pipeSource, withHead } from './source.js';
+import { directorySource, fileSource, pipeSource, streamSource, withHead } from './source.js';
 
 /** How many leading bytes of a file formats see to recognize it. */
 const PROBE_BYTES = 64 << 10;
@@ -150,7 +150,7 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
  * (`scheme://…`) goes to the source plugin registered for its scheme, before the file system.
  */
 async function resolveLocation(
-  location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred'>,
+  location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred' | 'onStatus'>,
 ): Promise<{ input: BackupInput; unit?: string }> {
   if (typeof location !== 'string') {
     return 'list' in location ? { input: { kind: 'directory', dir: location } } : { input: { kind: 'file', source: location } };
@@ -173,7 +173,12 @@ async function resolveLocation(
     const code = (e as NodeJS.ErrnoException).code;
     throw new IoError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: '${path}'` : `cannot read '${path}': ${(e as Error).message}`, { cause: e });
   }
-  const input: BackupInput = st.isDirectory() ? { kind: 'directory', dir: directorySource(path) } : { kind: 'file', source: await fileSource(path) };
+  // A block device is seekable (a disk holding the backup), so only pipes and character devices stream.
+  const streamed = st.isFIFO() || st.isCharacterDevice();
+  const input: BackupInput = st.isDirectory() ? { kind: 'directory', dir: directorySource(path) }
+    : { kind: 'file', source: streamed ? streamSource(path, st, {
+      ...(options.signal ? { signal: options.signal } : {}), ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+    }) : await fileSource(path) };
   return { input, ...(unit !== undefined ? { unit } : {}) };
 }
 

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { IoError, type ByteSource, type ByteStream, type DirectorySource, type ReadOptions } from '@qubes-backup/core';
 
@@ -191,6 +192,56 @@ export function pipeSource(stream: NodeJS.ReadableStream, name = '-'): ByteSourc
       used = true;
       return counting(stream as AsyncIterable<unknown>, name, opts);
     },
+  };
+}
+
+/**
+ * A path that is neither a file nor a folder: a named pipe (`mkfifo`), a process substitution
+ * (`<(...)`, a /dev/fd/N pipe), /dev/stdin fed by a pipe, a character device (a tape). Positioned
+ * reads fail there (ESPIPE), so it is read like standard input: once, from the start.
+ * A pipe is opened without waiting for a writer (O_NONBLOCK), and read through the event loop: a
+ * plain open() would wait in a thread of libuv's pool until something writes, and a process with
+ * such a thread cannot even exit, so Ctrl-C could not end a run waiting on a pipe nobody feeds.
+ * Until the first bytes come, `onStatus` says what the run waits for (a progress line would
+ * otherwise sit at 0 B with no reason given).
+ */
+export function streamSource(path: string, st: Stats, { signal: stopAll, onStatus }: Pick<ReadOptions, 'signal' | 'onStatus'> = {}): ByteSource {
+  let used = false;
+  let reader: NodeJS.ReadableStream & { destroy(): void } | undefined;
+  return {
+    name: path,
+    seekable: false,
+    stream(offset = 0, opts?: ReadOptions): ByteStream {
+      if (used || offset !== 0) throw new IoError(`${path} is a pipe: it can be read only once, from the start`);
+      used = true;
+      return (async function* read() {
+        // The format's first read (the probe) passes no signal: the run's stops the wait as well.
+        const signal = opts?.signal ?? stopAll;
+        let waiting = st.isFIFO();
+        if (waiting) onStatus?.(`waiting for data on the pipe '${path}'`);
+        // An interruption ends the wait at once, not at the next byte that may never come.
+        const stop = () => reader?.destroy();
+        signal?.addEventListener('abort', stop, { once: true });
+        try {
+          reader = st.isFIFO()
+            ? new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false })
+            : createReadStream(path, { highWaterMark: MAX_READ });
+          for await (const c of counting(reader, path, opts)) {
+            if (waiting) { waiting = false; onStatus?.(undefined); }
+            yield c;
+          }
+        } catch (e) {
+          if (signal?.aborted) throw signal.reason;
+          throw e;
+        } finally {
+          if (waiting) onStatus?.(undefined);
+          signal?.removeEventListener('abort', stop);
+          reader?.destroy();
+        }
+        if (signal?.aborted) throw signal.reason;
+      })();
+    },
+    async close() { reader?.destroy(); },
   };
 }
 

@@ -28,7 +28,9 @@ export type Browsable =
  */
 export async function browsable(input: string, flags: ImageFlags): Promise<Browsable> {
   const registry = flags.registry();
-  if (input !== '-' && (await identify(input, registry, flags.settings).catch(() => undefined)) === undefined && await isFile(input)) {
+  // Only a regular file can be a disk image: anything else (`-`, a named pipe) is read once, so it
+  // is not probed here but opened as the backup it must be.
+  if (await isFile(input) && (await identify(input, registry, flags.settings).catch(() => undefined)) === undefined) {
     if (flags.vm) throw new UsageError(`'${input}' is a disk image, not a backup: --vm applies to backups only`);
     return { kind: 'image', path: input, cleanup: async () => undefined };
   }
