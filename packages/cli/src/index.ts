@@ -1,2 +1,2 @@
 /** @qubes-backup/cli: the `qubes-backup` command (info, verify, extract). */
-export { main, EXIT_HELP } from './main.js';
+export { main, cliProgram, EXIT_HELP, type ProgramRun } from './main.js';

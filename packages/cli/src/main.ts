@@ -20,16 +20,51 @@ Passphrase (asked only when the backup needs one): --passphrase-file FILE (one t
 is stripped), else the environment variable QUBES_BACKUP_PASSPHRASE (or BORG_PASSPHRASE), else a
 prompt on the terminal (no echo).`;
 
-const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a format-1 backup), REPO::ARCHIVE, or - for standard input';
+const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a format-1 backup), REPO::ARCHIVE, or - for standard input ' +
+  '(a named pipe, <(...) or /dev/stdin is read once like -)';
 
 /**
  * Runs the CLI; returns the exit status instead of exiting, so tests can call it. `registry`
  * defaults to every shipped plugin; the options each plugin declares are offered on every command.
  */
 export async function main(argv: string[], registry: () => Registry = defaultRegistry): Promise<number> {
+  const run: ProgramRun = {};
+  const program = cliProgram(registry, run);
+  const unknown = unknownCommand(argv, program);
+  if (unknown) {
+    process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
+    return EXIT_CODES.E_USAGE;
+  }
+  startRun(program.commands.some((c) => c.name() === argv[0]) ? argv[0] : undefined);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // The parser already said it on stderr; a script reading --json gets it too.
+      if (argv.includes('--json')) answerFailure(new UsageError(e.message.replace(/^error: /, '')));
+      return EXIT_CODES.E_USAGE;
+    }
+    if (argv.includes('--json')) answerFailure(e);
+    reportError(e);
+    return exitCodeOf(e);
+  } finally {
+    run.interruption?.dispose();
+  }
+}
+
+/** What a run of the program holds for `main`: Ctrl-C and SIGTERM handling, made when a command starts working on a backup. */
+export interface ProgramRun {
+  interruption?: Interruption;
+}
+
+/**
+ * The commander definition of every command, option and help text: what `main` parses, and what
+ * tools/make-cli-reference.mjs turns into docs/cli.md, so the reference cannot say other than --help.
+ */
+export function cliProgram(registry: () => Registry = defaultRegistry, run: ProgramRun = {}): Command {
   const pluginOptions = declaredOptions(registry());
-  /** Ctrl-C and SIGTERM while a command works on a backup (made when one starts). */
-  let interruption: Interruption | undefined;
   const program = new Command()
     .name('qubes-backup')
     .description('Open Qubes OS backups (formats 1-4) on any machine, without Qubes: list, verify and extract VMs.\n' +
@@ -54,8 +89,8 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
       const flags = action.opts();
       flags['settings'] = Object.fromEntries(pluginOptions.map((o) => [o.name, flags[camel(o.name)] as string | boolean | undefined]));
       flags['registry'] = registry;
-      interruption ??= interruptible();
-      flags['interruption'] = interruption;
+      run.interruption ??= interruptible();
+      flags['interruption'] = run.interruption;
     });
     return c;
   };
@@ -64,13 +99,17 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
   // (its WASM and glue), which would stay resident next to a restore's 100 MiB chunk buffer.
   common(program.command('info')
     .argument('<backup>', BACKUP_ARG)
-    .description('show what a backup holds: its format and header, its VMs (class, template, netvm, label, size) or archives')
+    .description('show what a backup holds: its format and header, its VMs (class, template, netvm, label, size) or archives. ' +
+      "A Qubes backup's SIZE is the backup-size qubes.xml records for the VM: what its files used on disk when it was backed up, " +
+      "before compression (extract's space check adds these up); '-' when the backup holds none of its data")
     .option('--json', 'machine-readable output'))
     .action(async (backup: string, o) => { const { infoCommand } = await import('./commands/info.js'); await infoCommand(backup, o); });
 
   common(program.command('verify')
     .argument('<backup>', BACKUP_ARG)
-    .description('authenticate, decrypt, decompress and parse every selected member; write nothing')
+    .description('authenticate, decrypt, decompress and parse every selected member; write nothing. ' +
+      'The table gives each VM or archive its FILES, the regular files checked, and BYTES, their full length as extract ' +
+      'would write them (holes of sparse disk images included), not the bytes the backup stores')
     .option('--vm <name>', 'verify only this VM, or this archive of a repository (repeatable; or a comma-separated list)', collectList, [])
     .option('--exclude <name>', 'skip this VM or archive (repeatable; or a comma-separated list)', collectList, [])
     .option('--dom0-home', "with --vm, also verify dom0's home")
@@ -128,29 +167,7 @@ export async function main(argv: string[], registry: () => Registry = defaultReg
     .description('print the emergency restore guide (docs/emergency.md): what to keep beside the backup, the commands, ' +
       'the passphrase, what each exit code and common error means')
     .action(async () => { const { GUIDE } = await import('./guide.generated.js'); process.stdout.write(GUIDE); });
-
-  const unknown = unknownCommand(argv, program);
-  if (unknown) {
-    process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
-    return EXIT_CODES.E_USAGE;
-  }
-  startRun(program.commands.some((c) => c.name() === argv[0]) ? argv[0] : undefined);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      // The parser already said it on stderr; a script reading --json gets it too.
-      if (argv.includes('--json')) answerFailure(new UsageError(e.message.replace(/^error: /, '')));
-      return EXIT_CODES.E_USAGE;
-    }
-    if (argv.includes('--json')) answerFailure(e);
-    reportError(e);
-    return exitCodeOf(e);
-  } finally {
-    interruption?.dispose();
-  }
+  return program;
 }
 
 /** Every option the registry's plugins declare, once per name. */
