@@ -33,6 +33,11 @@ describe('passphrases', () => {
     expect(io.err).toMatch(/^qubes-backup: error: .*standard input/m);
     expect(read).not.toHaveBeenCalled();
   });
+
+  test('so is /dev/stdin as the backup: it is the same standard input, read by path', async () => {
+    expect(await main(['verify', '/dev/stdin', '--passphrase-file', '-'])).toBe(1);
+    expect(io.err).toMatch(/^qubes-backup: error: .*standard input/m);
+  });
 });
 
 describe('inputs, checked before a passphrase is asked', () => {

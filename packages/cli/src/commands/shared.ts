@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { fstatSync, promises as fsp, statSync } from 'node:fs';
 import { formatBytes, type Registry } from '@qubes-backup/core';
 import type { BackupOptions, RunReport } from '@qubes-backup/restore';
 import { readPassphrase, stdinTwice } from '../passphrase.js';
@@ -19,7 +19,8 @@ export interface CommonFlags {
 /** Registry, plugin settings, a passphrase asked for only when the backup needs one, and a progress bar sized to the backup. */
 export async function backupOptions(backup: string, f: CommonFlags): Promise<{ options: BackupOptions; progress: Progress }> {
   // Said before anything is read: the passphrase is asked only after the backup's first bytes.
-  if (backup === '-' && f.passphraseFile === '-') throw stdinTwice();
+  const stdinBusy = backup === '-' || isStandardInput(backup);
+  if (stdinBusy && f.passphraseFile === '-') throw stdinTwice();
   let size: number | undefined;
   if (backup !== '-') size = await fsp.stat(backup).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
   const progress = progressBar(size, f.progress && !f.json && Boolean(process.stderr.isTTY));
@@ -30,7 +31,7 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
       progress.pause();
       try {
         return await readPassphrase({
-          ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy: backup === '-', ...(purpose ? { purpose } : {}),
+          ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy, ...(purpose ? { purpose } : {}),
         });
       } finally {
         progress.resume();
@@ -43,6 +44,20 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
     onSize: (n) => progress.total(n),
   };
   return { options, progress };
+}
+
+/**
+ * Whether a path names this process's standard input (/dev/stdin, /dev/fd/0, or the file that was
+ * redirected into it): reading the passphrase from there would eat the backup.
+ */
+function isStandardInput(path: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = fstatSync(0);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Fixed-width table for terminals. */
