@@ -145,9 +145,10 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
 }
 
 /**
- * A path names a file, a folder, or `-`; `REPO::ARCHIVE` names one archive of a repository (split at
- * the first `::` whose left part exists, so a path that itself contains `::` still opens). A URL
- * (`scheme://…`) goes to the source plugin registered for its scheme, before the file system.
+ * A path names a file, a folder, or `-` (a named pipe or character device is streamed like it);
+ * `REPO::ARCHIVE` names one archive of a repository (split at the first `::` whose left part
+ * exists, so a path that itself contains `::` still opens). A URL (`scheme://…`) goes to the source
+ * plugin registered for its scheme, before the file system.
  */
 async function resolveLocation(
   location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred' | 'onStatus'>,

@@ -1,10 +1,11 @@
 // fileSource: how much a reader costs that opens the backup at an offset, takes a header and moves on;
 // directorySource.readSmall: a whole small file at once (a Wyng chunk).
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directorySource, fileSource } from '../src/source.js';
+import { directorySource, fileSource, streamSource } from '../src/source.js';
 
 describe('fileSource', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qbt-source-'));
@@ -57,5 +58,38 @@ describe('directorySource.readSmall', () => {
   test('undefined when there is no such file; IoError naming it when it cannot be read', async () => {
     expect(await read('sub/none', 10)).toBeUndefined();
     await expect(read('sub', 10)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining(join(dir, 'sub')) });
+  });
+});
+
+describe('streamSource (a named pipe)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qbt-fifo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = (name: string) => { const p = join(dir, name); execFileSync('mkfifo', [p]); return p; };
+
+  test('waits for a writer without blocking, says so, then reads every byte once', async () => {
+    const p = fifo('fed');
+    const status: (string | undefined)[] = [];
+    const src = streamSource(p, statSync(p), { onStatus: (t) => status.push(t) });
+    expect(src.seekable).toBe(false);
+    const chunks: Uint8Array[] = [];
+    const reading = (async () => { for await (const c of src.stream(0)) chunks.push(c); })();
+    // The writer comes later: until then the event loop is free (this timer runs) and the status says why nothing moves.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(status).toEqual([`waiting for data on the pipe '${p}'`]);
+    const writer = spawn('sh', ['-c', 'head -c 3000000 /dev/zero > "$1"', 'sh', p], { stdio: 'ignore' });
+    await reading;
+    await new Promise((r) => writer.on('exit', r));
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(3_000_000);
+    expect(status).toEqual([`waiting for data on the pipe '${p}'`, undefined]);
+    expect(() => src.stream(0)).toThrow(/read only once/);
+  });
+
+  test('an abort ends the wait for a writer that never comes, with the abort\'s reason', async () => {
+    const p = fifo('never');
+    const stop = new AbortController();
+    const src = streamSource(p, statSync(p), { signal: stop.signal });
+    const reading = (async () => { for await (const _ of src.stream(0)) { /* nothing comes */ } })();
+    setTimeout(() => stop.abort(new Error('stopped by the user')), 100);
+    await expect(reading).rejects.toThrow('stopped by the user');
   });
 });
