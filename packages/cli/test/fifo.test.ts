@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { main } from '@qubes-backup/cli';
 import { captureOutput } from './_output.js';
@@ -33,6 +33,19 @@ function writeInto(pipe: string, file = sample): void {
   children.push(spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, pipe], { stdio: 'ignore', detached: true }));
 }
 
+/** Whether some process holds `pipe` open within `ms` (Linux: a link in /proc/PID/fd names it). */
+async function waitForReader(pipe: string, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      const fds = (() => { try { return readdirSync(`/proc/${pid}/fd`); } catch { return []; } })();
+      if (fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === pipe; } catch { return false; } })) return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe('a named pipe as the backup', () => {
@@ -42,7 +55,7 @@ describe('a named pipe as the backup', () => {
     writeInto(p);
     expect(await main(['verify', p])).toBe(0);
     expect(c.err).not.toMatch(/error/);
-  });
+  }, 60_000);
 
   test('info prints what it prints for the file', async () => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
@@ -53,7 +66,7 @@ describe('a named pipe as the backup', () => {
     writeInto(p);
     expect(await main(['info', p])).toBe(0);
     expect(c.out.replaceAll(p, 'B')).toBe(fromFile.replaceAll(sample, 'B'));
-  });
+  }, 60_000);
 
   test('extract restores the same bytes as from the file', async () => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
@@ -62,7 +75,7 @@ describe('a named pipe as the backup', () => {
     expect(await main(['extract', p, '--dest', join(c.work, 'from-pipe'), '--vm', 'work'])).toBe(0);
     expect(await main(['extract', sample, '--dest', join(c.work, 'from-file'), '--vm', 'work'])).toBe(0);
     expect(sha(join(c.work, 'from-pipe', 'work', 'private.img'))).toBe(sha(join(c.work, 'from-file', 'work', 'private.img')));
-  });
+  }, 60_000);
 
   test('files and get take it as a backup, as they take -', async () => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
@@ -75,7 +88,7 @@ describe('a named pipe as the backup', () => {
     expect(c.out).toBe(fromFile);
     writeInto(p);
     expect(await main(['get', p, '--vm', 'work', '/home/user', '--dest', join(c.work, 'got'), '--work-dir', c.work])).toBe(0);
-  });
+  }, 60_000);
 
   test('nothing writes: the run waits, and SIGTERM ends it (exit 130)', async () => {
     const p = fifo();
@@ -86,13 +99,15 @@ describe('a named pipe as the backup', () => {
     let stderr = '';
     run.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
     const ended = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Signalled only once the run has the pipe open and waits on it (not a fixed delay: a loaded
+    // machine may take seconds to start the bin and the run it starts).
+    expect(await waitForReader(p, 20_000)).toBe(true);
     expect(run.exitCode).toBeNull();
     run.kill('SIGTERM');
     const code = await Promise.race([ended, new Promise<string>((r) => setTimeout(() => r('still running 5 s after SIGTERM'), 5000).unref())]);
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted/);
-  }, 15_000);
+  }, 40_000);
 });
 
 describe('other streams named by a path', () => {

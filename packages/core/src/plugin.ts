@@ -328,6 +328,11 @@ export interface UnitInfo {
   readonly size?: number;
   /** A file written into its output folder once it restored completely (a VM's settings: `vm.json`). */
   readonly metadata?: { readonly file: string; readonly json: unknown };
+  /**
+   * Set by a survey of the stored members (`OpenedBackup.survey`): what the backup's catalogue
+   * promised for this unit and no member holds (`root.img`; `all its data`, then `present` is false).
+   */
+  readonly lacking?: string;
 }
 
 /** What `info` shows. Formats extend it with their own fields, all JSON data. */
@@ -387,6 +392,13 @@ export interface OpenedBackup {
   archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive>;
   /** After a unit's archives were read: what it should have had but the backup did not hold. */
   missing?(unit: string, seen: UnitSeen): Error | undefined;
+  /**
+   * For a catalogue that may promise more than is stored (qubes.xml): one pass over the member
+   * headers only, nothing decrypted, and `info` and `display` again with each unit's `present` and
+   * `lacking` from the members found. Cheap on a local file (it seeks over the data); a remote
+   * source would pay one request per member, so `inspect` asks only for local files.
+   */
+  survey?(opts?: ReadOptions): Promise<Pick<OpenedBackup, 'info' | 'display'>>;
   /** For backups of disk images: which archives hold the image `volume` (`private`, `root`) of a unit, and which member it is. */
   image?(unit: string, volume: string): { archive(a: Pick<Archive, 'unit' | 'path'>): boolean; member(m: Member): boolean } | undefined;
   /** Releases what the format holds open (keys, look-ahead work). */

@@ -70,4 +70,6 @@ export interface QubesBackupModel extends BackupInfo {
   readonly dom0Home?: Dom0HomeInfo;
   /** Global properties (default netvm, template...). */
   readonly globals: Readonly<Record<string, string | null>>;
+  /** Present when the members were surveyed (`info` on a local file); `problem`: why the survey stopped early (a cut). */
+  readonly survey?: { readonly problem?: string };
 }

@@ -3,6 +3,7 @@ import { CorruptBackupError, formatBytes, type Archive, type BackupInfo, type Me
 type UnitInfo = BackupInfo['units'][number];
 type UnitSeen = Parameters<NonNullable<OpenedBackup['missing']>>[1];
 import { netvmText, type Dom0HomeInfo, type QubesBackupModel, type VmInfo } from './model.js';
+import { missingVolume, surveyMembers } from './survey.js';
 
 /** What a Qubes format reads from its header; `qubesModel` adds qubes.xml's VMs and the generic `BackupInfo` fields. */
 export type QubesHeaderParts = Pick<QubesBackupModel, 'version' | 'header' | 'encrypted' | 'compressed' | 'compressionFilter' | 'authenticated'>;
@@ -49,6 +50,10 @@ export function qubesOpened(model: QubesBackupModel, archives: OpenedBackup['arc
     archives,
     missing: (unit, seen) => missingData(model, unit, seen),
     image: (unit, volume) => imageLocation(model, unit, volume),
+    survey: async (opts) => {
+      const surveyed = await surveyMembers(model, archives, opts);
+      return { info: surveyed, display: qubesDisplay(surveyed) };
+    },
   };
 }
 
@@ -61,14 +66,26 @@ export function qubesDisplay(model: QubesBackupModel): OpenedBackup['display'] {
     ...Object.entries(model.header).map(([k, v]) => [`  ${k}`, v] as [string, string]),
   ];
   const rows = model.vms.filter((vm) => vm.class !== 'AdminVM').map((vm) => {
-    const present = model.units.find((u) => u.name === vm.name)?.present ?? false;
+    const unit = model.units.find((u) => u.name === vm.name);
+    const present = unit?.present ?? false;
     return [
       vm.name, vm.class, vm.template ?? '-', netvmText(vm.netvm),
-      vm.label ?? '-', present && vm.backupSize !== undefined ? formatBytes(vm.backupSize) : '-', present ? 'yes' : 'no',
+      vm.label ?? '-', present && vm.backupSize !== undefined ? formatBytes(vm.backupSize) : '-', inBackup(unit),
     ];
   });
-  if (model.dom0Home) fields.push(['dom0 home', `${model.dom0Home.user} (${model.dom0Home.backupSize !== undefined ? formatBytes(model.dom0Home.backupSize) : 'size unknown'})`]);
+  if (model.dom0Home) {
+    const lacking = model.units.find((u) => u.name === 'dom0')?.lacking;
+    fields.push(['dom0 home', `${model.dom0Home.user} (${model.dom0Home.backupSize !== undefined ? formatBytes(model.dom0Home.backupSize) : 'size unknown'})` +
+      (lacking ? ': NOT in the backup (missing)' : '')]);
+  }
+  if (model.survey?.problem !== undefined) fields.push(['WARNING', `the backup ends early or is damaged; members after that point are missing: ${model.survey.problem}`]);
   return { fields, tables: [{ columns: ['NAME', 'CLASS', 'TEMPLATE', 'NETVM', 'LABEL', 'SIZE', 'IN BACKUP'], rows }] };
+}
+
+/** The IN BACKUP column: from qubes.xml, or from the members found when a survey ran. */
+function inBackup(unit: UnitInfo | undefined): string {
+  if (!unit?.present) return unit?.lacking ? 'NO (missing)' : 'no';
+  return unit.lacking ? `partly: no ${unit.lacking}` : 'yes';
 }
 
 /** Classes of R2/R3 qubes.xml whose VMs always have a private.img. */
@@ -89,11 +106,8 @@ export function missingData(model: QubesBackupModel, unit: string, seen: UnitSee
   const vm = model.vms.find((v) => v.name === unit);
   if (!vm || vm.class === 'AdminVM') return undefined;
   const base = (vm.backupPath ?? '').replace(/\/+$/, '');
-  let missing: string | undefined;
-  if (model.version === 4) {
-    missing = (vm.volumes ?? []).find((v) => v.saveOnStop && !seen.archives.has(`${base}/${v.name}.img`))?.name;
-    if (missing !== undefined) missing = `${missing}.img`;
-  } else if ((model.version === 2 || model.version === 3) && CORE2_WITH_PRIVATE.includes(vm.sourceClass ?? '') && !seen.files.has('private.img')) {
+  let missing = missingVolume(model, unit, seen.archives);
+  if ((model.version === 2 || model.version === 3) && CORE2_WITH_PRIVATE.includes(vm.sourceClass ?? '') && !seen.files.has('private.img')) {
     missing = 'private.img';
   }
   return missing === undefined ? undefined

@@ -34,11 +34,19 @@ export interface Inspection {
   readonly display: OpenedBackup['display'];
 }
 
-/** Opens a backup and returns what it holds (authenticated, where the format authenticates anything). */
+/**
+ * Opens a backup and returns what it holds (authenticated, where the format authenticates anything).
+ * For a local file, units are shown as the members found say (`OpenedBackup.survey`): a VM qubes.xml
+ * lists but the backup lacks (cut short, a member dropped) is not reported as present.
+ */
 export async function inspect(location: BackupOrLocation, o: BackupOptions): Promise<Inspection> {
   const { opened, close } = await opening(location, o);
-  await close();
-  return { info: opened.info, display: opened.display };
+  try {
+    const shown = opened.local && opened.survey ? await opened.survey(o) : opened;
+    return { info: shown.info, display: shown.display };
+  } finally {
+    await close();
+  }
 }
 
 /** Authenticates, decrypts, decompresses and parses every selected member; writes nothing. */

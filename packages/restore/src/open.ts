@@ -43,6 +43,8 @@ export type BackupLocation = string | ByteSource | DirectorySource;
 /** An opened backup, and what it was read from. */
 export interface Opened extends OpenedBackup {
   readonly input: BackupInput;
+  /** A regular file of this machine: seeking over it costs nothing (not a pipe, not a remote source). */
+  readonly local?: boolean;
   /** The unit the location named (`REPO::ARCHIVE`), if any. */
   readonly unit?: string;
 }
@@ -53,7 +55,7 @@ export interface Opened extends OpenedBackup {
  * knows a format; adding one is a `registry.use(...)`.
  */
 export async function openBackup(location: BackupLocation, options: OpenOptions): Promise<Opened> {
-  const { input, unit } = await resolveLocation(location, options);
+  const { input, unit, local } = await resolveLocation(location, options);
   if (input.kind === 'file' && input.source.size !== undefined) options.onSize?.(input.source.size);
   // A remote input (a connection) is released here when opening fails, else with the backup.
   const release = typeof location === 'string' ? () => closeInput(input) : async () => undefined;
@@ -76,7 +78,7 @@ export async function openBackup(location: BackupLocation, options: OpenOptions)
   const named = unit !== undefined && opened.info.units.some((u) => u.name === unit);
   const formatClose = opened.close?.bind(opened);
   return {
-    ...opened, input: counted, ...(named ? { unit } : {}),
+    ...opened, input: counted, local, ...(named ? { unit } : {}),
     close: async () => { try { await formatClose?.(); } finally { await release(); } },
   };
 }
@@ -152,13 +154,13 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
  */
 async function resolveLocation(
   location: BackupLocation, options: Pick<OpenOptions, 'registry' | 'settings' | 'signal' | 'onTransferred' | 'onStatus'>,
-): Promise<{ input: BackupInput; unit?: string }> {
+): Promise<{ input: BackupInput; unit?: string; local: boolean }> {
   if (typeof location !== 'string') {
-    return 'list' in location ? { input: { kind: 'directory', dir: location } } : { input: { kind: 'file', source: location } };
+    return 'list' in location ? { input: { kind: 'directory', dir: location }, local: false } : { input: { kind: 'file', source: location }, local: false };
   }
-  if (location === '-') return { input: { kind: 'file', source: pipeSource(process.stdin) } };
+  if (location === '-') return { input: { kind: 'file', source: pipeSource(process.stdin) }, local: false };
   const remote = await resolveUrl(location, options);
-  if (remote) return remote;
+  if (remote) return { ...remote, local: false };
   let path = location;
   let unit: string | undefined;
   if (!(await exists(location)) && location.includes('::')) {
@@ -180,7 +182,7 @@ async function resolveLocation(
     : { kind: 'file', source: streamed ? streamSource(path, st, {
       ...(options.signal ? { signal: options.signal } : {}), ...(options.onStatus ? { onStatus: options.onStatus } : {}),
     }) : await fileSource(path) };
-  return { input, ...(unit !== undefined ? { unit } : {}) };
+  return { input, local: st.isFile(), ...(unit !== undefined ? { unit } : {}) };
 }
 
 /** `scheme://authority/path`: the scheme (lower case) and where the path starts. */
