@@ -4,7 +4,10 @@
 // codec they did not install; the CLI installed from the tarballs runs. Needs the build (`npm test`
 // builds first) and the npm cache `npm ci` filled (third-party packages come from it, or the registry).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +17,11 @@ import { compareWithManifest, ourExpectedFiles } from '@qubes-backup/testkit';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => join(ROOT, 'test-fixtures', name, 'backup.bin');
 
-interface Packed { name: string; filename: string; files: { path: string }[] }
+interface Packed { name: string; version: string; filename: string; integrity: string; shasum: string; files: { path: string }[] }
 interface PackageJson {
   name: string; private?: boolean; dependencies?: Record<string, string>; types?: string; engines?: { node?: string };
   sideEffects?: boolean; license?: string; exports?: Record<string, { types?: string; default?: string }>; keywords?: string[];
+  bin?: Record<string, string>;
 }
 
 const manifests = new Map<string, PackageJson>(readdirSync(join(ROOT, 'packages')).map((d) => {
@@ -129,7 +133,52 @@ try {
   });
 });
 
+/**
+ * An npm registry for the @qubes-backup scope on 127.0.0.1, serving the packed tarballs as npm would
+ * find them once published (a packument per package, then its tarball); npm fetches every other
+ * dependency from the real registry. Lets `npm install -g @qubes-backup/cli` run as a user's would.
+ */
+async function scopeRegistry(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!.slice(1));
+    const tarball = [...packed.values()].find((p) => path === `-/${p.filename}`);
+    if (tarball) { res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(join(work, 'tgz', tarball.filename))); return; }
+    const p = packed.get(path);
+    const m = manifests.get(path);
+    if (!p || !m) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}'); return; }
+    const { address, port } = server.address() as AddressInfo;
+    const version = {
+      ...m, version: p.version,
+      dist: { tarball: `http://${address}:${port}/-/${p.filename}`, integrity: p.integrity, shasum: p.shasum },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: p.name, 'dist-tags': { latest: p.version }, versions: { [p.version]: version } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
 describe('the CLI installed from the tarballs', () => {
+  test('npm install -g @qubes-backup/cli into an empty prefix, then qubes-backup info from any folder', async () => {
+    const registry = await scopeRegistry();
+    try {
+      const prefix = join(work, 'global');
+      // Asynchronous: the registry answers from this process's event loop.
+      await promisify(execFile)('npm', [
+        'install', '-g', '--prefix', prefix, `--@qubes-backup:registry=${registry.url}`, '--no-audit', '--no-fund', '--prefer-offline',
+        '@qubes-backup/cli',
+      ], { cwd: work, env: { ...process.env, npm_config_update_notifier: 'false' } });
+      const elsewhere = mkdtempSync(join(tmpdir(), 'qbt-anywhere-'));
+      const out = execFileSync(join(prefix, 'bin', 'qubes-backup'), ['info', fixture('v4-sample'), '--json'], {
+        cwd: elsewhere, encoding: 'utf8', env: { ...process.env, QUBES_BACKUP_PASSPHRASE: 'qubes' },
+      });
+      rmSync(elsewhere, { recursive: true, force: true });
+      expect((JSON.parse(out) as { ok: boolean; backup: { units: { name: string }[] } }).backup.units.map((u) => u.name)).toEqual(expect.arrayContaining(['work', 'dom0']));
+    } finally {
+      await registry.close();
+    }
+  }, 240_000);
+
   test('qubes-backup info on a fixture, from a project holding only the packed packages', () => {
     const dir = project('cli', closure(['@qubes-backup/cli']));
     const out = execFileSync(join(dir, 'node_modules', '.bin', 'qubes-backup'), ['info', fixture('v4-sample'), '--json'], {
