@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareWithManifest, expectedFiles, ourExpectedFiles, sharedCases } from '@qubes-backup/testkit';
+import { compareWithManifest, expectedFiles, loadManifest, ourExpectedFiles, sharedCases } from '@qubes-backup/testkit';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let work: string;
@@ -40,6 +40,15 @@ describe('dist/qubes-backup.mjs alone', () => {
     const r = run(['extract', join(ROOT, 'test-fixtures', 'v4-sample', 'backup.bin'), '--dest', dest], 'qubes');
     expect([r.code, r.err]).toEqual([0, '']);
     expect(await compareWithManifest(dest, ourExpectedFiles('v4-sample'))).toEqual([]);
+  });
+
+  test('extract restores a format-3 backup of the independent generator (openssl enc, committed) byte-identical', async () => {
+    const dir = join(ROOT, 'test-fixtures', 'independent', 'v3-encrypted-gzip');
+    const m = loadManifest(join(dir, 'manifest.json'));
+    const dest = join(work, 'v3-committed');
+    const r = run(['extract', join(dir, m.backup_file!), '--dest', dest], m.passphrase);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(await compareWithManifest(dest, expectedFiles(m))).toEqual([]);
   });
 
   const v3 = sharedCases().filter((c) => c.manifest.format_version === 3 && !c.xz && !c.manifest.expect_refusal).slice(0, 3);
