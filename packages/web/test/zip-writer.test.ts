@@ -1,0 +1,138 @@
+// The zip writer against the two readers people will use on its output: Info-ZIP's unzip (Debian's)
+// and Python's zipfile. Both are real programs, not our own parser, so a layout mistake that a
+// reader of ours would share cannot pass.
+import { describe, expect, test } from '@jest/globals';
+import { portableRegistry } from '@qubes-backup/all';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ZipWriter, zipSize, type ZipEntry, type ZipLimits } from '../src/zip-writer.js';
+
+const crc32 = portableRegistry().get('hash', 'crc32');
+const hasUnzip = spawnSync('unzip', ['-v']).status === 0;
+const hasPython = spawnSync('python3', ['-c', 'import zipfile']).status === 0;
+if (!hasUnzip) console.warn('zip-writer tests skipped: unzip is not installed (apt-get install unzip)');
+if (!hasPython) console.warn('zip-writer tests skipped: python3 is not installed');
+const withReaders = hasUnzip && hasPython ? describe : describe.skip;
+
+const text = (s: string) => new TextEncoder().encode(s);
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** A file's content, written to the zip in pieces at offsets (a gap is a hole, read back as zeros). */
+interface FileData { readonly pieces: readonly { offset: number; bytes: Uint8Array }[] }
+type Item = ZipEntry & Partial<FileData>;
+
+function contentOf(e: Item): Uint8Array {
+  const out = new Uint8Array(e.size);
+  for (const p of e.pieces ?? []) out.set(p.bytes, p.offset);
+  return out;
+}
+
+/** Writes `items` to a zip file (data in pieces through each file's FileWriter) and returns its path and bytes. */
+async function writeZip(items: readonly Item[], limits?: ZipLimits): Promise<{ path: string; bytes: Uint8Array }> {
+  const parts: Uint8Array[] = [];
+  const zip = new ZipWriter(async (b) => { parts.push(b.slice()); }, crc32, limits);
+  for (const e of items) {
+    if (e.type !== 'file') { await zip.add(e); continue; }
+    const w = zip.file(e);
+    await w.start(e.size, e.path);
+    for (const p of e.pieces ?? []) await w.write(p.offset, p.bytes);
+    await w.finish();
+  }
+  await zip.finish();
+  const bytes = new Uint8Array(Buffer.concat(parts));
+  expect(bytes.length).toBe(zip.written);
+  expect(zipSize(items, limits)).toBe(bytes.length);
+  const path = join(mkdtempSync(join(tmpdir(), 'zip-writer-')), 'test.zip');
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+/** What Python's zipfile reads: testzip's verdict (None when every CRC matches), then per name its sha256 and Unix mode. */
+function pythonRead(path: string): { bad: string | null; entries: Record<string, [string, number]> } {
+  const script = [
+    'import hashlib, json, sys, zipfile',
+    'z = zipfile.ZipFile(sys.argv[1])',
+    'bad = z.testzip()',
+    'print(json.dumps({"bad": bad, "entries": {i.filename: [hashlib.sha256(z.read(i)).hexdigest(), i.external_attr >> 16] for i in z.infolist()}}))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' })) as { bad: string | null; entries: Record<string, [string, number]> };
+}
+
+function unzip(args: string[], path: string): string {
+  return execFileSync('unzip', [...args, path], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+}
+
+const MTIME = Date.UTC(2024, 4, 17, 10, 30, 12) / 1000;
+const ITEMS: readonly Item[] = [
+  { path: 'top', type: 'dir', size: 0, mode: 0o750, mtime: MTIME },
+  { path: 'top/hello.txt', type: 'file', size: 12, mode: 0o644, mtime: MTIME, pieces: [{ offset: 0, bytes: text('hello ') }, { offset: 6, bytes: text('world\n') }] },
+  { path: 'top/holes.bin', type: 'file', size: 3_000_000, mtime: MTIME, pieces: [{ offset: 1_500_000, bytes: text('middle') }] },
+  { path: 'top/empty.txt', type: 'file', size: 0, mtime: MTIME },
+  { path: 'top/link', type: 'symlink', size: 0, target: 'hello.txt', mtime: MTIME },
+  { path: 'top/Документы', type: 'dir', size: 0 },
+  { path: 'top/Документы/zażółć.txt', type: 'file', size: 7, mode: 0o600, pieces: [{ offset: 0, bytes: text('gęś\n') }] },
+];
+
+/** What a reader should find: names (folders with '/'), contents (a symlink's is its target) and Unix modes with their type bits. */
+function expected(items: readonly Item[]): Record<string, [string, number]> {
+  const out: Record<string, [string, number]> = {};
+  for (const e of items) {
+    const name = e.type === 'dir' ? `${e.path}/` : e.path;
+    const data = e.type === 'file' ? contentOf(e) : e.type === 'symlink' ? text(e.target!) : new Uint8Array(0);
+    const type = e.type === 'dir' ? 0o040000 : e.type === 'symlink' ? 0o120000 : 0o100000;
+    out[name] = [sha256(data), type | (e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644))];
+  }
+  return out;
+}
+
+withReaders('zip writer, read back by unzip and Python zipfile', () => {
+  test('a folder, files (one with holes, one empty), a symlink and non-ASCII names', async () => {
+    const { path, bytes } = await writeZip(ITEMS);
+    // No ZIP64 end record in a small zip: readers that lack ZIP64 still read it.
+    expect(Buffer.from(bytes).indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(-1);
+    const test = unzip(['-t'], path);
+    expect(test).toMatch(/No errors detected/);
+    const list = unzip(['-Z1'], path).trim().split('\n');
+    expect(list).toEqual(ITEMS.map((e) => (e.type === 'dir' ? `${e.path}/` : e.path)));
+    // zipinfo shows the Unix mode: a symlink is 'l', the folder keeps its 750.
+    const info = unzip(['-Z'], path);
+    expect(info).toMatch(/^lrwxrwxrwx .* top\/link$/m);
+    expect(info).toMatch(/^drwxr-x--- .* top\/$/m);
+    const py = pythonRead(path);
+    expect(py.bad).toBeNull();
+    expect(py.entries).toEqual(expected(ITEMS));
+  });
+
+  test('ZIP64 records when sizes, offsets and the entry count reach the limits (lowered to 64 bytes and 3 entries)', async () => {
+    const limits: ZipLimits = { bytes: 64, entries: 3 };
+    const { path, bytes } = await writeZip(ITEMS, limits);
+    const at = (sig: number[]) => Buffer.from(bytes).indexOf(Buffer.from(sig));
+    // The ZIP64 end record, then its locator, then the classic end record saying "see ZIP64".
+    const end64 = at([0x50, 0x4b, 0x06, 0x06]);
+    const locator = at([0x50, 0x4b, 0x06, 0x07]);
+    expect(end64).toBeGreaterThan(0);
+    expect(locator).toBe(end64 + 56);
+    expect(bytes.length).toBe(locator + 20 + 22);
+    const end = new DataView(bytes.buffer, bytes.length - 22);
+    expect(end.getUint16(10, true)).toBe(0xffff);
+    expect(end.getUint32(16, true)).toBe(0xffffffff);
+    expect(unzip(['-t'], path)).toMatch(/No errors detected/);
+    const py = pythonRead(path);
+    expect(py.bad).toBeNull();
+    expect(py.entries).toEqual(expected(ITEMS));
+  });
+
+  test('refuses pieces out of order and a size other than the listed one', async () => {
+    const zip = new ZipWriter(async () => undefined, crc32);
+    const w = zip.file({ path: 'a', type: 'file', size: 10 });
+    await expect(w.start(11, 'a')).rejects.toThrow(/listed as 10/);
+    const zip2 = new ZipWriter(async () => undefined, crc32);
+    const w2 = zip2.file({ path: 'a', type: 'file', size: 10 });
+    await w2.start(10, 'a');
+    await w2.write(5, text('x'));
+    await expect(w2.write(0, text('y'))).rejects.toThrow(/out of order/);
+  });
+});
