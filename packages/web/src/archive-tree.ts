@@ -29,7 +29,7 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
       const cut = path.lastIndexOf('/');
       const name = path.slice(cut + 1);
       const type = m.type === 'file' || m.type === 'hardlink' ? 'file' : m.type === 'symlink' ? 'symlink' : 'other';
-      folder(cut < 0 ? '' : path.slice(0, cut)).set(name, { name, type, size: m.size, ...(m.linkTarget !== undefined ? { target: m.linkTarget } : {}) });
+      folder(cut < 0 ? '' : path.slice(0, cut)).set(name, { name, type, size: m.size, mode: m.mode & 0o7777, mtime: m.mtime, ...(m.linkTarget !== undefined ? { target: m.linkTarget } : {}) });
     }
   }
   return {
