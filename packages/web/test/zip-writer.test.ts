@@ -1,21 +1,16 @@
-// The zip writer against the two readers people will use on its output: Info-ZIP's unzip (Debian's)
-// and Python's zipfile. Both are real programs, not our own parser, so a layout mistake that a
-// reader of ours would share cannot pass.
+// The zip writer, its output read back by unzip and Python's zipfile (see zip-readers.ts).
 import { describe, expect, test } from '@jest/globals';
 import { portableRegistry } from '@qubes-backup/all';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZipWriter, zipSize, type ZipEntry, type ZipLimits } from '../src/zip-writer.js';
+import { dosDateTime, pythonRead, unzip, zipReadersMissing, type ReadEntry } from './zip-readers.js';
 
 const crc32 = portableRegistry().get('hash', 'crc32');
-const hasUnzip = spawnSync('unzip', ['-v']).status === 0;
-const hasPython = spawnSync('python3', ['-c', 'import zipfile']).status === 0;
-if (!hasUnzip) console.warn('zip-writer tests skipped: unzip is not installed (apt-get install unzip)');
-if (!hasPython) console.warn('zip-writer tests skipped: python3 is not installed');
-const withReaders = hasUnzip && hasPython ? describe : describe.skip;
+if (zipReadersMissing) console.warn(`zip-writer tests skipped: ${zipReadersMissing}`);
+const withReaders = zipReadersMissing ? describe.skip : describe;
 
 const text = (s: string) => new TextEncoder().encode(s);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -50,21 +45,6 @@ async function writeZip(items: readonly Item[], limits?: ZipLimits): Promise<{ p
   return { path, bytes };
 }
 
-/** What Python's zipfile reads: testzip's verdict (None when every CRC matches), then per name its sha256 and Unix mode. */
-function pythonRead(path: string): { bad: string | null; entries: Record<string, [string, number]> } {
-  const script = [
-    'import hashlib, json, sys, zipfile',
-    'z = zipfile.ZipFile(sys.argv[1])',
-    'bad = z.testzip()',
-    'print(json.dumps({"bad": bad, "entries": {i.filename: [hashlib.sha256(z.read(i)).hexdigest(), i.external_attr >> 16] for i in z.infolist()}}))',
-  ].join('\n');
-  return JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' })) as { bad: string | null; entries: Record<string, [string, number]> };
-}
-
-function unzip(args: string[], path: string): string {
-  return execFileSync('unzip', [...args, path], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
-}
-
 const MTIME = Date.UTC(2024, 4, 17, 10, 30, 12) / 1000;
 const ITEMS: readonly Item[] = [
   { path: 'top', type: 'dir', size: 0, mode: 0o750, mtime: MTIME },
@@ -77,13 +57,14 @@ const ITEMS: readonly Item[] = [
 ];
 
 /** What a reader should find: names (folders with '/'), contents (a symlink's is its target) and Unix modes with their type bits. */
-function expected(items: readonly Item[]): Record<string, [string, number]> {
-  const out: Record<string, [string, number]> = {};
+function expected(items: readonly Item[]): Record<string, ReadEntry> {
+  const out: Record<string, ReadEntry> = {};
   for (const e of items) {
     const name = e.type === 'dir' ? `${e.path}/` : e.path;
     const data = e.type === 'file' ? contentOf(e) : e.type === 'symlink' ? text(e.target!) : new Uint8Array(0);
     const type = e.type === 'dir' ? 0o040000 : e.type === 'symlink' ? 0o120000 : 0o100000;
-    out[name] = [sha256(data), type | (e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644))];
+    const mode = type | (e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644));
+    out[name] = { sha256: sha256(data), mode, dateTime: e.mtime === undefined ? [1980, 1, 1, 0, 0, 0] : dosDateTime(e.mtime) };
   }
   return out;
 }
