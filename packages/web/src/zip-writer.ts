@@ -35,12 +35,10 @@ export interface ZipLimits {
 
 export const ZIP_LIMITS: ZipLimits = { bytes: 0xffffffff, entries: 0xffff };
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_DESCRIPTOR = 0x08074b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_END64 = 0x06064b50;
-const SIG_LOCATOR64 = 0x07064b50;
-const SIG_END = 0x06054b50;
+/** Each record's signature ("PK" and two record bytes, little-endian). */
+const SIG = {
+  local: 0x04034b50, descriptor: 0x08074b50, central: 0x02014b50, end64: 0x06064b50, locator64: 0x07064b50, end: 0x06054b50,
+} as const;
 const FLAG_DESCRIPTOR = 1 << 3;
 const FLAG_UTF8 = 1 << 11;
 const MADE_BY_UNIX = 3 << 8;
@@ -119,7 +117,7 @@ function localHeader(w: Written): Uint8Array {
   const size = dataSize(e);
   const extra = w.big ? 20 : 0;
   const r = new Record(30 + w.name.length + extra)
-    .u32(SIG_LOCAL).u16(w.big ? 45 : 20).u16(FLAG_UTF8 | (streamed ? FLAG_DESCRIPTOR : 0)).u16(0)
+    .u32(SIG.local).u16(w.big ? 45 : 20).u16(FLAG_UTF8 | (streamed ? FLAG_DESCRIPTOR : 0)).u16(0)
     .u32(dosDateTime(e.mtime))
     // With a data descriptor the CRC and sizes come after the data; ZIP64 sizes sit in the extra field.
     .u32(streamed ? 0 : w.crc)
@@ -131,7 +129,7 @@ function localHeader(w: Written): Uint8Array {
 
 function descriptor(w: Written): Uint8Array {
   const size = dataSize(w.entry);
-  const r = new Record(w.big ? 24 : 16).u32(SIG_DESCRIPTOR).u32(w.crc);
+  const r = new Record(w.big ? 24 : 16).u32(SIG.descriptor).u32(w.crc);
   return (w.big ? r.u64(size).u64(size) : r.u32(size).u32(size)).done();
 }
 
@@ -142,7 +140,7 @@ function centralHeader(w: Written, limits: ZipLimits): Uint8Array {
   // ZIP64 extra: only the fields whose 4-byte slot says 0xFFFFFFFF, in the order usize, csize, offset.
   const extra = (w.big ? 16 : 0) + (farOffset ? 8 : 0);
   const r = new Record(46 + w.name.length + (extra ? 4 + extra : 0))
-    .u32(SIG_CENTRAL).u16(MADE_BY_UNIX | 45).u16(w.big || farOffset ? 45 : 20)
+    .u32(SIG.central).u16(MADE_BY_UNIX | 45).u16(w.big || farOffset ? 45 : 20)
     .u16(FLAG_UTF8 | (e.type === 'file' ? FLAG_DESCRIPTOR : 0)).u16(0)
     .u32(dosDateTime(e.mtime)).u32(w.crc)
     .u32(w.big ? MAX32 : size).u32(w.big ? MAX32 : size)
@@ -160,13 +158,13 @@ function centralHeader(w: Written, limits: ZipLimits): Uint8Array {
 /** The end records: ZIP64 end record and locator first when a count, size or offset overflows, then the classic one. */
 function endRecords(count: number, cdOffset: number, cdSize: number, limits: ZipLimits): Uint8Array {
   const zip64 = count >= limits.entries || cdOffset >= limits.bytes || cdSize >= limits.bytes;
-  const end = new Record(22).u32(SIG_END).u16(0).u16(0)
+  const end = new Record(22).u32(SIG.end).u16(0).u16(0)
     .u16(zip64 ? 0xffff : count).u16(zip64 ? 0xffff : count)
     .u32(zip64 ? MAX32 : cdSize).u32(zip64 ? MAX32 : cdOffset).u16(0).done();
   if (!zip64) return end;
-  const end64 = new Record(56).u32(SIG_END64).u64(44).u16(MADE_BY_UNIX | 45).u16(45).u32(0).u32(0)
+  const end64 = new Record(56).u32(SIG.end64).u64(44).u16(MADE_BY_UNIX | 45).u16(45).u32(0).u32(0)
     .u64(count).u64(count).u64(cdSize).u64(cdOffset).done();
-  const locator = new Record(20).u32(SIG_LOCATOR64).u32(0).u64(cdOffset + cdSize).u32(1).done();
+  const locator = new Record(20).u32(SIG.locator64).u32(0).u64(cdOffset + cdSize).u32(1).done();
   const out = new Uint8Array(end64.length + locator.length + end.length);
   out.set(end64, 0);
   out.set(locator, end64.length);
