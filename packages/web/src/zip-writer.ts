@@ -1,4 +1,4 @@
-import type { Hash } from '@qubes-backup/core';
+import { utf8 as escaped, type Hash } from '@qubes-backup/core';
 import type { FileWriter } from './save.js';
 
 /**
@@ -53,6 +53,7 @@ const MAX32 = 0xffffffff;
 interface Written {
   readonly entry: ZipEntry;
   readonly name: Uint8Array;
+  readonly isUtf8: boolean;
   readonly offset: number;
   crc: number;
   /** Sizes too large for 4 bytes: the local header, descriptor and central header use ZIP64 fields. */
@@ -80,8 +81,16 @@ class Record {
 
 const utf8 = new TextEncoder();
 
-function entryName(e: ZipEntry): Uint8Array {
-  return utf8.encode(e.type === 'dir' ? `${e.path.replace(/\/+$/, '')}/` : e.path);
+/**
+ * A name's bytes: the ones it stood for in the backup (names that were not UTF-8 keep their bytes
+ * as escapes, see core's `utf8.decodeEscaped`). Only a name that is valid UTF-8 gets the UTF-8
+ * flag; the others go out flagless, and unzip on Unix restores their bytes as they were.
+ */
+function entryName(e: ZipEntry): { name: Uint8Array; isUtf8: boolean } {
+  const path = e.type === 'dir' ? `${e.path.replace(/\/+$/, '')}/` : e.path;
+  const bytes = escaped.encodeEscaped(path);
+  const plain = utf8.encode(path);
+  return { name: bytes, isUtf8: bytes.length === plain.length && bytes.every((b, i) => b === plain[i]) };
 }
 
 /** A file's data length; a symlink stores its target's UTF-8 bytes, a folder nothing. */
@@ -117,7 +126,7 @@ function localHeader(w: Written): Uint8Array {
   const size = dataSize(e);
   const extra = w.big ? 20 : 0;
   const r = new Record(30 + w.name.length + extra)
-    .u32(SIG.local).u16(w.big ? 45 : 20).u16(FLAG_UTF8 | (streamed ? FLAG_DESCRIPTOR : 0)).u16(0)
+    .u32(SIG.local).u16(w.big ? 45 : 20).u16((w.isUtf8 ? FLAG_UTF8 : 0) | (streamed ? FLAG_DESCRIPTOR : 0)).u16(0)
     .u32(dosDateTime(e.mtime))
     // With a data descriptor the CRC and sizes come after the data; ZIP64 sizes sit in the extra field.
     .u32(streamed ? 0 : w.crc)
@@ -141,7 +150,7 @@ function centralHeader(w: Written, limits: ZipLimits): Uint8Array {
   const extra = (w.big ? 16 : 0) + (farOffset ? 8 : 0);
   const r = new Record(46 + w.name.length + (extra ? 4 + extra : 0))
     .u32(SIG.central).u16(MADE_BY_UNIX | 45).u16(w.big || farOffset ? 45 : 20)
-    .u16(FLAG_UTF8 | (e.type === 'file' ? FLAG_DESCRIPTOR : 0)).u16(0)
+    .u16((w.isUtf8 ? FLAG_UTF8 : 0) | (e.type === 'file' ? FLAG_DESCRIPTOR : 0)).u16(0)
     .u32(dosDateTime(e.mtime)).u32(w.crc)
     .u32(w.big ? MAX32 : size).u32(w.big ? MAX32 : size)
     .u16(w.name.length).u16(extra ? 4 + extra : 0).u16(0).u16(0).u16(0)
@@ -181,7 +190,7 @@ export function zipSize(entries: readonly ZipEntry[], limits: ZipLimits = ZIP_LI
   let at = 0;
   const central: Written[] = [];
   for (const entry of entries) {
-    const w: Written = { entry, name: entryName(entry), offset: at, crc: 0, big: isBig(entry, limits) };
+    const w: Written = { entry, ...entryName(entry), offset: at, crc: 0, big: isBig(entry, limits) };
     at += localHeader(w).length + dataSize(entry) + (entry.type === 'file' ? descriptor(w).length : 0);
     central.push(w);
   }
@@ -217,7 +226,7 @@ export class ZipWriter {
 
   private begin(entry: ZipEntry, crc: number): Written {
     if (this.busy) throw new Error('zip: the previous file entry is not finished');
-    const w: Written = { entry, name: entryName(entry), offset: this.at, crc, big: isBig(entry, this.limits) };
+    const w: Written = { entry, ...entryName(entry), offset: this.at, crc, big: isBig(entry, this.limits) };
     this.central.push(w);
     return w;
   }

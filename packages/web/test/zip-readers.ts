@@ -24,7 +24,9 @@ export function pythonRead(path: string): { bad: string | null; entries: Record<
     'import hashlib, json, sys, zipfile',
     'z = zipfile.ZipFile(sys.argv[1])',
     'bad = z.testzip()',
-    'print(json.dumps({"bad": bad, "entries": {i.filename: {"sha256": hashlib.sha256(z.read(i)).hexdigest(), "mode": i.external_attr >> 16, "dateTime": list(i.date_time)} for i in z.infolist()}}))',
+    // A name without the UTF-8 flag is bytes (zipfile decoded them as cp437): given back as those bytes, escaped like core's utf8.decodeEscaped.
+    'name = lambda i: i.filename if i.flag_bits & 0x800 else i.filename.encode("cp437").decode("utf-8", "surrogateescape")',
+    'print(json.dumps({"bad": bad, "entries": {name(i): {"sha256": hashlib.sha256(z.read(i)).hexdigest(), "mode": i.external_attr >> 16, "dateTime": list(i.date_time)} for i in z.infolist()}}))',
   ].join('\n');
   return JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { bad: string | null; entries: Record<string, ReadEntry> };
 }

@@ -106,6 +106,24 @@ withReaders('zip writer, read back by unzip and Python zipfile', () => {
     expect(py.entries).toEqual(expected(ITEMS));
   });
 
+  test('a name that was not UTF-8 in the backup keeps its bytes, without the UTF-8 flag', async () => {
+    // 0xFF 0xFE, as core's utf8.decodeEscaped keeps them (lone surrogates U+DCFF U+DCFE).
+    const items: readonly Item[] = [
+      { path: 'bad-\udcff\udcfe.txt', type: 'file', size: 2, mtime: MTIME, pieces: [{ offset: 0, bytes: text('x\n') }] },
+      { path: 'gęś.txt', type: 'file', size: 0, mtime: MTIME },
+    ];
+    const { path, bytes } = await writeZip(items);
+    const raw = Buffer.from(bytes);
+    expect(raw.indexOf(Buffer.from([0x62, 0x61, 0x64, 0x2d, 0xff, 0xfe, 0x2e]))).toBeGreaterThan(0);
+    // General purpose flags of the two local headers: bit 3 on both, bit 11 (UTF-8) only on the UTF-8 name.
+    expect(raw.readUInt16LE(6)).toBe(0x0008);
+    expect(raw.readUInt16LE(raw.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 4) + 6)).toBe(0x0808);
+    expect(unzip(['-t'], path)).toMatch(/No errors detected/);
+    const py = pythonRead(path);
+    expect(py.bad).toBeNull();
+    expect(py.entries).toEqual(expected(items));
+  });
+
   test('refuses pieces out of order and a size other than the listed one', async () => {
     const zip = new ZipWriter(async () => undefined, crc32);
     const w = zip.file({ path: 'a', type: 'file', size: 10 });
