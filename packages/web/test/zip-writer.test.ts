@@ -106,6 +106,17 @@ withReaders('zip writer, read back by unzip and Python zipfile', () => {
     expect(py.entries).toEqual(expected(ITEMS));
   });
 
+  test('65,600 entries with the real limits: the ZIP64 end record carries the count', async () => {
+    const items: Item[] = Array.from({ length: 65_600 }, (_, i) => ({ path: `many/${i}`, type: 'file' as const, size: 0, mtime: MTIME }));
+    const { path, bytes } = await writeZip(items);
+    const end = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 22);
+    expect(end.getUint16(10, true)).toBe(0xffff);
+    const end64 = Buffer.from(bytes).lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]));
+    expect(Number(new DataView(bytes.buffer, bytes.byteOffset + end64).getBigUint64(32, true))).toBe(65_600);
+    expect(unzip(['-t'], path)).toMatch(/No errors detected in compressed data of .*\.zip/);
+    expect(Object.keys(pythonRead(path).entries).length).toBe(65_600);
+  }, 60_000);
+
   test('a name that was not UTF-8 in the backup keeps its bytes, without the UTF-8 flag', async () => {
     // 0xFF 0xFE, as core's utf8.decodeEscaped keeps them (lone surrogates U+DCFF U+DCFE).
     const items: readonly Item[] = [
