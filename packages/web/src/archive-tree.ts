@@ -21,16 +21,33 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
     }
     return f;
   };
+  // Hardlinks that carry no data of their own (tar's): listed with their target's size once all is read.
+  const dataless: { folder: Map<string, TreeEntry>; name: string; target: string }[] = [];
   for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
     for await (const m of archive.members({ ...rd, wanted: () => false })) {
       const path = relative(m, archive.prefix);
       if (path === '') continue;
-      if (m.type === 'dir') { folder(path); continue; }
+      if (m.type === 'dir') {
+        folder(path);
+        // Its own mode and time, for a zip of it; folders only implied by their members' paths have none.
+        const cut = path.lastIndexOf('/');
+        const name = path.slice(cut + 1);
+        folders.get(cut < 0 ? '' : path.slice(0, cut))!.set(name, { name, type: 'dir', size: 0, mode: m.mode & 0o7777, mtime: m.mtime });
+        continue;
+      }
       const cut = path.lastIndexOf('/');
       const name = path.slice(cut + 1);
       const type = m.type === 'file' || m.type === 'hardlink' ? 'file' : m.type === 'symlink' ? 'symlink' : 'other';
-      folder(cut < 0 ? '' : path.slice(0, cut)).set(name, { name, type, size: m.size, ...(m.linkTarget !== undefined ? { target: m.linkTarget } : {}) });
+      const parent = folder(cut < 0 ? '' : path.slice(0, cut));
+      parent.set(name, { name, type, size: m.size, mode: m.mode & 0o7777, mtime: m.mtime, ...(m.linkTarget !== undefined ? { target: m.linkTarget } : {}) });
+      if (isDataless(m)) dataless.push({ folder: parent, name, target: relativePath(m.linkTarget!, archive.prefix) });
     }
+  }
+  for (const d of dataless) {
+    const cut = d.target.lastIndexOf('/');
+    const target = folders.get(cut < 0 ? '' : d.target.slice(0, cut))?.get(d.target.slice(cut + 1));
+    const entry = d.folder.get(d.name)!;
+    if (target?.type === 'file') d.folder.set(d.name, { ...entry, size: target.size });
   }
   return {
     title: unit,
@@ -45,14 +62,26 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
 
 /** A member's path below its archive's prefix, without leading or trailing slashes. */
 function relative(m: Member, prefix: string): string {
-  const p = m.path.startsWith(prefix) ? m.path.slice(prefix.length) : m.path;
+  return relativePath(m.path, prefix);
+}
+
+function relativePath(path: string, prefix: string): string {
+  const p = path.startsWith(prefix) ? path.slice(prefix.length) : path;
   return p.replace(/^\/+|\/+$/g, '');
 }
 
-async function saveMember(opened: OpenedBackup, unit: string, path: string, writer: FileWriter, opts: ReadOptions = {}): Promise<void> {
+/**
+ * A hardlink whose bytes are its target's: Borg's carry their master's chunks (and size), tar's
+ * carry nothing, so those are saved from the member they name.
+ */
+function isDataless(m: Member): boolean {
+  return m.type === 'hardlink' && m.size === 0 && m.linkTarget !== undefined;
+}
+
+async function saveMember(opened: OpenedBackup, unit: string, path: string, writer: FileWriter, opts: ReadOptions = {}, depth = 0): Promise<void> {
   const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
   let prefix = '';
-  const wanted = (m: Member) => relative(m, prefix) === path && m.type === 'file';
+  const wanted = (m: Member) => relative(m, prefix) === path && (m.type === 'file' || m.type === 'hardlink');
   let found = false;
   try {
     for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
@@ -60,6 +89,8 @@ async function saveMember(opened: OpenedBackup, unit: string, path: string, writ
       for await (const m of archive.members({ ...rd, wanted })) {
         if (found || !wanted(m)) continue;
         found = true;
+        // One level only: a hardlink names a file, never another hardlink.
+        if (isDataless(m) && depth === 0) return await saveMember(opened, unit, relativePath(m.linkTarget!, prefix), writer, opts, 1);
         try {
           await writer.start(m.size, path.slice(path.lastIndexOf('/') + 1));
           for await (const e of m.extents(rd)) {

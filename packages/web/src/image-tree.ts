@@ -16,7 +16,8 @@ export async function imageTree(opened: OpenedBackup, unit: string, volume: Volu
     title: `${unit} (${volume}.img)`,
     async list(path) {
       return (await fs.list(path)).map((e) => ({
-        name: e.name, type: e.inode.type, size: e.inode.size, ...(e.target !== undefined ? { target: e.target } : {}),
+        name: e.name, type: e.inode.type, size: e.inode.size, mode: e.inode.mode & 0o7777, mtime: e.inode.mtime,
+        ...(e.target !== undefined ? { target: e.target } : {}),
       })).sort(byTypeThenName);
     },
     async save(path, writer, o = {}) {

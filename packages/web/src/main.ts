@@ -11,6 +11,8 @@ import { storesVolume, unitDetails } from './unit-details.js';
 import { archiveTree } from './archive-tree.js';
 import { imageTree } from './image-tree.js';
 import { showTree } from './tree-view.js';
+import { smallButton } from './small-button.js';
+import { saveFolderAsZip } from './zip-folder.js';
 import { pageRegistry } from './registry.js';
 import { scryptPool } from './scrypt/pool.js';
 import { DerivationScheduler } from '@qubes-backup/cipher-scrypt';
@@ -100,20 +102,11 @@ function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
   if (!u.present) actions.textContent = 'not in this backup';
   for (const volume of ['private', 'root'] as const) {
     if (!u.present || !hasImage(o, u.name, volume) || !storesVolume(u, volume)) continue;
-    actions.append(button(`Save ${volume}.img`, () => saveVolume(o, u.name, volume)));
+    actions.append(smallButton(`Save ${volume}.img`, () => saveVolume(o, u.name, volume)));
   }
-  if (u.present) actions.append(button('Browse files', () => browse(o, u.name)));
+  if (u.present) actions.append(smallButton('Browse files', () => browse(o, u.name)));
   tr.append(actions);
   return tr;
-}
-
-function button(label: string, onClick: () => void): HTMLButtonElement {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'small';
-  b.textContent = label;
-  b.addEventListener('click', onClick);
-  return b;
 }
 
 function saveVolume(o: OpenedBackup, unit: string, volume: Volume): void {
@@ -132,7 +125,7 @@ function browse(o: OpenedBackup, unit: string): void {
     // A VM's files are those in its private volume (home, /rw); other units store file trees themselves.
     const source = image ? await imageTree(o, unit, 'private', { signal, onProgress: (n) => progress.add(n) }) : await archiveTree(o, unit, { signal });
     $('browser-title').textContent = `Files of ${source.title}`;
-    await showTree($<HTMLUListElement>('tree'), source, saveFromTree);
+    await showTree($<HTMLUListElement>('tree'), source, { file: saveFromTree, folder: saveFolderFromTree });
     $('browser').hidden = false;
   });
 }
@@ -142,6 +135,17 @@ function saveFromTree(source: TreeSource, path: string, entry: TreeEntry): void 
     const target = canPickSaveFile() ? await pickFileWriter(entry.name) : downloadWriter(entry.name);
     if (!target) return;
     await source.save(path, withProgress(target, `Saving ${entry.name}`), { signal, onProgress: (n) => progress.add(n) });
+  });
+}
+
+function saveFolderFromTree(source: TreeSource, path: string, entry: TreeEntry): void {
+  const name = `${entry.name}.zip`;
+  void task(`Saving ${name}`, undefined, async (signal) => {
+    const target = canPickSaveFile() ? await pickFileWriter(name) : downloadWriter(name);
+    if (!target) return;
+    // The zip's CRC-32 is the registry's crc32 plugin, the one Borg's segments are checked with.
+    const crc32 = pageRegistry(pool, derivations).get('hash', 'crc32');
+    await saveFolderAsZip(source, path, entry, withProgress(target, `Saving ${name}`), crc32, { signal, onProgress: (n) => progress.add(n) });
   });
 }
 

@@ -9,6 +9,9 @@ export interface TreeEntry {
   readonly size: number;
   /** A symlink's target. */
   readonly target?: string;
+  /** Permission bits (0o7777) and modification time (seconds since the epoch), where the source keeps them: a zip of a folder carries them on. */
+  readonly mode?: number;
+  readonly mtime?: number;
 }
 
 /** What the file tree shows and saves from; paths are `/`-joined names below the root (`''`). */

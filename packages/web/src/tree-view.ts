@@ -1,23 +1,30 @@
 import { formatBytes } from '@qubes-backup/core';
+import { smallButton } from './small-button.js';
 import type { TreeEntry, TreeSource } from './tree-source.js';
 
-/** What the tree asks the page to do when a person presses a file's Save button. */
-export type SaveFile = (source: TreeSource, path: string, entry: TreeEntry) => void;
+/** What the tree asks the page to do when a person presses an entry's Save button. */
+export type SaveEntry = (source: TreeSource, path: string, entry: TreeEntry) => void;
+
+/** A file's "Save" saves the file; a folder's "Save as .zip" saves its whole subtree as one zip. */
+export interface SaveActions {
+  readonly file: SaveEntry;
+  readonly folder: SaveEntry;
+}
 
 /**
- * Shows a TreeSource as an ARIA tree: folders open on click (their entries listed then), files
- * have a "Save" button. Each item is labelled by its name alone, so screen readers (and tests)
- * find `treeitem "notes.txt"`.
+ * Shows a TreeSource as an ARIA tree: folders open on click (their entries listed then) and have a
+ * "Save as .zip" button, files have a "Save" button. Each item is labelled by its name alone, so
+ * screen readers (and tests) find `treeitem "notes.txt"`.
  */
-export async function showTree(root: HTMLUListElement, source: TreeSource, onSave: SaveFile): Promise<void> {
+export async function showTree(root: HTMLUListElement, source: TreeSource, onSave: SaveActions): Promise<void> {
   root.replaceChildren(...(await items(source, '', onSave)));
 }
 
-async function items(source: TreeSource, path: string, onSave: SaveFile): Promise<HTMLLIElement[]> {
+async function items(source: TreeSource, path: string, onSave: SaveActions): Promise<HTMLLIElement[]> {
   return (await source.list(path)).map((entry) => item(source, path === '' ? entry.name : `${path}/${entry.name}`, entry, onSave));
 }
 
-function item(source: TreeSource, path: string, entry: TreeEntry, onSave: SaveFile): HTMLLIElement {
+function item(source: TreeSource, path: string, entry: TreeEntry, onSave: SaveActions): HTMLLIElement {
   const li = document.createElement('li');
   li.setAttribute('role', 'treeitem');
   li.setAttribute('aria-label', entry.name);
@@ -46,7 +53,8 @@ function item(source: TreeSource, path: string, entry: TreeEntry, onSave: SaveFi
       toggle.textContent = `▾ ${entry.name}`;
       group.append(...(await items(source, path, onSave)));
     })());
-    line.append(toggle);
+    // After the toggle: the toggle stays the item's first button, the one that opens it.
+    line.append(toggle, smallButton('Save as .zip', () => onSave.folder(source, path, entry)));
     return li;
   }
   const name = document.createElement('span');
@@ -55,12 +63,7 @@ function item(source: TreeSource, path: string, entry: TreeEntry, onSave: SaveFi
   if (entry.type === 'file') {
     const size = document.createElement('small');
     size.textContent = formatBytes(entry.size);
-    const save = document.createElement('button');
-    save.type = 'button';
-    save.className = 'small';
-    save.textContent = 'Save';
-    save.addEventListener('click', () => onSave(source, path, entry));
-    line.append(size, save);
+    line.append(size, smallButton('Save', () => onSave.file(source, path, entry)));
   }
   return li;
 }

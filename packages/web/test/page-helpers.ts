@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -77,8 +77,8 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-/** Opens folders of the file tree one after another by name (`home`, `user`), unless open already, then presses Save on `file`. */
-export async function saveFromTree(page: Page, folders: readonly string[], file: string): Promise<void> {
+/** Opens folders of the file tree one after another by name (`home`, `user`), unless open already; returns the innermost group. */
+async function openFolders(page: Page, folders: readonly string[]): Promise<Locator> {
   let scope = page.getByRole('tree');
   for (const name of folders) {
     const item = scope.getByRole('treeitem', { name, exact: true }).first();
@@ -87,5 +87,30 @@ export async function saveFromTree(page: Page, folders: readonly string[], file:
     scope = item.getByRole('group').first();
     await scope.waitFor();
   }
+  return scope;
+}
+
+/** Opens `folders` in the file tree, then presses Save on `file`. */
+export async function saveFromTree(page: Page, folders: readonly string[], file: string): Promise<void> {
+  const scope = await openFolders(page, folders);
   await scope.getByRole('treeitem', { name: file, exact: true }).getByRole('button', { name: 'Save', exact: true }).click();
+}
+
+/** Opens `folders` in the file tree, then presses "Save as .zip" on the folder `folder` (its own button: the first inside its item). */
+export async function saveFolderZipFromTree(page: Page, folders: readonly string[], folder: string): Promise<void> {
+  const scope = await openFolders(page, folders);
+  await scope.getByRole('treeitem', { name: folder, exact: true }).first().getByRole('button', { name: 'Save as .zip', exact: true }).first().click();
+}
+
+/** The bytes of the file the page saved as `name` through the answered save dialog, once closed (base64 across the page boundary). */
+export async function savedFileBytes(page: Page, name: string): Promise<Buffer> {
+  const handle = await page.waitForFunction((n) => (window as unknown as { saved: Map<string, Uint8Array> }).saved.get(n), name);
+  await handle.dispose();
+  const base64 = await page.evaluate((n) => {
+    const data = (window as unknown as { saved: Map<string, Uint8Array> }).saved.get(n)!;
+    let s = '';
+    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, name);
+  return Buffer.from(base64, 'base64');
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { findChromium, launch } from './chromium.js';
-import { answerSavePicker, openBackup, saveFromTree, readJson, recordRequests, removeSavePicker, savedFileSha256, sha256 } from './page-helpers.js';
+import { answerSavePicker, openBackup, saveFolderZipFromTree, saveFromTree, readJson, recordRequests, removeSavePicker, savedFileBytes, savedFileSha256, sha256 } from './page-helpers.js';
+import { dosDateTime, pythonRead, unzip, zipReadersMissing, type ReadEntry } from './zip-readers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HTML = join(ROOT, 'dist/qubes-backup.html');
@@ -16,9 +17,10 @@ const FILES = join(ROOT, 'test-fixtures/v4-files');
 /** More Qubes backups (v2, v3, logN 20) live beside the repository on developer machines, not in a fresh clone. */
 const SHARED = join(ROOT, '../shared/fixtures/qubes');
 
+interface ImageContent { path: string; type: string; mode: number; mtime: number; sha256?: string; target?: string }
 interface V4Manifest {
   passphrase: string; backup_file: string; scrypt: { logN: number };
-  files: { path: string; sha256?: string; image?: { contents: { path: string; sha256?: string }[] } }[];
+  files: { path: string; sha256?: string; image?: { contents: ImageContent[] } }[];
 }
 /** The sha256 the manifest gives for `path` inside `image` (`work/private.img`). */
 const inImage = (m: V4Manifest, image: string, path: string): string =>
@@ -228,6 +230,68 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
       await saveFromTree(page, names, file);
       expect(await savedFileSha256(page, file)).toBe(inImage(m, 'work/private.img', path));
     }
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  (zipReadersMissing ? test.skip : test)('Browse files on v4-files: home/user saved as one zip, read back by unzip and Python zipfile', async () => {
+    const m = readJson<V4Manifest>(join(FILES, 'manifest.json'));
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, join(FILES, m.backup_file), m.passphrase);
+    await row(page, 'work').getByRole('button', { name: 'Browse files' }).click();
+    const started = Date.now();
+    await saveFolderZipFromTree(page, ['home'], 'user');
+    const bytes = await savedFileBytes(page, 'user.zip');
+    const seconds = (Date.now() - started) / 1000;
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    expect(await page.getByRole('progressbar').isVisible()).toBe(false);
+    const path = join(mkdtempSync(join(tmpdir(), 'web-zip-')), 'user.zip');
+    writeFileSync(path, bytes);
+    expect(unzip(['-t'], path)).toMatch(/No errors detected/);
+    // Every file, folder and symlink the fixture put below home/user, as the manifest lists it:
+    // contents (a symlink's is its target), Unix type and mode, modification time.
+    const want: Record<string, ReadEntry> = {};
+    const userDir = m.files.find((f) => f.path === 'work/private.img')!.image!.contents.find((c) => c.path === 'home/user')!;
+    for (const c of [userDir, ...m.files.find((f) => f.path === 'work/private.img')!.image!.contents.filter((x) => x.path.startsWith('home/user/'))]) {
+      const name = c.path.slice('home/'.length) + (c.type === 'dir' ? '/' : '');
+      const type = c.type === 'dir' ? 0o040000 : c.type === 'symlink' ? 0o120000 : 0o100000;
+      const data = c.type === 'file' ? c.sha256! : sha256(c.type === 'symlink' ? Buffer.from(c.target!) : new Uint8Array(0));
+      want[name] = { sha256: data, mode: type | (c.mode & 0o7777), dateTime: dosDateTime(c.mtime) };
+    }
+    const py = pythonRead(path);
+    expect(py.bad).toBeNull();
+    expect(py.entries).toEqual(want);
+    console.log(`user.zip: ${Object.keys(want).length} entries, ${bytes.length} bytes, saved in ${seconds.toFixed(1)} s`);
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  (zipReadersMissing ? test.skip : test)('a Borg archive\'s home/user as a zip, by download (no File System Access API)', async () => {
+    interface BorgFile { path: string; type: string; mode: number; mtime_ns: number; sha256?: string; target?: string }
+    const m = readJson<{ passphrase: string; archives: { name: string; files: BorgFile[] }[] }>(join(BORG, 'expected.json'));
+    const files = m.archives.find((a) => a.name === 'second')!.files;
+    const { page, requests } = await newPage('removed');
+    await page.getByLabel('Borg repository folder').setInputFiles(join(BORG, 'repo'));
+    await page.getByLabel('Passphrase').fill(m.passphrase);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await row(page, 'second').getByRole('button', { name: 'Browse files' }).click();
+    const download = page.waitForEvent('download');
+    await saveFolderZipFromTree(page, ['home'], 'user');
+    const got = await download;
+    expect(got.suggestedFilename()).toBe('user.zip');
+    const path = await got.path();
+    expect(unzip(['-t'], path)).toMatch(/No errors detected/);
+    // A fifo has no place in a zip and is left out; a hardlink's second name holds the same bytes.
+    const want: Record<string, ReadEntry> = {};
+    for (const f of files.filter((x) => (x.path === 'home/user' || x.path.startsWith('home/user/')) && x.type !== 'fifo')) {
+      const name = f.path.slice('home/'.length) + (f.type === 'dir' ? '/' : '');
+      const type = f.type === 'dir' ? 0o040000 : f.type === 'symlink' ? 0o120000 : 0o100000;
+      const data = f.type === 'file' ? f.sha256! : sha256(f.type === 'symlink' ? Buffer.from(f.target!) : new Uint8Array(0));
+      want[name] = { sha256: data, mode: type | f.mode, dateTime: dosDateTime(Math.floor(f.mtime_ns / 1e9)) };
+    }
+    const py = pythonRead(path);
+    expect(py.bad).toBeNull();
+    expect(py.entries).toEqual(want);
     expect(requests).toEqual([]);
     await page.context().close();
   }, 120_000);
