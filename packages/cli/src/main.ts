@@ -30,12 +30,13 @@ const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a fo
 export async function main(argv: string[], registry: () => Registry = defaultRegistry): Promise<number> {
   const run: ProgramRun = {};
   const program = cliProgram(registry, run);
+  startRun(program.commands.some((c) => c.name() === argv[0]) ? argv[0] : undefined);
   const unknown = unknownCommand(argv, program);
   if (unknown) {
     process.stderr.write(`qubes-backup: error: ${unknown}\n(run with --help for usage)\n`);
+    if (argv.includes('--json')) answerFailure(new UsageError(unknown));
     return EXIT_CODES.E_USAGE;
   }
-  startRun(program.commands.some((c) => c.name() === argv[0]) ? argv[0] : undefined);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

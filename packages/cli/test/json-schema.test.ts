@@ -133,5 +133,12 @@ describe('--json answers follow docs/json.md (schema 1)', () => {
     expect(missing['error']).toMatchObject({ code: 'E_IO' });
     const typo = await answer(['extract', sample, '--dest', join(io.work, 'x'), '--bogus'], 1, documented('`extract`'));
     expect(typo['error']).toMatchObject({ code: 'E_USAGE', message: "unknown option '--bogus'" });
+    // Another tool's verb: no command of ours ran, so the answer has no `command`.
+    io.out = '';
+    expect(await main(['restore', sample, '--json'])).toBe(1);
+    expect(JSON.parse(io.out)).toEqual({
+      schema: 1, program: 'qubes-backup', version: VERSION, ok: false,
+      error: { code: 'E_USAGE', exitStatus: 1, message: "unknown command 'restore' (did you mean extract?)" },
+    });
   });
 });
