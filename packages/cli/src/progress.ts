@@ -32,22 +32,24 @@ export function progressBar(total: number | undefined, enabled = Boolean(process
     const now = Date.now();
     if (!force && now - last < 200) return;
     last = now;
-    const secs = Math.max((now - start) / 1000, 0.001);
-    const rate = done / secs;
-    let line = `${formatBytes(done)}`;
-    if (total) {
-      const pct = Math.min(100, (done / total) * 100);
-      const width = 24;
-      const fill = Math.round((pct / 100) * width);
-      const eta = rate > 0 ? (total - done) / rate : 0;
-      line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${fmtTime(eta)}`;
+    const pct = total ? `${Math.min(100, (done / total) * 100).toFixed(0).padStart(3)}%` : undefined;
+    let line: string;
+    if (waiting !== undefined) {
+      // While a key is derived no byte moves, so rate and ETA say nothing: the wait's own words take
+      // their place (they tell the derivation's memory and time), kept whole on an 80-column terminal.
+      line = `${pct ?? formatBytes(done)} ${waiting}`;
     } else {
-      line += ` ${formatBytes(rate)}/s`;
+      const rate = done / Math.max((now - start) / 1000, 0.001);
+      if (total) {
+        const width = 24;
+        const fill = Math.round(Math.min(1, done / total) * width);
+        const eta = rate > 0 ? (total - done) / rate : 0;
+        line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct} ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${fmtTime(eta)}`;
+      } else {
+        line = `${formatBytes(done)} ${formatBytes(rate)}/s`;
+      }
+      line += ` ${label}`;
     }
-    // While a key is derived no byte moves, so rate and ETA say nothing: the wait's own words take
-    // their place (they tell the derivation's memory and time), kept whole on an 80-column terminal.
-    if (waiting !== undefined) line = `${total ? `${Math.min(100, (done / total) * 100).toFixed(0).padStart(3)}%` : formatBytes(done)} ${waiting}`;
-    else line += ` ${label}`;
     const cols = process.stderr.columns || 100;
     process.stderr.write(`\r${line.slice(0, cols - 1).padEnd(cols - 1)}`);
   };
