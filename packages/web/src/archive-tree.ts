@@ -15,9 +15,8 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
     if (!f) {
       f = new Map();
       folders.set(path, f);
-      const cut = path.lastIndexOf('/');
-      const name = path.slice(cut + 1);
-      folder(cut < 0 ? '' : path.slice(0, cut)).set(name, { name, type: 'dir', size: 0 });
+      const { parent, name } = splitPath(path);
+      folder(parent).set(name, { name, type: 'dir', size: 0 });
     }
     return f;
   };
@@ -25,27 +24,23 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
   const dataless: { folder: Map<string, TreeEntry>; name: string; target: string }[] = [];
   for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
     for await (const m of archive.members({ ...rd, wanted: () => false })) {
-      const path = relative(m, archive.prefix);
+      const path = relativePath(m.path, archive.prefix);
       if (path === '') continue;
-      if (m.type === 'dir') {
-        folder(path);
-        // Its own mode and time, for a zip of it; folders only implied by their members' paths have none.
-        const cut = path.lastIndexOf('/');
-        const name = path.slice(cut + 1);
-        folders.get(cut < 0 ? '' : path.slice(0, cut))!.set(name, { name, type: 'dir', size: 0, mode: m.mode & 0o7777, mtime: m.mtime });
-        continue;
-      }
-      const cut = path.lastIndexOf('/');
-      const name = path.slice(cut + 1);
-      const type = m.type === 'file' || m.type === 'hardlink' ? 'file' : m.type === 'symlink' ? 'symlink' : 'other';
-      const parent = folder(cut < 0 ? '' : path.slice(0, cut));
-      parent.set(name, { name, type, size: m.size, mode: m.mode & 0o7777, mtime: m.mtime, ...(m.linkTarget !== undefined ? { target: m.linkTarget } : {}) });
-      if (isDataless(m)) dataless.push({ folder: parent, name, target: relativePath(m.linkTarget!, archive.prefix) });
+      if (m.type === 'dir') folder(path); // made first, so its own entry (below) replaces the one it implied
+      const { parent, name } = splitPath(path);
+      const type = m.type === 'dir' ? 'dir' : m.type === 'file' || m.type === 'hardlink' ? 'file' : m.type === 'symlink' ? 'symlink' : 'other';
+      // Mode and time, for a zip; folders only implied by their members' paths have none.
+      const holder = folder(parent);
+      holder.set(name, {
+        name, type, size: type === 'dir' ? 0 : m.size, mode: m.mode & 0o7777, mtime: m.mtime,
+        ...(type !== 'dir' && m.linkTarget !== undefined ? { target: m.linkTarget } : {}),
+      });
+      if (isDataless(m)) dataless.push({ folder: holder, name, target: relativePath(m.linkTarget!, archive.prefix) });
     }
   }
   for (const d of dataless) {
-    const cut = d.target.lastIndexOf('/');
-    const target = folders.get(cut < 0 ? '' : d.target.slice(0, cut))?.get(d.target.slice(cut + 1));
+    const { parent, name } = splitPath(d.target);
+    const target = folders.get(parent)?.get(name);
     const entry = d.folder.get(d.name)!;
     if (target?.type === 'file') d.folder.set(d.name, { ...entry, size: target.size });
   }
@@ -60,14 +55,16 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
   };
 }
 
-/** A member's path below its archive's prefix, without leading or trailing slashes. */
-function relative(m: Member, prefix: string): string {
-  return relativePath(m.path, prefix);
-}
-
+/** A stored path below its archive's prefix, without leading or trailing slashes. */
 function relativePath(path: string, prefix: string): string {
   const p = path.startsWith(prefix) ? path.slice(prefix.length) : path;
   return p.replace(/^\/+|\/+$/g, '');
+}
+
+/** `a/b/c` → folder `a/b`, name `c`; a top-level name's folder is `''`. */
+function splitPath(path: string): { parent: string; name: string } {
+  const cut = path.lastIndexOf('/');
+  return { parent: cut < 0 ? '' : path.slice(0, cut), name: path.slice(cut + 1) };
 }
 
 /**
@@ -81,7 +78,7 @@ function isDataless(m: Member): boolean {
 async function saveMember(opened: OpenedBackup, unit: string, path: string, writer: FileWriter, opts: ReadOptions = {}, depth = 0): Promise<void> {
   const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
   let prefix = '';
-  const wanted = (m: Member) => relative(m, prefix) === path && (m.type === 'file' || m.type === 'hardlink');
+  const wanted = (m: Member) => relativePath(m.path, prefix) === path && (m.type === 'file' || m.type === 'hardlink');
   let found = false;
   try {
     for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
