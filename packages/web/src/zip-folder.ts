@@ -1,4 +1,4 @@
-import type { Hash, ReadOptions } from '@qubes-backup/core';
+import { concatBytes, type Hash, type ReadOptions } from '@qubes-backup/core';
 import type { FileWriter } from './save.js';
 import type { TreeEntry, TreeSource } from './tree-source.js';
 import { ZIP_LIMITS, ZipWriter, zipSize, type ZipEntry, type ZipLimits } from './zip-writer.js';
@@ -36,7 +36,7 @@ export async function saveFolderAsZip(
     let pendingBytes = 0;
     const flush = async () => {
       if (!pendingBytes) return;
-      const out = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
+      const out = pending.length === 1 ? pending[0]! : concatBytes(pending);
       pending = [];
       pendingBytes = 0;
       opts.signal?.throwIfAborted();
@@ -95,14 +95,4 @@ function zipEntry(path: string, e: TreeEntry, type: ZipEntry['type']): ZipEntry 
     ...(e.mode !== undefined ? { mode: e.mode } : {}),
     ...(e.mtime !== undefined ? { mtime: e.mtime } : {}),
   };
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
