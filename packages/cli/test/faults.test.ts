@@ -38,15 +38,23 @@ function cli(args: string[], env: NodeJS.ProcessEnv = ENV): { status: number | n
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
 }
 
-/** Every entry under `dir` (links not followed): regular files by content and mode. */
+/**
+ * Every entry under `dir` (links not followed): regular files by content and mode. Taken while a run
+ * may still write there, so an entry gone between listing and reading (a `.partial` just renamed to
+ * its final name) is skipped, not an error.
+ */
 function snapshot(dir: string, rel = '', out = new Map<string, string>()): Map<string, string> {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(join(dir, rel))) {
     const p = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(join(dir, p));
-    if (st.isDirectory()) { out.set(p, 'dir'); snapshot(dir, p, out); }
-    else if (st.isSymbolicLink()) out.set(p, `symlink ${readlinkSync(join(dir, p))}`);
-    else out.set(p, `file ${createHash('sha256').update(readFileSync(join(dir, p))).digest('hex')} ${(st.mode & 0o777).toString(8)}`);
+    try {
+      const st = lstatSync(join(dir, p));
+      if (st.isDirectory()) { out.set(p, 'dir'); snapshot(dir, p, out); }
+      else if (st.isSymbolicLink()) out.set(p, `symlink ${readlinkSync(join(dir, p))}`);
+      else out.set(p, `file ${createHash('sha256').update(readFileSync(join(dir, p))).digest('hex')} ${(st.mode & 0o777).toString(8)}`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
   return out;
 }
