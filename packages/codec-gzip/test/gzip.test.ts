@@ -1,14 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { createGzip, gzipSync, deflateRawSync } from 'node:zlib';
 import { Registry, concatBytes } from '@qubes-backup/core';
-import { gunzipPortable, gzipPortable, crc32 } from '@qubes-backup/codec-gzip';
+import { gunzipDecompressionStream, gunzipPortable, gzipDecompressionStream, gzipPortable, crc32 } from '@qubes-backup/codec-gzip';
 import { gunzipNode, gzipNode } from '@qubes-backup/codec-gzip/node';
 import {
   describeCompressor, drainHashed, expectCode, fixtureReader, flip, pieces, readSums, sha256hex as sha256, type Split,
 } from '@qubes-backup/testkit';
 
 const fixture = fixtureReader(new URL('./fixtures/', import.meta.url));
-const backends = [gunzipNode, gunzipPortable];
+// Node's DecompressionStream is node:zlib; Chromium's member-per-stream behaviour is tested in the page (packages/web/test).
+const backends = [gunzipNode, gunzipPortable, gunzipDecompressionStream];
 const expected = readSums(fixture('sums.txt'));
 const expectCorrupt = (p: Promise<unknown>, pattern = /./) => expectCode(p, 'E_CORRUPT', /^gzip: /, pattern);
 
@@ -25,7 +26,7 @@ function fullHeaderMember(content: Uint8Array): Uint8Array {
   return concatBytes([head, new Uint8Array([hcrc & 0xff, hcrc >>> 8]), deflateRawSync(content), trailer]);
 }
 
-for (const descriptor of [gzipNode, gzipPortable]) describeCompressor(descriptor, {
+for (const descriptor of [gzipNode, gzipPortable, gzipDecompressionStream]) describeCompressor(descriptor, {
   prefix: /^gzip: /, fixture, expected,
   truncate: { fixture: 'text.gz', at: [1, 5, 10, 11, 100, 40_000, -9, -8, -4, -1] },
   inputError: 'text.gz', abort: 'text.gz',

@@ -1,5 +1,5 @@
 import './style.css';
-import { formatBytes, UsageError, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
+import { concatBytes, formatBytes, UsageError, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
 import { blobSource } from './file-source.js';
 import { folderSource } from './dir-source.js';
 import { openInPage } from './open-backup.js';
@@ -40,12 +40,29 @@ const CORES = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
 const MEMORY = (((navigator as { deviceMemory?: number }).deviceMemory ?? 4) / 2) * 1024 ** 3;
 const pool = scryptPool(CORES);
 const derivations = new DerivationScheduler({ cores: CORES, memory: MEMORY });
-// For diagnostics and the page test's figures (docs/performance.md): every derivation's time, and
-// one derivation on demand (timing one alone, with no other work in the page).
+// For diagnostics and the page tests: every derivation's time, one derivation on demand (timing one
+// alone, with no other work in the page), and the page's gzip decoder on given bytes (the browser's
+// DecompressionStream is what Node's tests cannot reach).
 (globalThis as { qubesBackupPage?: unknown }).qubesBackupPage = {
   derivations: pool.log,
   scrypt: (logN: number) => pool.derive(new TextEncoder().encode('qubes'), new Uint8Array(32), 2 ** logN, 8, 1),
+  gunzip: (input: Uint8Array, piece: number) => decodeForTest(input, piece),
 };
+
+/** `input` in pieces of `piece` bytes through the page's gzip decoder: the output's size and SHA-256, or the error. */
+async function decodeForTest(input: Uint8Array, piece: number): Promise<{ size: number; sha256: string } | { error: string; message: string }> {
+  const gzip = pageRegistry(pool, derivations).get('compressor', 'gzip');
+  async function* pieces() { for (let o = 0; o < input.length; o += piece) yield input.subarray(o, o + piece); }
+  try {
+    const out: Uint8Array[] = [];
+    for await (const p of gzip.decompress(pieces())) out.push(p.slice());
+    const all = concatBytes(out);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all as Uint8Array<ArrayBuffer>));
+    return { size: all.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  } catch (e) {
+    return { error: (e as { code?: string }).code ?? 'unknown', message: (e as Error).message };
+  }
+}
 // Choosing one input clears the other: the page opens one backup at a time.
 fileInput.addEventListener('change', () => { if (fileInput.files?.length) folderInput.value = ''; });
 folderInput.addEventListener('change', () => { if (folderInput.files?.length) fileInput.value = ''; });
