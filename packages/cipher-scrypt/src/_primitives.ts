@@ -25,9 +25,10 @@ export interface ScryptPrimitives {
   /**
    * Optional one-shot forms, used instead of the incremental ones when present: a host whose fast
    * primitives are one-shot and asynchronous (WebCrypto in browsers, over 1 GB/s against about
-   * 50 MB/s for pure JS) gives the whole unit at once. A unit is buffered until its tag verifies
-   * anyway; these cost one more copy of it.
+   * 50 MB/s for pure JS) gives the whole unit to the MAC at once (a unit is buffered until its tag
+   * verifies anyway; this costs one more copy of it) and the cipher slices of it.
    */
   hmacSha256Of?(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
-  aes256CtrOf?(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** AES-256-CTR of `data`, which starts at block `firstBlock` of the stream (the counter's value there). */
+  aes256CtrOf?(key: Uint8Array, data: Uint8Array, firstBlock: number): Promise<Uint8Array>;
 }

@@ -25,6 +25,8 @@ export { scryptCipherPortable, scryptMacPortable, createScryptCipher, createScry
  */
 export { scryptDescriptors } from './api.js';
 export { scryptPrimitivesPortable } from './portable.js';
+/** The one-shot MAC and cipher of WebCrypto, to put in such primitives (a page's `crypto.subtle`). */
+export { webCryptoPrimitives } from './webcrypto.js';
 export type { ScryptPrimitives, IncrementalMac, CtrDecryptor } from './_primitives.js';
 /** Every derivation of a set of primitives waits its turn here, within cores and memory (see the class). */
 export { DerivationScheduler, type DerivationBudget, type ScheduleOptions, type SchedulerStats } from './scheduler.js';

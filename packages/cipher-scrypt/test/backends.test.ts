@@ -1,21 +1,21 @@
+import { expect, test } from '@jest/globals';
+import { consume, randomBytes, sha256hex } from '@qubes-backup/testkit';
 import { scryptCipherNode, scryptMacNode } from '../src/node.js';
-import { scryptCipherPortable, scryptDescriptors, scryptMacPortable, scryptPrimitivesPortable } from '../src/index.js';
+import { scryptCipherPortable, scryptDescriptors, scryptMacPortable, scryptPrimitivesPortable, webCryptoPrimitives } from '../src/index.js';
 import { describeBackend } from './backend-suite.js';
+import { PASS, encryptUnit, randomSplits } from './helpers.js';
 
 describeBackend({ cipher: scryptCipherNode, mac: scryptMacNode });
 describeBackend({ cipher: scryptCipherPortable, mac: scryptMacPortable });
 
 // The one-shot primitives a browser host gives (WebCrypto; Node has the same API): the same suite,
 // so the whole-unit path checks tags and decrypts exactly as the incremental one.
-const subtle = globalThis.crypto.subtle;
-describeBackend(scryptDescriptors({
-  ...scryptPrimitivesPortable,
-  async hmacSha256Of(key, data) {
-    const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    return new Uint8Array(await subtle.sign('HMAC', k, data as Uint8Array<ArrayBuffer>));
-  },
-  async aes256CtrOf(key, data) {
-    const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['decrypt']);
-    return new Uint8Array(await subtle.decrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, k, data as Uint8Array<ArrayBuffer>));
-  },
-}));
+describeBackend(scryptDescriptors({ ...scryptPrimitivesPortable, ...webCryptoPrimitives(globalThis.crypto.subtle) }));
+
+test('one-shot WebCrypto: a unit of several 8 MiB slices decrypts whole, the counter carried across slices', async () => {
+  const { cipher } = scryptDescriptors({ ...scryptPrimitivesPortable, ...webCryptoPrimitives(globalThis.crypto.subtle) });
+  const plain = randomBytes(17 * 2 ** 20 + 12345, 11);
+  const { bytes, maxPiece } = await consume(cipher.create().decrypt(randomSplits(encryptUnit(plain, PASS), 5, 1 << 20), PASS));
+  expect(sha256hex(bytes)).toBe(sha256hex(plain));
+  expect(maxPiece).toBeLessThanOrEqual(1 << 20);
+}, 30_000);

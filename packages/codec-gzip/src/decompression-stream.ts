@@ -4,9 +4,10 @@ import { inputPieces } from './_pieces.js';
 
 /**
  * Input given to one write. A write inflates all it is given before the next (deflate expands up to
- * ~1032:1), so 32 KiB in is at most ~33 MiB of output waiting to be passed on.
+ * ~1032:1), so 64 KiB in is at most ~66 MiB of output waiting to be passed on; 32 KiB was ~7 % slower
+ * in the page.
  */
-const IN_PIECE = 32 * 1024;
+const IN_PIECE = 64 * 1024;
 
 /** The first byte of every gzip member (then 0x8b, then 8 for deflate). */
 const ID1 = 0x1f;
@@ -65,14 +66,12 @@ class MemberInflater {
   private room: (() => void) | undefined;
   /** Bytes of output read so far. */
   produced = 0;
-  /** Resolves when the output has ended (normally or in an error, which the write or close reports). */
-  readonly done: Promise<void>;
 
   constructor() {
     const ds = new DecompressionStream('gzip');
     this.writer = ds.writable.getWriter();
     const reader = ds.readable.getReader();
-    this.done = (async () => {
+    void (async () => {
       try {
         for (;;) {
           while (this.held >= HOLD) await new Promise<void>((resolve) => { this.room = resolve; });
@@ -106,9 +105,20 @@ class MemberInflater {
   /** Ends the input (refused when the member is incomplete), passing on the rest of the output. */
   async *close(): AsyncGenerator<Uint8Array, Outcome> {
     const outcome = yield* this.pump(this.writer.close());
-    await this.done;
-    yield* this.take();
+    yield* this.rest();
     return outcome;
+  }
+
+  /**
+   * The output until it ends (normally or in the error a write or close reports). Taken as it comes:
+   * the reading pauses while `HOLD` waits, so merely waiting for the end could wait forever.
+   */
+  async *rest(): AsyncGenerator<Uint8Array> {
+    while (!this.ended) {
+      if (this.ready.length === 0) await new Promise<void>((resolve) => { this.wake = resolve; });
+      yield* this.take();
+    }
+    yield* this.take();
   }
 
   abort(reason: unknown): void {
@@ -172,9 +182,8 @@ export async function* gunzipDecompressionStream(data: ByteStream, opts: ReadOpt
         if (outcome) {
           // Refused where a member may begin: the previous member ended just before, if its trailer's
           // length is what it produced (zlib reached the end only after checking CRC-32 and length).
-          await member.done;
+          yield* member.rest();
           if (seg[0] !== ID1 || last.isize() !== member.produced % 2 ** 32) throw fail(outcome.refused);
-          yield* member.take();
           member = new MemberInflater();
           members++;
           outcome = yield* member.write(seg);

@@ -1,5 +1,5 @@
 import { portableRegistry } from '@qubes-backup/all';
-import { scryptDescriptors, scryptPrimitivesPortable, type DerivationScheduler } from '@qubes-backup/cipher-scrypt';
+import { scryptDescriptors, scryptPrimitivesPortable, webCryptoPrimitives, type DerivationScheduler } from '@qubes-backup/cipher-scrypt';
 import { gzipDecompressionStream } from '@qubes-backup/codec-gzip';
 import type { Registry } from '@qubes-backup/core';
 import type { ScryptPool } from './scrypt/pool.js';
@@ -18,17 +18,7 @@ export function pageRegistry(pool: ScryptPool, scheduler: DerivationScheduler): 
     ...scryptPrimitivesPortable,
     scrypt: (pass, salt, N, r, p, signal) => pool.derive(pass, salt, N, r, p, signal),
     scheduler,
-    ...(subtle ? {
-      async hmacSha256Of(key: Uint8Array, data: Uint8Array) {
-        const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-        return new Uint8Array(await subtle.sign('HMAC', k, data as Uint8Array<ArrayBuffer>));
-      },
-      async aes256CtrOf(key: Uint8Array, data: Uint8Array) {
-        const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['decrypt']);
-        // The scrypt container's counter starts at zero and runs over all 128 bits (OpenSSL's CTR).
-        return new Uint8Array(await subtle.decrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, k, data as Uint8Array<ArrayBuffer>));
-      },
-    } : {}),
+    ...(subtle ? webCryptoPrimitives(subtle) : {}),
   });
   const registry = portableRegistry().remove('cipher', 'scrypt').remove('mac', 'scrypt').use(cipher, mac);
   return typeof DecompressionStream === 'function' ? registry.remove('compressor', 'gzip').use(gzipDecompressionStream) : registry;

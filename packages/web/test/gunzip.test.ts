@@ -70,6 +70,12 @@ withBrowser("the page's gzip decoder in Chromium (DecompressionStream)", () => {
     expect(await decode(input, piece)).toEqual(want(parts));
   });
 
+  test('highly compressible members: more output per write than the decoder reads ahead', async () => {
+    const zeros = new Uint8Array(24 << 20);
+    const input = cat([gzipSync(zeros, { level: 9 }), gzipSync(b), gzipSync(zeros.subarray(0, 5 << 20))]);
+    expect(await decode(input, 1 << 20)).toEqual(want([zeros, b, zeros.subarray(0, 5 << 20)]));
+  });
+
   test('a member boundary exactly at a piece boundary, and one inside the magic bytes', async () => {
     const first = members[0]!.length;
     for (const piece of [first, first + 1, first + 2]) {
