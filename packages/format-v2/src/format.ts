@@ -5,7 +5,7 @@ import {
 } from '@qubes-backup/core';
 import {
   COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, MAX_FILE_SIZE, MemberCursor, chunkOf, dom0HomeOf, fromParts,
-  innerFile, naming, openQubesTar, ownersOf, parseBackupHeader, qubesHead, qubesOpened,
+  innerFile, naming, openQubesTar, ownersOf, parseBackupHeader, passCursors, qubesHead, qubesOpened,
   qubesModel, qubesSettings, readChunkPair, resolveCompressor, scanDom0Home, selectedFiles, skipRestOf, verifyChunk,
   type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/qubes-common';
@@ -76,9 +76,11 @@ async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
     version: 2, header: settings.header, encrypted: settings.encrypted, compressed: settings.compressed, authenticated: true,
   }, { ...parsed, dom0Home });
   const owners = ownersOf(model);
+  const nextPass = passCursors(cursor, outer.reread, outer.source.name);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
-    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, opts: opts ?? ctx }, owners, select)) {
+    const pass = await nextPass(opts);
+    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, cursor: pass, opts: opts ?? ctx }, owners, select)) {
       let used = false;
       let failed = false;
       yield {
@@ -92,7 +94,7 @@ async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
       };
       // Volumes the consumer did not read (it stopped at the end marker) are still authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
-      if (failed) await skipRestOf(cursor, ref.path);
+      if (failed) await skipRestOf(pass, ref.path);
       else await file.finish();
     }
   }

@@ -5,7 +5,7 @@ import {
 } from '@qubes-backup/core';
 import {
   COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, chunkOf,
-  dom0HomeOf, naming, openQubesTar, ownersOf,
+  dom0HomeOf, naming, openQubesTar, ownersOf, passCursors,
   qubesOpened, qubesHead, qubesModel, readInnerFile, validatedHeader, scanDom0Home, selectedFiles, shielded, skipRestOf,
   type HmacChunkContext,
 } from '@qubes-backup/qubes-common';
@@ -50,9 +50,11 @@ async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
     compressionFilter: header.compressionFilter, authenticated: true,
   }, { ...parsed, dom0Home });
   const owners = ownersOf(model);
+  const nextPass = passCursors(cursor, outer.reread, outer.source.name);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
-    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, opts: opts ?? ctx }, owners, select)) {
+    const pass = await nextPass(opts);
+    for await (const { info: ref, owner, file } of selectedFiles({ ...chunks, cursor: pass, opts: opts ?? ctx }, owners, select)) {
       const plain = shielded(capped(plaintext(file, pipeline, opts ?? ctx), model, owner.vm, ref.path, settings.ignoreSizeLimit));
       yield {
         ...ref, prefix: owner.prefix,
@@ -61,7 +63,7 @@ async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
       // Whatever the consumer left (tar padding, an empty last chunk) is still read and authenticated;
       // after a failure (the consumer has the error) the rest of this file is skipped.
       if (plain.failed) {
-        await skipRestOf(cursor, ref.path);
+        await skipRestOf(pass, ref.path);
       } else {
         await plain.rest();
         await file.finish();

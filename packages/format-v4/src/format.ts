@@ -4,7 +4,7 @@ import {
   type ReadOptions,
 } from '@qubes-backup/core';
 import {
-  COMPRESSION_FILTER_OPTION, qubesFormat, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped,
+  COMPRESSION_FILTER_OPTION, qubesFormat, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, passCursors,
   naming, openQubesTar, ownersOf, parseBackupHeader, parseChunkName, qubesHead, qubesModel, qubesOpened,
   readInnerFile, validatedHeader, shielded, skipRestOf,
   type Alongside, type QubesTar,
@@ -81,10 +81,12 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
     compressionFilter: header.compressionFilter, authenticated: true,
   }, parsed);
   const owners = ownersOf(model);
+  const nextPass = passCursors(cursor, outer.reread, outer.source.name);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     const wanted = (path: string) => { const o = owners(path); return o !== undefined && select({ unit: o.vm, path }); };
-    const next = await cursor.peek();
+    const pass = await nextPass(opts);
+    const next = await pass.peek();
     const signal = opts?.signal ?? ctx.signal;
     const ahead = outer.source.seekable && next && ctx.resources
       ? new KeyAhead({
@@ -95,7 +97,7 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
       : undefined;
     ahead?.start();
     try {
-      yield* decodeArchives(select, { ...files, ...(ahead ? { ahead } : {}), opts: opts ?? ctx });
+      yield* decodeArchives(select, { ...files, cursor: pass, ...(ahead ? { ahead } : {}), opts: opts ?? ctx });
     } finally {
       ahead?.dispose();
     }
@@ -103,7 +105,7 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
 
   async function* decodeArchives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, files: StoredFileContext): AsyncIterable<Archive> {
     const seen = new Set<string>(['qubes.xml']);
-    const opts = files.opts;
+    const { cursor, opts } = files;
     for (;;) {
       const m = await cursor.peek();
       if (!m) return;

@@ -11,7 +11,7 @@
 export { parseBackupHeader, headerBool, headerVersion } from './backup-header.js';
 export { resolveCompressor } from './compression-filter.js';
 export { parseChunkName, assertSafeStoredName, type ChunkName } from './stored-name.js';
-export { MemberCursor, skipRestOf } from './member-cursor.js';
+export { MemberCursor, passCursors, skipRestOf } from './member-cursor.js';
 export { ownersOf, scanDom0Home, type Owner } from './stored-path-owners.js';
 export {
   chunkOf, readChunkPair, verifyChunk, ChunkSequence, skipChunks, fromParts, naming, nextSelectedFile, selectedFiles,

@@ -62,6 +62,11 @@ export interface QubesTar {
   readonly headerEnd?: number;
   /** The members after the header pair (from `qubes.xml.000` on for header-less backups); names checked. */
   readonly members: AsyncIterator<Member>;
+  /**
+   * A seekable source's members again from its start, names checked (for another pass over its
+   * stored files; a member whose data is not read costs its header only). Absent for a stream.
+   */
+  readonly reread?: (opts?: ReadOptions) => AsyncIterator<Member>;
   readonly passphrase: Uint8Array;
 }
 
@@ -83,14 +88,16 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   const source = input.source;
   const tar = ctx.registry.get('container', 'tar');
   // Every member is its own `tar -c` output (spec §2.1): a file cut between two of them is truncated.
-  const members = safeNames(tar.entries(source, { ignoreZeros: true, appendedArchives: true, ...(ctx.signal ? { signal: ctx.signal } : {}) })[Symbol.asyncIterator]());
+  const outerMembers = (signal: AbortSignal | undefined) => safeNames(tar.entries(source, { ignoreZeros: true, appendedArchives: true, ...(signal ? { signal } : {}) })[Symbol.asyncIterator]());
+  const members = outerMembers(ctx.signal);
+  const reread = source.seekable ? { reread: (opts?: ReadOptions) => outerMembers(opts?.signal ?? ctx.signal) } : {};
   const first = await nextFile(members);
   if (!first) throw new CorruptBackupError(`${source.name} is empty or not a tar archive`);
   if (first.path !== HEADERLESS_FIRST && first.path !== 'backup-header') {
     throw new CorruptBackupError(`not a Qubes backup: the first member is '${first.path}', expected 'backup-header'`);
   }
   const passphrase = await ctx.passphrase();
-  if (first.path === HEADERLESS_FIRST) return { source, members: prepend(first, members), passphrase };
+  if (first.path === HEADERLESS_FIRST) return { source, members: prepend(first, members), ...reread, passphrase };
   const header = await headerBytes(first);
   const second = await nextFile(members);
   if (!second || second.path !== 'backup-header.hmac') {
@@ -115,7 +122,7 @@ export async function openQubesTar(input: BackupInput, ctx: FormatContext, along
   } finally {
     ctx.onStatus?.(undefined);
   }
-  return { source, header, headerMac, headerEnd: second.headerOffset, members, passphrase, ...(early ? { early } : {}) };
+  return { source, header, headerMac, headerEnd: second.headerOffset, members, ...reread, passphrase, ...(early ? { early } : {}) };
 }
 
 /** Returns the name of the MAC that verified the header; WrongPassphraseError when none does. */
