@@ -5,7 +5,7 @@ import { byTypeThenName, type TreeEntry, type TreeSource } from './tree-source.j
 /**
  * A unit's stored file trees (a Borg archive, a Qubes dom0 home) as a TreeSource. Listing reads
  * the members' headers once, without their data; saving a file reads the unit's archives again and
- * only that member's data.
+ * only that member's data; saving many (a folder's zip) reads them once for all.
  */
 export async function archiveTree(opened: OpenedBackup, unit: string, opts: ReadOptions = {}): Promise<TreeSource> {
   const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
@@ -22,10 +22,14 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
   };
   // Hardlinks that carry no data of their own (tar's): listed with their target's size once all is read.
   const dataless: { folder: Map<string, TreeEntry>; name: string; target: string }[] = [];
+  // Where each file's data comes in the archives (its first member, which `save` takes), for
+  // `saveMany`; data-less hardlinks after all the others, in their own order.
+  const position = new Map<string, number>();
   for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
     for await (const m of archive.members({ ...rd, wanted: () => false })) {
       const path = relativePath(m.path, archive.prefix);
       if (path === '') continue;
+      if ((m.type === 'file' || m.type === 'hardlink') && !position.has(path)) position.set(path, (isDataless(m) ? AFTER_DATA : 0) + position.size);
       if (m.type === 'dir') folder(path); // made first, so its own entry (below) replaces the one it implied
       const { parent, name } = splitPath(path);
       const type = m.type === 'dir' ? 'dir' : m.type === 'file' || m.type === 'hardlink' ? 'file' : m.type === 'symlink' ? 'symlink' : 'other';
@@ -52,8 +56,16 @@ export async function archiveTree(opened: OpenedBackup, unit: string, opts: Read
       return [...f.values()].sort(byTypeThenName);
     },
     save: (path, writer, o) => saveMember(opened, unit, path, writer, o),
+    many: {
+      // A tar's data-less hardlinks come last: saveMany saves them from their targets after its one read.
+      readingOrder: (paths) => [...paths].sort((a, b) => (position.get(a) ?? 2 * AFTER_DATA) - (position.get(b) ?? 2 * AFTER_DATA)),
+      saveMany: (paths, open, o) => saveMembers(opened, unit, paths, open, o),
+    },
   };
 }
+
+/** Added to a data-less hardlink's position: saved after every member with data. */
+const AFTER_DATA = 2 ** 40;
 
 /** A stored path below its archive's prefix, without leading or trailing slashes. */
 function relativePath(path: string, prefix: string): string {
@@ -88,21 +100,60 @@ async function saveMember(opened: OpenedBackup, unit: string, path: string, writ
         found = true;
         // One level only: a hardlink names a file, never another hardlink.
         if (isDataless(m) && depth === 0) return await saveMember(opened, unit, relativePath(m.linkTarget!, prefix), writer, opts, 1);
-        try {
-          await writer.start(m.size, path.slice(path.lastIndexOf('/') + 1));
-          for await (const e of m.extents(rd)) {
-            await writer.write(e.offset, e.bytes);
-            opts.onProgress?.(e.bytes.length);
-          }
-        } catch (e) {
-          throw withMember(e, m.path);
-        }
+        await writeMember(m, path, writer, opts);
       }
     }
     if (!found) throw new UsageError(`'${path}' is not a file of ${unit}`);
-    await writer.finish();
   } catch (e) {
     await writer.abort(e).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The files `paths` (in the order `readingOrder` gave) in one read of the unit's archives, each into
+ * the writer `open` gives for it; data-less hardlinks after that read, from their targets.
+ */
+async function saveMembers(
+  opened: OpenedBackup, unit: string, paths: readonly string[], open: (path: string) => FileWriter, opts: ReadOptions = {},
+): Promise<void> {
+  const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
+  const pending = new Set(paths);
+  const later: { path: string; target: string }[] = [];
+  let prefix = '';
+  const wanted = (m: Member) => (m.type === 'file' || m.type === 'hardlink') && pending.has(relativePath(m.path, prefix));
+  for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
+    prefix = archive.prefix;
+    for await (const m of archive.members({ ...rd, wanted })) {
+      if (!wanted(m)) continue;
+      const path = relativePath(m.path, prefix);
+      pending.delete(path);
+      if (isDataless(m)) { later.push({ path, target: relativePath(m.linkTarget!, prefix) }); continue; }
+      const writer = open(path);
+      try {
+        await writeMember(m, path, writer, opts);
+      } catch (e) {
+        await writer.abort(e).catch(() => undefined);
+        throw e;
+      }
+    }
+  }
+  if (pending.size > 0) throw new UsageError(`'${[...pending][0]}' is not a file of ${unit}`);
+  // One read each, of the file the hardlink names (depth 1: a hardlink names a file, never another).
+  for (const { path, target } of later) await saveMember(opened, unit, target, open(path), opts, 1);
+}
+
+/** One member's data into `writer`, from start to finish; errors name the member. */
+async function writeMember(m: Member, path: string, writer: FileWriter, opts: ReadOptions): Promise<void> {
+  const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
+  try {
+    await writer.start(m.size, path.slice(path.lastIndexOf('/') + 1));
+    for await (const e of m.extents(rd)) {
+      await writer.write(e.offset, e.bytes);
+      opts.onProgress?.(e.bytes.length);
+    }
+  } catch (e) {
+    throw withMember(e, m.path);
+  }
+  await writer.finish();
 }

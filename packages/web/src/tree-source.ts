@@ -21,6 +21,15 @@ export interface TreeSource {
   list(path: string): Promise<readonly TreeEntry[]>;
   /** Writes one regular file into `writer`, reporting bytes through `onProgress`. */
   save(path: string, writer: FileWriter, opts?: ReadOptions): Promise<void>;
+  /**
+   * For sources whose `save` reads the backup once per file (an archive's members): several files
+   * in one read. `readingOrder` puts paths in the order `saveMany` will write them, which calls
+   * `open(path)` for each, in that order, just before writing it.
+   */
+  readonly many?: {
+    readingOrder(paths: readonly string[]): string[];
+    saveMany(paths: readonly string[], open: (path: string) => FileWriter, opts?: ReadOptions): Promise<void>;
+  };
 }
 
 export function byTypeThenName(a: TreeEntry, b: TreeEntry): number {

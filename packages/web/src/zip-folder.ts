@@ -19,7 +19,8 @@ interface Planned {
  * Saves the folder `path` of `source` with its whole subtree into `target` as one zip, whose
  * entries are named below the folder's own name (unzipping gives back the folder). The subtree is
  * listed first (listing costs no file data), so the zip's exact size is known before its first
- * byte; then each file is read once, through the source's own `save`, straight into the zip.
+ * byte; then each file is read once, straight into the zip: through the source's `saveMany` in one
+ * read of the backup where it has one (archives), else through its `save`.
  * Progress counts the zip's bytes as they reach the target. Entries of type 'other' (devices,
  * sockets) are left out: a zip has no way to hold them.
  */
@@ -28,7 +29,7 @@ export async function saveFolderAsZip(
 ): Promise<void> {
   try {
     const name = folder.name;
-    const plan = await planFolder(source, path, folder, opts.signal);
+    const plan = inReadingOrder(source, await planFolder(source, path, folder, opts.signal));
     const size = zipSize(plan.map((p) => p.entry), limits);
     await target.start(size, `${name}.zip`);
     let at = 0;
@@ -58,10 +59,21 @@ export async function saveFolderAsZip(
       pendingBytes += bytes.length;
       if (pendingBytes >= BUFFER) await flush();
     }, crc32, limits);
-    for (const { entry, from } of plan) {
+    const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
+    const files = plan.filter((p) => p.entry.type === 'file');
+    for (const { entry, from } of source.many ? plan.filter((p) => p.entry.type !== 'file') : plan) {
       opts.signal?.throwIfAborted();
-      if (entry.type === 'file') await source.save(from, zip.file(entry), opts.signal ? { signal: opts.signal } : {});
+      if (entry.type === 'file') await source.save(from, zip.file(entry), rd);
       else await zip.add(entry);
+    }
+    if (source.many) {
+      // The source writes them in the planned order; a different one would misplace every later entry.
+      let next = 0;
+      await source.many.saveMany(files.map((f) => f.from), (from) => {
+        const planned = files[next++];
+        if (planned?.from !== from) throw new Error(`zip of '${path}': '${from}' came where '${planned?.from}' was planned`);
+        return zip.file(planned.entry);
+      }, rd);
     }
     await zip.finish();
     await flush();
@@ -71,6 +83,16 @@ export async function saveFolderAsZip(
     await target.abort(e).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * With a source that saves many files in one read: folders and symlinks first (tree order), then the
+ * files in the order that read gives them. The zip's size depends on the order (ZIP64 offsets).
+ */
+function inReadingOrder(source: TreeSource, plan: Planned[]): Planned[] {
+  if (!source.many) return plan;
+  const byFrom = new Map(plan.filter((p) => p.entry.type === 'file').map((p) => [p.from, p]));
+  return [...plan.filter((p) => p.entry.type !== 'file'), ...source.many.readingOrder([...byFrom.keys()]).map((f) => byFrom.get(f)!)];
 }
 
 /** The folder and everything below it, depth first, each folder before its entries. */
