@@ -78,6 +78,21 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  test('one opened backup, several actions: private.img saved twice, then a file of dom0\'s home', async () => {
+    const { page } = await newPage('answered');
+    await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
+    for (let i = 0; i < 2; i++) {
+      await page.evaluate(() => (window as unknown as { saved: Map<string, Uint8Array> }).saved.delete('work-private.img'));
+      await row(page, 'work').getByRole('button', { name: 'Save private.img' }).click();
+      expect(await savedFileSha256(page, 'work-private.img')).toBe(v4Image);
+    }
+    await row(page, 'dom0').getByRole('button', { name: 'Browse files' }).click();
+    await saveFromTree(page, ['user'], '.bash_history');
+    expect(await savedFileSha256(page, '.bash_history')).toBe(v4.files.find((f) => f.path === 'dom0-home/user/.bash_history')!.sha256);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    await page.context().close();
+  }, 120_000);
+
   test('v4 without the File System Access API: private.img comes as a download', async () => {
     const { page, requests } = await newPage('removed');
     await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
