@@ -6,10 +6,10 @@ import { byTypeThenName, type TreeSource } from './tree-source.js';
 
 /**
  * The filesystem inside a VM's image as a TreeSource: the image is decoded once into memory (its
- * data only, not its holes), then folders and files are read from there.
+ * data only, not its holes, at most `memory` bytes of it), then folders and files are read from there.
  */
-export async function imageTree(opened: OpenedBackup, unit: string, volume: Volume, opts: ReadOptions = {}): Promise<TreeSource> {
-  const image = memoryImage();
+export async function imageTree(opened: OpenedBackup, unit: string, volume: Volume, memory: number, opts: ReadOptions = {}): Promise<TreeSource> {
+  const image = memoryImage(memory, `${unit}'s ${volume}.img`);
   await saveImage(opened, unit, volume, image.writer, opts);
   const fs: Ext4Reader = await openExt4(image.readAt, image.size(), `${unit}/${volume}.img`);
   return {

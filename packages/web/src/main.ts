@@ -140,7 +140,8 @@ function browse(o: OpenedBackup, unit: string): void {
   const image = hasImage(o, unit, 'private');
   void task(image ? `Reading ${unit}'s private.img` : `Reading the list of ${unit}'s files`, undefined, async (signal) => {
     // A VM's files are those in its private volume (home, /rw); other units store file trees themselves.
-    const source = image ? await imageTree(o, unit, 'private', { signal, onProgress: (n) => progress.add(n) }) : await archiveTree(o, unit, { signal });
+    // The image's data is kept in memory while its files are browsed: at most what derivations may take.
+    const source = image ? await imageTree(o, unit, 'private', MEMORY, { signal, onProgress: (n) => progress.add(n) }) : await archiveTree(o, unit, { signal });
     $('browser-title').textContent = `Files of ${source.title}`;
     await showTree($<HTMLUListElement>('tree'), source, { file: saveFromTree, folder: saveFolderFromTree });
     $('browser').hidden = false;

@@ -1,3 +1,4 @@
+import { UsageError, formatBytes } from '@qubes-backup/core';
 import type { ReadAt } from '@qubes-backup/image-ext4/portable';
 import type { FileWriter } from './save.js';
 
@@ -12,10 +13,15 @@ export interface MemoryImage {
   readonly readAt: ReadAt;
 }
 
-export function memoryImage(): MemoryImage {
+/**
+ * `limit`: the most data kept. Beyond it the image is refused with a way out (save the image, or
+ * the command-line tool), before the browser runs out of memory and the tab dies without a word.
+ */
+export function memoryImage(limit: number, what: string): MemoryImage {
   const offsets: number[] = [];
   const pieces: Uint8Array[] = [];
   let size = 0;
+  let held = 0;
   const readAt: ReadAt = async (position, length) => {
     const out = new Uint8Array(Math.max(0, Math.min(length, size - position)));
     const end = position + out.length;
@@ -41,6 +47,15 @@ export function memoryImage(): MemoryImage {
     writer: {
       async start(n) { size = n; },
       async write(offset, bytes) {
+        held += bytes.length;
+        if (held > limit) {
+          offsets.length = 0;
+          pieces.length = 0;
+          throw new UsageError(
+            `${what} holds more data than this page can keep in memory to browse it (more than ${formatBytes(limit)}). ` +
+            'Save the whole image instead, or use the command-line tool (qubes-backup files and get), which reads it from disk',
+          );
+        }
         // Decoders may reuse nothing they yielded (core's contract), so the piece is kept as is.
         offsets.push(offset);
         pieces.push(bytes);
