@@ -1,5 +1,5 @@
 import './style.css';
-import { concatBytes, formatBytes, UsageError, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
+import { concatBytes, formatBytes, UsageError, type BackupInfo, type BackupInput, type OpenedBackup, type UnitInfo } from '@qubes-backup/core';
 import { blobSource } from './file-source.js';
 import { folderSource } from './dir-source.js';
 import { openInPage } from './open-backup.js';
@@ -85,7 +85,15 @@ $<HTMLFormElement>('open-form').addEventListener('submit', (ev) => {
       registry: pageRegistry(pool, derivations), passphrase: passInput.value, signal, resources: { cores: CORES, memory: MEMORY },
       ...(keyFile ? { keyFile } : {}),
     });
-    showUnits(opened);
+    // What the file actually holds, not only what its catalogue promised: one pass over the member
+    // headers (nothing decrypted; seeks over the data), so a backup cut short shows which VMs lost data.
+    const surveyed = opened.survey ? await opened.survey({ signal }) : undefined;
+    showUnits(opened, surveyed?.info ?? opened.info);
+    const problem = (surveyed?.info as { survey?: { problem?: string } } | undefined)?.survey?.problem;
+    if (problem !== undefined) {
+      alertBox.textContent = `This backup ends early or is damaged: what comes after that point is missing, and the VMs marked below lack data. Details: ${problem}`;
+      alertBox.hidden = false;
+    }
   });
 });
 
@@ -97,8 +105,7 @@ function chosenInput(): BackupInput | undefined {
   return undefined;
 }
 
-function showUnits(o: OpenedBackup): void {
-  const info = o.info;
+function showUnits(o: OpenedBackup, info: BackupInfo): void {
   $('result-title').textContent = `${info.title}: ${info.units.length} ${info.unitNoun}${info.units.length === 1 ? '' : 's'}`;
   rows.replaceChildren(...info.units.map((u) => unitRow(o, u)));
   result.hidden = false;
@@ -116,7 +123,8 @@ function unitRow(o: OpenedBackup, u: UnitInfo): HTMLTableRowElement {
     tr.append(td);
   }
   const actions = document.createElement('td');
-  if (!u.present) actions.textContent = 'not in this backup';
+  if (!u.present) actions.textContent = u.lacking !== undefined ? 'its data is missing from this backup' : 'not in this backup';
+  else if (u.lacking !== undefined) actions.append(`missing: ${u.lacking} `);
   for (const volume of ['private', 'root'] as const) {
     if (!u.present || !hasImage(o, u.name, volume) || !storesVolume(u, volume)) continue;
     actions.append(smallButton(`Save ${volume}.img`, () => saveVolume(o, u.name, volume)));

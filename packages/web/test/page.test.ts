@@ -93,6 +93,19 @@ withBrowser('qubes-backup.html from file:// in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  test('a backup cut short: an alert says so, and the rows say which VMs lack data', async () => {
+    const cut = join(mkdtempSync(join(tmpdir(), 'web-cut-')), 'cut.bin');
+    writeFileSync(cut, readFileSync(join(V4, v4.backup_file)).subarray(0, 40000));
+    const { page, requests } = await newPage('answered');
+    await openBackup(page, cut, v4.passphrase);
+    await row(page, 'work').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/ends early or is damaged.*truncated/);
+    expect(await row(page, 'work').getByRole('cell').last().textContent()).toMatch(/^missing: members after the cut/);
+    expect(await row(page, 'dom0').getByRole('cell').last().textContent()).toBe('its data is missing from this backup');
+    expect(requests).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
   test('v4 without the File System Access API: private.img comes as a download', async () => {
     const { page, requests } = await newPage('removed');
     await openBackup(page, join(V4, v4.backup_file), v4.passphrase);
