@@ -42,6 +42,13 @@ interface Running {
 const GAIN = 1.15;
 /** A derivation counts as run at level L when it spent this share of its time with L in flight. */
 const CLEAN = 0.8;
+/**
+ * After this many derivations at a settled level, the levels are measured again from one: the
+ * machine's load changes during a long restore, and one sample per level can mislead. Each new
+ * measurement costs a derivation run alone where two pay, or a pair run at once where they do not
+ * (on the simulated machines of the tests: under 1 % of the time).
+ */
+const REPROBE_AFTER = 32;
 
 /**
  * One budget for every scrypt derivation of a process: the look-ahead's, the unit being read and the
@@ -52,7 +59,8 @@ const CLEAN = 0.8;
  * so on up to the cores). Memory in flight never exceeds the budget, except that one derivation may
  * always run. Urgent requests go before the others; otherwise first come, first served.
  * The first derivation in each place is not timed: an engine that keeps its memory per thread (the
- * WebAssembly one) pays for fresh pages then, twice the time of the derivations after it.
+ * WebAssembly one) pays for fresh pages then, twice the time of the derivations after it. Every
+ * REPROBE_AFTER derivations after settling, it measures again from one at a time.
  */
 export class DerivationScheduler {
   private budgetNow: DerivationBudget | undefined;
@@ -66,6 +74,8 @@ export class DerivationScheduler {
   /** Places that ran a derivation before (a thread whose memory is in place). */
   private readonly warmed: boolean[] = [];
   private settled = false;
+  /** Derivations finished since the level settled. */
+  private sinceSettled = 0;
   private stats_ = { maxInFlight: 0, maxMemory: 0, finished: 0 };
   /** How long the last derivation of each size took (ms), for what people are told to expect. */
   private readonly lastTook = new Map<number, number>();
@@ -148,6 +158,7 @@ export class DerivationScheduler {
     this.stats_.finished++;
     this.lastTook.set(r.weight, this.now() - r.start);
     this.learn(r);
+    if (this.settled && ++this.sinceSettled >= REPROBE_AFTER) this.reprobe();
     this.pump();
   }
 
@@ -176,6 +187,14 @@ export class DerivationScheduler {
       return;
     }
     this.raise(r.weight);
+  }
+
+  /** Forgets what was measured and starts again at one derivation at a time. */
+  private reprobe(): void {
+    this.speeds.clear();
+    this.currentLevel = 1;
+    this.settled = false;
+    this.sinceSettled = 0;
   }
 
   /** Lets one more derivation in, if the cores and the memory allow one more of this size. */
