@@ -1,11 +1,11 @@
 import { totalmem } from 'node:os';
 import { Registry, type PluginDescriptor } from '@qubes-backup/core';
-import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode, scryptScheduled } from '@qubes-backup/cipher-scrypt/node';
+import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode } from '@qubes-backup/cipher-scrypt/node';
 import { opensslCiphersNode } from '@qubes-backup/cipher-openssl/node';
 import { hmacMacsNode } from '@qubes-backup/mac-hmac/node';
 import { crc32Node, gzipNode, zlibNode } from '@qubes-backup/codec-gzip/node';
 import { hashNode } from '@qubes-backup/hash/node';
-import { kdfNodeWith } from '@qubes-backup/kdf/node';
+import { kdfNode } from '@qubes-backup/kdf/node';
 import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
 import { chachaNode } from '@qubes-backup/cipher-chacha/node';
 import { formatV1 } from '@qubes-backup/format-v1';
@@ -28,21 +28,10 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     parts,
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
-    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode(), aesCtrNode, chachaNode,
+    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
     // Transports: URLs the CLI and library take wherever they take a path (the browser build has none).
     httpSourcePlugin, sftpSourcePlugin, borgRpcSourcePlugin,
   );
-}
-
-/**
- * The KDFs on node:crypto, with scrypt (Wyng's key derivations) under the same scheduler and engine
- * as format 4's: one budget of cores and memory for every derivation of the process.
- */
-function kdfNode(): readonly PluginDescriptor<'kdf'>[] {
-  return kdfNodeWith({
-    scrypt: (secret, { salt, cost, blockSize, parallelism, length }, signal) =>
-      (length <= 64 ? scryptScheduled(secret, salt, cost, blockSize, parallelism, length, signal) : undefined),
-  });
 }
 
 /**

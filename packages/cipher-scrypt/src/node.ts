@@ -65,24 +65,6 @@ export const scryptPrimitivesNode: ScryptPrimitives = {
   },
 };
 
-/**
- * scrypt through this process's scheduler and engine (the WebAssembly threads from 128 MiB), for
- * the process's other users of scrypt (the `kdf` plugin, which Wyng archives derive with), so that
- * one budget of cores and memory covers every derivation: `length` bytes (at most 64: scrypt's
- * output is PBKDF2's, whose first bytes do not depend on how many are asked for).
- */
-export async function scryptScheduled(
-  pass: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, length: number, signal?: AbortSignal,
-): Promise<Uint8Array> {
-  if (!Number.isInteger(length) || length < 1 || length > 64) throw new RangeError(`scryptScheduled gives 1 to 64 bytes, not ${length}`);
-  const prims = scryptPrimitivesNode;
-  const dk = await prims.scheduler.run(128 * N * r * p, () => prims.scrypt(pass, salt, N, r, p, signal), signal ? { signal } : {});
-  // A copy (a Buffer's slice() would be a view of what is wiped next).
-  const key = new Uint8Array(dk.subarray(0, length));
-  dk.fill(0);
-  return key;
-}
-
 /** `scrypt` as a Cipher and as the format-4 header Mac (node:crypto). */
 export const { cipher: scryptCipherNode, mac: scryptMacNode } = scryptDescriptors(scryptPrimitivesNode);
 

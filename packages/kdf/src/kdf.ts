@@ -8,7 +8,7 @@ export type KdfDigest = 'sha256' | 'sha512';
 export interface KdfEngine {
   pbkdf2(digest: KdfDigest, secret: Uint8Array, params: Pbkdf2Params): Promise<Uint8Array>;
   hkdf(digest: KdfDigest, secret: Uint8Array, params: HkdfParams): Promise<Uint8Array>;
-  scrypt(secret: Uint8Array, params: ScryptParams, signal?: AbortSignal): Promise<Uint8Array>;
+  scrypt(secret: Uint8Array, params: ScryptParams): Promise<Uint8Array>;
 }
 
 /**
@@ -43,7 +43,7 @@ export function makeKdf(name: KdfName, backend: Backend, engine: KdfEngine): Kdf
       }
       if (spec.family === 'scrypt') {
         const c = checkScrypt(secret, params);
-        return run(c.secret, opts.signal, () => engine.scrypt(c.secret, c.params, opts.signal));
+        return run(c.secret, opts.signal, () => engine.scrypt(c.secret, c.params));
       }
       const c = checkHkdf(spec, secret, params);
       return run(c.secret, opts.signal, () => engine.hkdf(spec.digest, c.secret, c.params));

@@ -2,20 +2,13 @@ import { hkdf, pbkdf2, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { Kdf, PluginDescriptor } from '@qubes-backup/core';
-import { KDF_NAMES } from './algorithms.js';
+import { KDF_NAMES, type KdfName } from './algorithms.js';
 import { makeKdf, type KdfEngine } from './kdf.js';
-import { scryptMemory, type ScryptParams } from './params.js';
+import { scryptMemory } from './params.js';
 import { PBKDF2_ASYNC_TICK_MS } from './portable.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const hkdfAsync = promisify(hkdf);
-
-/**
- * A scrypt to run instead of node:crypto's (the process's one scheduler and engine for scrypt, which
- * the composition gives: `@qubes-backup/all` passes cipher-scrypt's); undefined for these parameters:
- * node:crypto's.
- */
-export type ScryptRunner = (secret: Uint8Array, params: ScryptParams, signal?: AbortSignal) => Promise<Uint8Array> | undefined;
 
 /** Runs in libuv's thread pool (OpenSSL), so the event loop stays free while PBKDF2 iterates. */
 const engine: KdfEngine = {
@@ -47,14 +40,9 @@ const engine: KdfEngine = {
   },
 };
 
-/** The node descriptors, scrypt through `scrypt` where it takes the parameters. */
-export function kdfNodeWith(options: { readonly scrypt?: ScryptRunner } = {}): readonly PluginDescriptor<'kdf'>[] {
-  const runner = options.scrypt;
-  const withRunner: KdfEngine = runner
-    ? { ...engine, scrypt: (secret, params, signal) => runner(secret, params, signal) ?? engine.scrypt(secret, params, signal) }
-    : engine;
-  return KDF_NAMES.map((name) => ({ kind: 'kdf', name, backend: 'node', create: (): Kdf => makeKdf(name, 'node', withRunner) }));
+function descriptor(name: KdfName): PluginDescriptor<'kdf'> {
+  return { kind: 'kdf', name, backend: 'node', create: (): Kdf => makeKdf(name, 'node', engine) };
 }
 
 /** PBKDF2-HMAC and HKDF over SHA-256 and SHA-512, and scrypt, on node:crypto (OpenSSL, off the main thread). */
-export const kdfNode: readonly PluginDescriptor<'kdf'>[] = kdfNodeWith();
+export const kdfNode: readonly PluginDescriptor<'kdf'>[] = KDF_NAMES.map(descriptor);
