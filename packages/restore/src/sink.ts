@@ -163,6 +163,12 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
   function prepareFile(path: string, again: boolean): boolean {
     if (options.resume && !again && lstatSync(fsPath(path), { throwIfNoEntry: false })?.isFile()) return true;
     prepareTarget(path, again);
+    preparePartial(path);
+    return false;
+  }
+
+  /** A `.partial` an interrupted run left at `path` goes with `resume` or `force`; otherwise it is refused with what to do. */
+  function preparePartial(path: string): void {
     const partial = `${path}.partial`;
     if (lstatSync(fsPath(partial), { throwIfNoEntry: false })) {
       if (!options.force && !options.resume) {
@@ -170,7 +176,6 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       }
       io(() => unlinkSync(fsPath(partial)), partial);
     }
-    return false;
   }
 
   const guard = new LinkGuard();
@@ -185,7 +190,11 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     async metadata(outBase, file, json) {
       const path = join(ensureDir(under(outBase, [])), file);
       prepareTarget(path);
-      await ioAsync(() => fsp.writeFile(fsPath(path), metadataText(json), { flag: 'wx', mode: 0o644 }), path);
+      preparePartial(path);
+      // Through `.partial` as every file: a run killed while writing it leaves no vm.json that looks complete.
+      const partial = `${path}.partial`;
+      await ioAsync(() => fsp.writeFile(fsPath(partial), metadataText(json), { flag: 'wx', mode: 0o644 }), partial);
+      io(() => renameSync(fsPath(partial), fsPath(path)), path);
       note(outBase, path);
       // The unit is complete: its folders get their times now (a resumed run never reads it again).
       await setDirTimes(dirTimes.filter((d) => d.outBase === outBase));

@@ -275,6 +275,18 @@ describe('directorySink and what is already in the destination', () => {
     expect(e).toMatchObject({ code: 'E_EXISTS' });
   });
 
+  test('vm.json too appears only complete: a run killed while writing it leaves vm.json.partial, which resume writes again', async () => {
+    mkdirSync(join(dest, 'work'), { recursive: true });
+    // What a kill -9 between creating and writing it left (a fresh-clone CI run found an empty vm.json).
+    writeFileSync(join(dest, 'work/vm.json.partial'), '');
+    const e = await rejection(directorySink(dest).metadata!('work', 'vm.json', { name: 'work' }));
+    expect(e).toMatchObject({ code: 'E_EXISTS' });
+    expect(existsSync(join(dest, 'work/vm.json'))).toBe(false);
+    await directorySink(dest, { resume: true }).metadata!('work', 'vm.json', { name: 'work' });
+    expect(tree(join(dest, 'work'))).toEqual(['vm.json']);
+    expect(readFileSync(join(dest, 'work/vm.json'), 'utf8')).toBe('{\n  "name": "work"\n}\n');
+  });
+
   test('an existing folder in place of a file is refused even with force', async () => {
     mkdirSync(join(dest, 'dom0-home/user/f'), { recursive: true });
     const e = await rejection(directorySink(dest, { force: true }).member(file('dom0-home/user/f'), HOME));
