@@ -87,23 +87,10 @@ function isDataless(m: Member): boolean {
   return m.type === 'hardlink' && m.size === 0 && m.linkTarget !== undefined;
 }
 
+/** One file into `writer` (aborted on any failure, the file not found included): `saveMembers` for one path. */
 async function saveMember(opened: OpenedBackup, unit: string, path: string, writer: FileWriter, opts: ReadOptions = {}, depth = 0): Promise<void> {
-  const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
-  let prefix = '';
-  const wanted = (m: Member) => relativePath(m.path, prefix) === path && (m.type === 'file' || m.type === 'hardlink');
-  let found = false;
   try {
-    for await (const archive of opened.archives((a) => a.unit === unit, rd)) {
-      prefix = archive.prefix;
-      for await (const m of archive.members({ ...rd, wanted })) {
-        if (found || !wanted(m)) continue;
-        found = true;
-        // One level only: a hardlink names a file, never another hardlink.
-        if (isDataless(m) && depth === 0) return await saveMember(opened, unit, relativePath(m.linkTarget!, prefix), writer, opts, 1);
-        await writeMember(m, path, writer, opts);
-      }
-    }
-    if (!found) throw new UsageError(`'${path}' is not a file of ${unit}`);
+    await saveMembers(opened, unit, [path], () => writer, opts, depth);
   } catch (e) {
     await writer.abort(e).catch(() => undefined);
     throw e;
@@ -112,10 +99,11 @@ async function saveMember(opened: OpenedBackup, unit: string, path: string, writ
 
 /**
  * The files `paths` (in the order `readingOrder` gave) in one read of the unit's archives, each into
- * the writer `open` gives for it; data-less hardlinks after that read, from their targets.
+ * the writer `open` gives for it; data-less hardlinks after that read, from their targets (one level
+ * only, `depth` 1 there: a hardlink names a file, never another hardlink). A path's first member counts.
  */
 async function saveMembers(
-  opened: OpenedBackup, unit: string, paths: readonly string[], open: (path: string) => FileWriter, opts: ReadOptions = {},
+  opened: OpenedBackup, unit: string, paths: readonly string[], open: (path: string) => FileWriter, opts: ReadOptions = {}, depth = 0,
 ): Promise<void> {
   const rd: ReadOptions = opts.signal ? { signal: opts.signal } : {};
   const pending = new Set(paths);
@@ -128,18 +116,12 @@ async function saveMembers(
       if (!wanted(m)) continue;
       const path = relativePath(m.path, prefix);
       pending.delete(path);
-      if (isDataless(m)) { later.push({ path, target: relativePath(m.linkTarget!, prefix) }); continue; }
-      const writer = open(path);
-      try {
-        await writeMember(m, path, writer, opts);
-      } catch (e) {
-        await writer.abort(e).catch(() => undefined);
-        throw e;
-      }
+      if (isDataless(m) && depth === 0) later.push({ path, target: relativePath(m.linkTarget!, prefix) });
+      else await writeMember(m, path, open(path), opts);
     }
   }
   if (pending.size > 0) throw new UsageError(`'${[...pending][0]}' is not a file of ${unit}`);
-  // One read each, of the file the hardlink names (depth 1: a hardlink names a file, never another).
+  // One read each, of the file the hardlink names.
   for (const { path, target } of later) await saveMember(opened, unit, target, open(path), opts, 1);
 }
 
