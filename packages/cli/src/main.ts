@@ -23,6 +23,9 @@ prompt on the terminal (no echo).`;
 const BACKUP_ARG = 'backup file, folder (a Borg repository, a Wyng archive, a format-1 backup), REPO::ARCHIVE, or - for standard input ' +
   '(a named pipe, <(...) or /dev/stdin is read once like -)';
 
+/** --json on every command that has it: one schema for all (docs/json.md). */
+const JSON_OPTION = 'one JSON object on stdout (the schema: docs/json.md)';
+
 /**
  * Runs the CLI; returns the exit status instead of exiting, so tests can call it. `registry`
  * defaults to every shipped plugin; the options each plugin declares are offered on every command.
@@ -103,7 +106,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
     .description('show what a backup holds: its format and header, its VMs (class, template, netvm, label, size) or archives. ' +
       "A Qubes backup's SIZE is the backup-size qubes.xml records for the VM: what its files used on disk when it was backed up, " +
       "before compression (extract's space check adds these up); '-' when the backup holds none of its data")
-    .option('--json', 'one JSON object on stdout (the schema: docs/json.md)'))
+    .option('--json', JSON_OPTION))
     .action(async (backup: string, o) => { const { infoCommand } = await import('./commands/info.js'); await infoCommand(backup, o); });
 
   common(program.command('verify')
@@ -115,7 +118,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
     .option('--exclude <name>', 'skip this VM or archive (repeatable; or a comma-separated list)', collectList, [])
     .option('--dom0-home', "with --vm, also verify dom0's home")
     .option('--keep-going', 'check every VM even when one fails; a summary table says which (exit 3)')
-    .option('--json', 'one JSON object on stdout (the schema: docs/json.md)'))
+    .option('--json', JSON_OPTION))
     .action(async (backup: string, o) => { const { verifyCommand } = await import('./commands/verify.js'); await verifyCommand(backup, o); });
 
   common(program.command('extract')
@@ -134,7 +137,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
     .option('--keep-going', 'restore every VM whose members verify, skip the others (their .partial files stay), ' +
       'end with a summary table and exit 3 if anything was skipped; without it the first failure stops the run ' +
       "and removes that VM's partial files (after an interruption or an I/O error nothing is removed: see --resume)")
-    .option('--json', 'one JSON object on stdout (the schema: docs/json.md)'))
+    .option('--json', JSON_OPTION))
     .action(async (backup: string, o) => { const { extractCommand } = await import('./commands/extract.js'); await extractCommand(backup, o); });
 
   const imageOptions = (c: Command) => common(c)
@@ -150,7 +153,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
     .description('list files inside a VM disk image (ext2/3/4; bare, GPT or MBR) without root or mount, or inside a repository archive')
     .option('-l, --long', 'type, mode, size, mtime and link targets')
     .option('-r, --recursive', 'the whole tree below PATH')
-    .option('--json', 'one JSON object on stdout (the schema: docs/json.md)'))
+    .option('--json', JSON_OPTION))
     .action(async (input: string, path: string, o) => { const { filesCommand } = await import('./commands/files.js'); await filesCommand(input, path, o); });
 
   imageOptions(program.command('get')
@@ -161,7 +164,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
     .requiredOption('--dest <dir>', 'destination folder')
     .option('--force', 'replace existing files')
     .option('--resume', 'go on after an interruption into the same --dest: complete files kept, .partial files copied again')
-    .option('--json', 'one JSON object on stdout (the schema: docs/json.md)'))
+    .option('--json', JSON_OPTION))
     .action(async (input: string, paths: string[], o) => { const { getCommand } = await import('./commands/get.js'); await getCommand(input, paths, o); });
 
   program.command('guide')
