@@ -1,5 +1,7 @@
 import type { ByteStream, ReadOptions } from './bytes.js';
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * A pull reader over a byte stream: exact reads, skips, and "read what is there", with an internal
  * queue so parsers can ask for N bytes regardless of how the producer chunked them. Buffers at most
@@ -75,6 +77,9 @@ export class ByteReader {
   }
 
   private drop(): void {
+    // The slot let go of: a queue that never empties (reads ending inside pieces) would otherwise
+    // hold every piece given out, up to the 1024 the compaction below waits for.
+    this.queue[this.head] = EMPTY;
     this.head++;
     if (this.head === this.queue.length) { this.queue = []; this.head = 0; }
     else if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
