@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 // freed memory stays with the process. A fixed threshold keeps the largest blocks mmapped (given
 // back at once) and stream buffers on the heap (fast). Measured on a 1 GiB backup: peak RSS 297 ->
 // 213 MiB at 4 MiB, same time (128 KiB would give 210 MiB but 80 % slower: every buffer mmapped).
-// 32 MiB (glibc's largest) rather than 4 MiB: Borg chunks are up to 8 MiB and each makes three
-// buffers (read, decrypted, decompressed); mmapped, every one came as fresh pages. Borg case f
-// 6.2-6.4 -> 5.4-5.6 s (system time 3.0-3.4 -> 2.2-2.4 s), peak RSS unchanged there and on v4
-// (default and logN-14 scrypt) and v3 backups of 1 GiB. Setting it also fixes the trim threshold at 128 KiB, so every free at the top of the
+// 16 MiB rather than 4 MiB: Borg chunks are up to 8 MiB and each makes three buffers (read,
+// decrypted, decompressed); mmapped, every one came as fresh pages. Borg case f 6.2-6.4 -> 5.1-5.7 s
+// (system time 3.0-3.4 -> 2.1-2.6 s), peak RSS unchanged there and on v4 (default and logN-14
+// scrypt) and v3 backups of 1 GiB. Not more: scrypt's smallest usual block (logN 14, r 8: 16 MiB
+// and a few KiB) stays mmapped, given back at once and not mixed into the heap. Setting it also fixes the trim threshold at 128 KiB, so every free at the top of the
 // heap gave pages back and the next buffer faulted them in again: AES-CTR output (a new buffer per
 // Borg chunk) ran 3x slower. A 64 MiB trim threshold keeps them for reuse. glibc reads these
 // settings only at process start, so run once more with them set.
@@ -29,7 +30,7 @@ if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undef
   const child = spawn(process.execPath, [...process.execArgv, '--max-semi-space-size=1', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: {
-      ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(64 << 20),
+      ...process.env, MALLOC_MMAP_THRESHOLD_: String(16 << 20), MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(64 << 20),
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1',
     },
   });
