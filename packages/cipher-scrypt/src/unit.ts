@@ -1,21 +1,27 @@
 import {
-  AuthenticationError, ByteReader, CorruptBackupError, assertSafeInteger, equalBytes, once,
-  type ByteStream, type ReadOptions,
+  AuthenticationError, ByteReader, CorruptBackupError, assertSafeInteger, concatBytes, equalBytes, once,
+  type ByteStream, type Cipher, type ReadOptions,
 } from '@qubes-backup/core';
 import {
   SCRYPT_HEADER_SIZE, SCRYPT_MIN_UNIT_SIZE, SCRYPT_TRAILER_SIZE, looksLikeScrypt, parseScryptHeader,
   type ScryptHeader,
 } from './header.js';
 import { keyMaterial, type ScryptKeys } from './keys.js';
-import type { IncrementalMac } from './_primitives.js';
+import type { Fingerprint, IncrementalMac, ScryptPrimitives } from './_primitives.js';
 
 /** Default bound on one buffered unit (a Qubes chunk is 100 MiB + 128 bytes). */
 export const DEFAULT_MAX_UNIT_SIZE = 128 * 1024 * 1024;
 /** Largest piece read or yielded at once; a multiple of the AES block. */
 export const PIECE_SIZE = 1024 * 1024;
 
-export interface UnitOptions extends ReadOptions {
-  /** Largest unit (header + ciphertext + trailer) accepted; the body must be buffered until the trailer verifies. */
+/** What `Cipher.decrypt` is given: read options, and how to read the unit again (`reread`). */
+type DecryptOptions = NonNullable<Parameters<Cipher['decrypt']>[2]>;
+
+export interface UnitOptions extends DecryptOptions {
+  /**
+   * Largest unit (header + ciphertext + trailer) accepted when the body must be buffered until the
+   * trailer verifies (no `reread`, or a backend whose MAC is one-shot).
+   */
   maxUnitSize?: number;
 }
 
@@ -142,10 +148,86 @@ class Body {
   }
 }
 
+/** The unit truncated before its trailer could be read. */
+function truncatedUnit(length: number): CorruptBackupError {
+  return new CorruptBackupError(`truncated scrypt unit: ${length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
+}
+
+const notVerified = (): AuthenticationError => new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
+
+/** HMAC-SHA256 under a random key, for backends without a faster fingerprint. */
+function hmacFingerprint(prims: ScryptPrimitives): Fingerprint {
+  const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  return (data, index) => {
+    const h = prims.hmacSha256(key);
+    h.update(new Uint8Array(new Float64Array([index]).buffer));
+    h.update(data);
+    return h.digest();
+  };
+}
+
+/** Windows of the two-read path: both reads are cut at the same offsets, so their fingerprints compare. */
+const WINDOW = PIECE_SIZE;
+
 /**
- * Decrypts one scrypt unit. The KDF starts when the header is in and runs while the body is read;
- * the body is buffered (bounded by maxUnitSize) and MACed as soon as the keys exist; no plaintext
- * is yielded before the trailer HMAC verified. The keys are wiped when the stream ends or fails.
+ * The body read twice instead of held: the first read feeds the MAC and notes a keyed fingerprint
+ * of each window; only once the trailer verified does the second read (`reread`) decrypt, each
+ * window compared with its fingerprint before a byte of it is decrypted, so bytes that changed
+ * between the reads (a file rewritten, a device answering differently) are refused, never passed
+ * on. Memory: one window, whatever the unit's size.
+ */
+async function* readTwice(reader: ByteReader, header: ScryptHeader, keys: ScryptKeys, reread: NonNullable<DecryptOptions['reread']>, opts: ReadOptions): ByteStream {
+  const { signal, onProgress } = opts;
+  const m = keyMaterial(keys);
+  const fingerprint = m.prims.fingerprint?.() ?? hmacFingerprint(m.prims);
+  const mac = m.prims.hmacSha256(m.dk.subarray(32, 64));
+  mac.update(header.bytes);
+  const prints: Uint8Array[] = [];
+  // The last 32 bytes read so far: held back from the MAC, they are its tag once the body ends.
+  let tail: Uint8Array = EMPTY;
+  let total = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const w = await reader.read(WINDOW);
+    if (w.length === 0) break;
+    prints.push(fingerprint(w, prints.length));
+    onProgress?.(w.length);
+    total += w.length;
+    const joined = w.length >= SCRYPT_TRAILER_SIZE ? w : concatBytes([tail, w]);
+    if (joined === w) mac.update(tail);
+    const cut = Math.max(0, joined.length - SCRYPT_TRAILER_SIZE);
+    mac.update(joined.subarray(0, cut));
+    tail = joined.slice(cut);
+    if (w.length < WINDOW) break;
+  }
+  if (total < SCRYPT_TRAILER_SIZE) throw truncatedUnit(SCRYPT_HEADER_SIZE + total);
+  if (!equalBytes(mac.digest(), tail)) throw notVerified();
+
+  const changed = () => new AuthenticationError('scrypt unit read again gave other bytes than the ones authenticated (changed while being read): not decrypted');
+  const end = total - SCRYPT_TRAILER_SIZE;
+  const again = new ByteReader(reread(signal ? { signal } : {}));
+  try {
+    if (!equalBytes(await again.read(SCRYPT_HEADER_SIZE), header.bytes)) throw changed();
+    const ctr = m.prims.aes256Ctr(m.dk.subarray(0, 32));
+    for (let i = 0, pos = 0; i < prints.length; i++) {
+      signal?.throwIfAborted();
+      const w = await again.read(WINDOW);
+      if (!equalBytes(fingerprint(w, i), prints[i]!)) throw changed();
+      const n = Math.min(w.length, end - pos);
+      pos += w.length;
+      if (n > 0) yield ctr.update(w.subarray(0, n));
+    }
+  } finally {
+    await again.close();
+  }
+}
+
+/**
+ * Decrypts one scrypt unit; no plaintext is yielded before the trailer HMAC verified. With
+ * `reread` and an incremental MAC, the unit is read twice (see `readTwice`) and never held.
+ * Otherwise the KDF starts when the header is in and runs while the body is read; the body is
+ * buffered (bounded by maxUnitSize) and MACed as soon as the keys exist. The keys are wiped when
+ * the stream ends or fails.
  */
 export async function* decryptUnit(
   data: ByteStream | Uint8Array,
@@ -161,9 +243,7 @@ export async function* decryptUnit(
   try {
     signal?.throwIfAborted();
     const head = await reader.read(SCRYPT_HEADER_SIZE);
-    if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) {
-      throw new CorruptBackupError(`truncated scrypt unit: ${head.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`);
-    }
+    if (head.length < SCRYPT_HEADER_SIZE && looksLikeScrypt(head)) throw truncatedUnit(head.length);
     const header = parseScryptHeader(head);
     onProgress?.(head.length);
 
@@ -174,6 +254,14 @@ export async function* decryptUnit(
       (k) => { if (finished) k.wipe(); else keys = k; },
       (e: unknown) => { failed = true; keyError = e; },
     );
+    if (opts.reread) {
+      keys = await keysPromise;
+      // A one-shot MAC (WebCrypto) needs the whole unit at once anyway: buffered below.
+      if (!keyMaterial(keys).prims.hmacSha256Of) {
+        yield* readTwice(reader, header, keys, opts.reread, opts);
+        return;
+      }
+    }
 
     const body = new Body();
     let mac: IncrementalMac | undefined;
@@ -201,11 +289,7 @@ export async function* decryptUnit(
       }
     }
     keys = await keysPromise;
-    if (body.length < SCRYPT_TRAILER_SIZE) {
-      throw new CorruptBackupError(
-        `truncated scrypt unit: ${SCRYPT_HEADER_SIZE + body.length} bytes, at least ${SCRYPT_MIN_UNIT_SIZE} needed`,
-      );
-    }
+    if (body.length < SCRYPT_TRAILER_SIZE) throw truncatedUnit(SCRYPT_HEADER_SIZE + body.length);
     const end = body.length - SCRYPT_TRAILER_SIZE;
     const m = keyMaterial(keys);
     const tag = body.range(end, body.length);
@@ -215,16 +299,12 @@ export async function* decryptUnit(
       const all = new Uint8Array(SCRYPT_HEADER_SIZE + end);
       all.set(header.bytes);
       body.copyInto(all, SCRYPT_HEADER_SIZE, 0, end);
-      if (!equalBytes(await m.prims.hmacSha256Of(m.dk.subarray(32, 64), all), tag)) {
-        throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
-      }
+      if (!equalBytes(await m.prims.hmacSha256Of(m.dk.subarray(32, 64), all), tag)) throw notVerified();
       cipherText = all.subarray(SCRYPT_HEADER_SIZE);
     } else {
       mac ??= startMac(keys);
       body.macUpTo(mac, end);
-      if (!equalBytes(mac.digest(), tag)) {
-        throw new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
-      }
+      if (!equalBytes(mac.digest(), tag)) throw notVerified();
     }
 
     if (m.prims.aes256CtrOf) {

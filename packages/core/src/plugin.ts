@@ -49,6 +49,12 @@ export interface ByteSource {
   stream(offset?: number, opts?: ReadOptions): ByteStream;
   /** Seekable sources: exactly `length` bytes at `offset`, fewer only at the end. */
   read?(offset: number, length: number, opts?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * A seekable source on this machine (a file, a disk): reading bytes again costs about what the
+   * first read did, often less (the page cache). A remote one leaves it unset: a second read is a
+   * second download.
+   */
+  readonly local?: boolean;
   /** Releases what a remote source holds (a connection); the opener of the backup calls it once, at the end. */
   close?(): Promise<void>;
 }
@@ -87,6 +93,13 @@ export interface Member {
   extents(opts?: ReadOptions): AsyncIterable<Extent>;
   /** The stored bytes as a plain stream, for non-sparse members (offsets ignored). */
   body(opts?: ReadOptions): ByteStream;
+  /**
+   * Non-sparse members of a local seekable source (`ByteSource.local`): the stored bytes again,
+   * read from the source, any number of times and whatever the container's position. The source
+   * may give other bytes the second time (a file changed meanwhile, a hostile device): a reader
+   * relying on them being the same must check.
+   */
+  reread?(opts?: ReadOptions): ByteStream;
 }
 
 interface ContainerOptions extends ReadOptions {
@@ -125,7 +138,7 @@ export interface Container {
  */
 export interface Cipher {
   readonly info: PluginInfo<'cipher'>;
-  decrypt(data: ByteStream, passphrase: Uint8Array, opts?: ReadOptions): ByteStream;
+  decrypt(data: ByteStream, passphrase: Uint8Array, opts?: DecryptOptions): ByteStream;
   /**
    * For ciphers with a costly per-unit key derivation (scrypt: seconds and up to GiBs per chunk):
    * how many leading bytes of a unit `prepare` needs. Callers that can read ahead (a seekable
@@ -137,10 +150,20 @@ export interface Cipher {
   prepare?(head: Uint8Array, passphrase: Uint8Array, opts?: ReadOptions): Promise<PreparedDecryption>;
 }
 
+interface DecryptOptions extends ReadOptions {
+  /**
+   * The same unit again from its first byte (`Member.reread`). A cipher that must authenticate a
+   * whole unit before decrypting any of it may then read it twice (authenticate, then decrypt)
+   * instead of holding it in memory; it must check that the second read gives the bytes the first
+   * one authenticated.
+   */
+  reread?: (opts?: ReadOptions) => ByteStream;
+}
+
 /** A unit's key, derived ahead of time. Use once; `dispose` wipes it when the unit is never read. */
 interface PreparedDecryption {
   /** Same contract as `Cipher.decrypt`; the unit must start with the same head bytes. */
-  decrypt(data: ByteStream, opts?: ReadOptions): ByteStream;
+  decrypt(data: ByteStream, opts?: DecryptOptions): ByteStream;
   dispose(): void;
 }
 

@@ -48,8 +48,12 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     const deriving = (cost: string | undefined) => ctx.status?.(`deriving the key of ${m.path}${cost ? ` (${cost})` : ''}`);
     deriving(prepared?.cost);
     const opts = ctx.status ? { ...ctx.opts, onStatus: (cost: string | undefined) => { if (waiting && cost) deriving(cost); } } : ctx.opts;
+    // A chunk of a local file is read twice (authenticated, then decrypted) rather than held whole until its MAC verifies.
+    const reread = m.reread ? { reread: m.reread.bind(m) } : {};
     try {
-      const plain = prepared ? (await prepared.key).decrypt(m.body(ctx.opts), ctx.opts) : ctx.cipher.decrypt(m.body(ctx.opts), key, opts);
+      const plain = prepared
+        ? (await prepared.key).decrypt(m.body(ctx.opts), { ...ctx.opts, ...reread })
+        : ctx.cipher.decrypt(m.body(ctx.opts), key, { ...opts, ...reread });
       for await (const piece of plain) {
         if (waiting) { waiting = false; ctx.status?.(undefined); }
         yield piece;

@@ -78,6 +78,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
     name: path,
     size,
     seekable: true,
+    local: true,
     stream(offset = 0, opts?: ReadOptions): ByteStream {
       return counting(readFrom(withHandle, offset, opts?.signal), path, opts);
     },

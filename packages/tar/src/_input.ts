@@ -78,4 +78,24 @@ export class Input {
   async close(): Promise<void> {
     await this.reader.close();
   }
+
+  /**
+   * `length` bytes at `offset` read again from the source, any number of times: only over a local
+   * seekable source (see `ByteSource.local`), else undefined. Truncation shows as a shorter stream.
+   */
+  rereader(offset: number, length: number): ((opts?: ReadOptions) => ByteStream) | undefined {
+    const source = this.source;
+    if (!source?.seekable || !source.local) return undefined;
+    return async function* (opts?: ReadOptions): ByteStream {
+      if (length === 0) return;
+      let left = length;
+      for await (const piece of source.stream(offset, { ...(opts?.signal ? { signal: opts.signal } : {}) })) {
+        const c = piece.length > left ? piece.subarray(0, left) : piece;
+        left -= c.length;
+        opts?.onProgress?.(c.length);
+        yield c;
+        if (left === 0) return;
+      }
+    };
+  }
 }

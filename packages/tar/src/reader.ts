@@ -347,6 +347,8 @@ export class TarReader {
     this.checkSize(st.size, path);
 
     const type = TYPES[h.typeflag] ?? 'other';
+    // The data follows the headers read so far (a sparse member's data is not one run: not offered).
+    const reread = type === 'file' && st.map === undefined ? this.input.rereader(this.input.position, dataSize) : undefined;
     const member: Member = {
       path,
       type,
@@ -359,6 +361,7 @@ export class TarReader {
       headerOffset,
       extents: (o?: ReadOptions) => this.extents(st, o),
       body: (o?: ReadOptions) => this.body(st, o),
+      ...(reread ? { reread } : {}),
     };
     return member;
   }
