@@ -1,0 +1,86 @@
+// Format 4 from a file on this machine: each chunk is authenticated by a first read and decrypted
+// from a second (Member.reread), and a chunk whose bytes differ the second time is refused, naming it.
+import { describe, expect, test } from '@jest/globals';
+import type { ByteSource, ByteStream, ReadOptions } from '@qubes-backup/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { directorySink, nullSink, openBackup, runArchives } from '@qubes-backup/restore';
+import { fileDigests, memorySource } from '@qubes-backup/testkit';
+import { fixtureBytes, registry } from './_v4.js';
+
+const MULTI = 'v4-gnu-sparse-multichunk';
+const CHUNK = 'vm6/private.img.001.enc';
+
+/** The fixture as a local seekable source (`local`: rereads allowed), recording where each stream opens; `change` may alter a stream's pieces. */
+function localSource(bytes: Uint8Array, change?: (offset: number, piece: Uint8Array, at: number, opts?: ReadOptions) => Uint8Array) {
+  const mem = memorySource(bytes);
+  const opened: number[] = [];
+  const source: ByteSource = {
+    ...mem, local: true,
+    stream: (offset = 0, opts?: ReadOptions): ByteStream => {
+      opened.push(offset);
+      return (async function* () {
+        let at = offset;
+        for await (const p of mem.stream(offset)) { yield change ? change(offset, p, at, opts) : p; at += p.length; }
+      })();
+    },
+  };
+  return { source, opened };
+}
+
+/** Where the stored bytes of `member` start in the fixture: the offset its `reread` opens the source at. */
+async function dataOffsetOf(bytes: Uint8Array, member: string): Promise<number> {
+  const { source, opened } = localSource(bytes);
+  const tar = registry.get('container', 'tar');
+  for await (const m of tar.entries(source, { ignoreZeros: true })) {
+    if (m.path !== member) continue;
+    opened.length = 0;
+    const it = m.reread!()[Symbol.asyncIterator]();
+    await it.next();
+    await it.return?.();
+    return opened[0]!;
+  }
+  throw new Error(`${member} not found`);
+}
+
+async function restoreFrom(source: ByteSource): Promise<Record<string, string>> {
+  const dest = mkdtempSync(join(tmpdir(), 'qbt-twice-'));
+  try {
+    const opened = await openBackup(source, { passphrase: 'qubes', registry });
+    const report = await runArchives(opened, directorySink(dest), {});
+    expect(report.units.every((u) => u.status === 'ok')).toBe(true);
+    return fileDigests(dest);
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+describe('format 4 from a local file: chunks read twice', () => {
+  const bytes = fixtureBytes(MULTI);
+
+  test('the same files as from a source read once (buffered), and each chunk\'s data opened a second time', async () => {
+    const local = localSource(bytes);
+    const twice = await restoreFrom(local.source);
+    const once = await restoreFrom(memorySource(bytes));
+    expect(Object.keys(twice).length).toBeGreaterThan(5);
+    expect(twice).toEqual(once);
+    const d = await dataOffsetOf(bytes, CHUNK);
+    expect(local.opened).toContain(d);
+  });
+
+  test('a chunk that reads differently the second time: E_AUTH naming it', async () => {
+    const d = await dataOffsetOf(bytes, CHUNK);
+    // Only the stream a reread opens, at the chunk's first data byte: one byte flipped 200 bytes in.
+    const { source } = localSource(bytes, (offset, piece, at) => {
+      if (offset !== d || at > d + 200 || at + piece.length <= d + 200) return piece;
+      const out = piece.slice();
+      out[d + 200 - at]! ^= 1;
+      return out;
+    });
+    const opened = await openBackup(source, { passphrase: 'qubes', registry });
+    await expect(runArchives(opened, nullSink(), { units: ['personal'] })).rejects.toMatchObject({
+      code: 'E_AUTH', member: CHUNK, message: expect.stringContaining('read again gave other bytes'),
+    });
+  });
+});
