@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { caseList, checkTools, ensureBackup } from './lib/cases.mjs';
 import { listMembers, scryptBytes, scryptParamsAt } from './lib/outer-tar.mjs';
 import { manualV3, manualV4 } from './lib/manual.mjs';
-import { combine, duBytes, measureReads, median, restoreRun, setTimeScratch, timed, uptime, warmPageCache } from './lib/run.mjs';
+import { combine, duBytes, measureReads, measureStorageReads, median, restoreRun, setTimeScratch, timed, uptime, warmPageCache } from './lib/run.mjs';
 import { mib, renderMarkdown } from './lib/report.mjs';
 import { runBorgCase } from './lib/borg.mjs';
 import { runWyngCase, wyngPath } from './lib/wyng.mjs';
@@ -254,7 +254,12 @@ async function main() {
       res.select.reads = await measureReads(process.execPath,
         [cli, 'extract', b.backup, '--dest', dest, '--no-progress', ...vmArgs], b.backup, { env: oursEnv });
       rmSync(dirname(dest), { recursive: true, force: true });
-      log(`  extract --vm ${c.selectVm}: read ${res.select.reads.fileBytes} B, needed ${res.select.needed} B`);
+      const coldDest = join(mkdtempSync(join(scratch, 'cold-')), 'out');
+      res.select.storage = await measureStorageReads(process.execPath,
+        [cli, 'extract', b.backup, '--dest', coldDest, '--no-progress', ...vmArgs], b.backup, { env: oursEnv });
+      rmSync(dirname(coldDest), { recursive: true, force: true });
+      await warmPageCache(b.backup);
+      log(`  extract --vm ${c.selectVm}: read ${res.select.reads.fileBytes} B (from storage, cold cache: ${res.select.storage?.storageBytes ?? 'not measured'}), needed ${res.select.needed} B`);
     }
     res.load.push(uptime());
   }

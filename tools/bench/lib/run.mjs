@@ -3,7 +3,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  closeSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync,
+  closeSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -89,6 +89,25 @@ export async function measureReads(cmd, args, file, { env, cwd } = {}) {
   const { fileBytes, allBytes, calls } = parseStrace(readFileSync(trace, 'utf8'), file);
   rmSync(dir, { recursive: true, force: true });
   return { code: r.code, stderr: r.stderr, rchar, fileBytes, allBytes, calls };
+}
+
+/**
+ * Bytes of `file` a command reads from storage: the page cache is emptied first (root: /proc/sys/vm/drop_caches),
+ * then `fincore` counts the file's pages the run brought in (kernel read-ahead included). This is what a slow
+ * disk or USB stick feels: bytes read again from the page cache (format 4 reads a chunk twice) cost no I/O.
+ * Null where the cache cannot be emptied or fincore is missing. Leaves the cache cold for the file: warm it again.
+ */
+export async function measureStorageReads(cmd, args, file, { env, cwd } = {}) {
+  try {
+    execFileSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+    const resident = () => Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', file], { encoding: 'utf8' }).trim());
+    if (resident() > 1 << 20) return null; // not emptied (another mount namespace, a file system that ignores it)
+    const r = await exec(cmd, args, { cwd, env: env ?? process.env });
+    return { code: r.code, storageBytes: resident() };
+  } catch {
+    return null;
+  }
 }
 
 function parseStrace(text, file) {
