@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 // decrypted, decompressed); mmapped, every one came as fresh pages. Borg case f 6.2-6.4 -> 5.1-5.7 s
 // (system time 3.0-3.4 -> 2.1-2.6 s), peak RSS unchanged there and on v4 (default and logN-14
 // scrypt) and v3 backups of 1 GiB. Not more: scrypt's smallest usual block (logN 14, r 8: 16 MiB
-// and a few KiB) stays mmapped, given back at once and not mixed into the heap. Setting it also fixes the trim threshold at 128 KiB, so every free at the top of the
-// heap gave pages back and the next buffer faulted them in again: AES-CTR output (a new buffer per
-// Borg chunk) ran 3x slower. A 64 MiB trim threshold keeps them for reuse. glibc reads these
+// and a few KiB) stays mmapped, given back at once and not mixed into the heap.
+// Setting the mmap threshold also fixes the trim threshold at 128 KiB, so every free at the top of
+// the heap gave pages back and the next buffer faulted them in again: AES-CTR output (a new buffer
+// per Borg chunk) ran 3x slower. A 64 MiB trim threshold keeps them for reuse. glibc reads these
 // settings only at process start, so run once more with them set.
 // One malloc arena for all threads (glibc gives each thread of libuv's pool its own, up to 8 per
 // core, and memory freed in one stays there): peak RSS on 1-2 GiB backups v4 234 -> 196 MiB, 238 ->
