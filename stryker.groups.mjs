@@ -5,7 +5,7 @@
 // Stryker's sandbox).
 export const GROUPS = {
   // MAC/tag checks before any plaintext: the scrypt unit and the scrypt header MAC.
-  'cipher-scrypt': { mutate: ['packages/cipher-scrypt/src/unit.ts', 'packages/cipher-scrypt/src/mac.ts'], project: 'cipher-scrypt', only: ['unit', 'backends', 'keys'] },
+  'cipher-scrypt': { mutate: ['packages/cipher-scrypt/src/unit.ts', 'packages/cipher-scrypt/src/mac.ts'], project: 'cipher-scrypt', only: ['unit', 'backends', 'keys', 'read-twice'] },
   // The Qubes outer archive: header authentication, HMAC chunks, size caps, bounded streams.
   'qubes-common': {
     mutate: ['packages/qubes-common/src/outer.ts', 'packages/qubes-common/src/hmac-chunks.ts', 'packages/qubes-common/src/size-cap.ts', 'packages/qubes-common/src/streams.ts'],

@@ -155,12 +155,11 @@ function truncatedUnit(length: number): CorruptBackupError {
 
 const notVerified = (): AuthenticationError => new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
 
-/** HMAC-SHA256 under a random key, for backends without a faster fingerprint. */
+/** HMAC-SHA256 under a random key, for backends without a faster fingerprint (a PRF: no index needed). */
 function hmacFingerprint(prims: ScryptPrimitives): Fingerprint {
   const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
-  return (data, index) => {
+  return (data) => {
     const h = prims.hmacSha256(key);
-    h.update(new Uint8Array(new Float64Array([index]).buffer));
     h.update(data);
     return h.digest();
   };
