@@ -5,7 +5,7 @@
 // which `npm install --package-lock-only` rewrites when node_modules is shared).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,28 @@ const env = (() => {
   return e;
 })();
 const git = (args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: work, stdio: 'pipe' });
-/** nx in the copy; git commits, tags and staging off (nx.json's release.git says so for the top-level `nx release` only). */
-const nxRelease = (args: string[]) => execFileSync(
-  process.execPath,
-  [join(work, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'release', ...args, '--git-commit=false', '--git-tag=false', '--stage-changes=false'],
-  { cwd: work, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-);
+/**
+ * nx in the copy; git commits, tags and staging off (nx.json's release.git says so for the top-level `nx release` only).
+ * Its output goes to a file, not a pipe: node writes to a pipe asynchronously, and a process that exits
+ * while tens of KiB are still queued loses their end. A fresh-clone CI run on a busy machine lost the
+ * last line this way ("Updated package-lock.json") although the lock file was written.
+ */
+function nxRelease(args: string[]): string {
+  const log = join(work, '..', `${work.split('/').pop()}-nx.log`);
+  const fd = openSync(log, 'w');
+  try {
+    execFileSync(
+      process.execPath,
+      [join(work, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'release', ...args, '--git-commit=false', '--git-tag=false', '--stage-changes=false'],
+      { cwd: work, env, stdio: ['ignore', fd, 'pipe'] },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  const out = readFileSync(log, 'utf8');
+  rmSync(log);
+  return out;
+}
 
 beforeAll(() => {
   statusBefore = rootStatus();
