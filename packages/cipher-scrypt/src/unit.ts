@@ -254,6 +254,8 @@ export async function* decryptUnit(
       (e: unknown) => { failed = true; keyError = e; },
     );
     if (opts.reread) {
+      // Nothing is held while the key is derived: the first read needs the MAC key, so it waits for it
+      // (usually derived ahead already) instead of reading the body meanwhile as the buffered path does.
       keys = await keysPromise;
       // A one-shot MAC (WebCrypto) needs the whole unit at once anyway: buffered below.
       if (!keyMaterial(keys).prims.hmacSha256Of) {

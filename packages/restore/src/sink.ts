@@ -193,6 +193,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       preparePartial(path);
       // Through `.partial` as every file: a run killed while writing it leaves no vm.json that looks complete.
       const partial = `${path}.partial`;
+      note(outBase, partial); // gone with the unit if writing it fails, as a data file's `.partial` is
       await ioAsync(() => fsp.writeFile(fsPath(partial), metadataText(json), { flag: 'wx', mode: 0o644 }), partial);
       io(() => renameSync(fsPath(partial), fsPath(path)), path);
       note(outBase, path);
