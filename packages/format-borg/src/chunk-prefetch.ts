@@ -9,8 +9,12 @@ export interface Slot {
   done: boolean;
 }
 
-/** Plaintext bytes fetched and not yet taken, at most (one chunk is always allowed). */
-const BUDGET = 16 << 20;
+/**
+ * Plaintext bytes fetched and not yet taken, at most (one chunk is always allowed). 8 MiB, not 16:
+ * a 1 GiB lz4 repository (bench case f) restored as fast, with 7-14 MB less peak RSS (its target
+ * is 200 MB), three runs each.
+ */
+const BUDGET = 8 << 20;
 /** Chunks fetched and not yet taken, at most: small files would otherwise put hundreds in flight. */
 const MAX_AHEAD = 16;
 

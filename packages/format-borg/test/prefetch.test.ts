@@ -24,11 +24,11 @@ function manualFetch() {
 }
 
 describe('ChunkPrefetch', () => {
-  test('starts chunks in plan order, at most 16 MiB and 16 chunks ahead, one more as each is taken', async () => {
+  test('starts chunks in plan order, at most 8 MiB and 16 chunks ahead, one more as each is taken', async () => {
     const f = manualFetch();
     const p = new ChunkPrefetch(f.fetch);
-    const big = p.plan(Array.from({ length: 40 }, (_, i) => chunk(i, 3 << 20)), 'a');
-    expect(f.asked).toEqual([0, 1, 2, 3, 4]); // 5 × 3 MiB = 15 MiB; a sixth would pass 16 MiB
+    const big = p.plan(Array.from({ length: 40 }, (_, i) => chunk(i, 3 << 19)), 'a');
+    expect(f.asked).toEqual([0, 1, 2, 3, 4]); // 5 × 1.5 MiB = 7.5 MiB; a sixth would pass 8 MiB
     f.pending.get(0)!.resolve(new Uint8Array(1));
     await p.take(big[0]!);
     expect(f.asked).toEqual([0, 1, 2, 3, 4, 5]);
@@ -46,7 +46,7 @@ describe('ChunkPrefetch', () => {
   test('taking a slot not yet started fetches it now; later slots of the plan follow', async () => {
     const f = manualFetch();
     const p = new ChunkPrefetch(f.fetch);
-    const slots = p.plan(Array.from({ length: 10 }, (_, i) => chunk(i, 4 << 20)), 'a');
+    const slots = p.plan(Array.from({ length: 10 }, (_, i) => chunk(i, 2 << 20)), 'a');
     expect(f.asked).toEqual([0, 1, 2, 3]);
     const got = p.take(slots[7]!);
     expect(f.asked).toEqual([0, 1, 2, 3, 7]);
@@ -76,12 +76,12 @@ describe('ChunkPrefetch', () => {
   test('dropped slots free their budget and let go of their bytes; the next plan starts at once', () => {
     const f = manualFetch();
     const p = new ChunkPrefetch(f.fetch);
-    const first = p.plan(Array.from({ length: 8 }, (_, i) => chunk(i, 4 << 20)), 'a');
+    const first = p.plan(Array.from({ length: 8 }, (_, i) => chunk(i, 2 << 20)), 'a');
     expect(f.asked).toEqual([0, 1, 2, 3]);
     p.drop(first);
     expect(first.every((s) => s.done && s.fetched === undefined)).toBe(true);
     expect(f.asked).toEqual([0, 1, 2, 3]); // dropped slots are not started
-    p.plan([chunk(50, 4 << 20)], 'b');
+    p.plan([chunk(50, 2 << 20)], 'b');
     expect(f.asked).toEqual([0, 1, 2, 3, 50]);
     expect(p.hungry).toBe(true);
   });
