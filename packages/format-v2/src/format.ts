@@ -7,7 +7,7 @@ import {
   COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, MAX_FILE_SIZE, MemberCursor, chunkOf, dom0HomeOf, fromParts,
   innerFile, naming, openQubesTar, ownersOf, parseBackupHeader, passCursors, qubesHead, qubesOpened,
   qubesModel, qubesSettings, readChunkPair, resolveCompressor, scanDom0Home, selectedFiles, skipRestOf, verifyChunk,
-  type HmacChunkContext, type VerifiedChunk,
+  windowPrints, type HmacChunkContext, type VerifiedChunk,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV2Header } from './header.js';
@@ -59,7 +59,8 @@ async function openV2(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
     throw new CorruptBackupError('qubes.xml.000 is missing after the backup header', { member: first?.path ?? 'qubes.xml.000' });
   }
   const settings = outer.header ? fromHeader(ctx, outer.header, outer.passphrase) : await headerless(ctx, cursor, outer.passphrase);
-  const chunks: HmacChunkContext = { cursor, mac: settings.mac, passphrase: outer.passphrase, opts: ctx };
+  const prints = windowPrints(registry);
+  const chunks: HmacChunkContext = { cursor, mac: settings.mac, passphrase: outer.passphrase, opts: ctx, ...(prints ? { prints } : {}) };
   const tar = registry.get('container', 'tar');
   const volumeMembers = (volumes: AsyncIterable<ByteStream>, opts?: ReadOptions) => {
     const o = { maxSize: MAX_FILE_SIZE, ...(opts?.signal ? { signal: opts.signal } : {}) };
@@ -178,7 +179,7 @@ async function headerless(ctx: FormatContext, cursor: MemberCursor, passphrase: 
   if (!mac) {
     throw new WrongPassphraseError(`wrong passphrase (no digest of ${HEADERLESS_DIGESTS.join(', ')} verifies qubes.xml.000.hmac)`, { member: 'qubes.xml.000.hmac' });
   }
-  const firstChunk: VerifiedChunk = { name: pair.name, index: 0, parts: pair.parts };
+  const firstChunk: VerifiedChunk = { name: pair.name, index: 0, bytes: () => fromParts(pair.parts) };
   const head = await firstBytes(fromParts(pair.parts), 8);
   const encrypted = SALTED.every((b, i) => head[i] === b);
   let compressed: boolean;
@@ -203,7 +204,7 @@ async function headerless(ctx: FormatContext, cursor: MemberCursor, passphrase: 
 /** One plaintext tar volume per stored chunk, each verified before it is decrypted or decompressed. */
 async function* volumesOf(file: ChunkSequence, d: VolumeDecoder, opts: ReadOptions): AsyncIterable<ByteStream> {
   for (let c = await file.next(); c; c = await file.next()) {
-    let s = fromParts(c.parts);
+    let s = c.bytes();
     if (d.cipher) s = d.cipher.decrypt(s, d.passphrase, opts);
     if (d.compressor) s = d.compressor.decompress(s, opts);
     const name = c.name;

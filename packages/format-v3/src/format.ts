@@ -7,7 +7,7 @@ import {
   COMPRESSION_FILTER_OPTION, qubesFormat, ChunkSequence, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, chunkOf,
   dom0HomeOf, naming, openQubesTar, ownersOf, passCursors,
   qubesOpened, qubesHead, qubesModel, readInnerFile, validatedHeader, scanDom0Home, selectedFiles, shielded, skipRestOf,
-  type HmacChunkContext,
+  windowPrints, type HmacChunkContext,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
 import { validateV3Header } from './header.js';
@@ -32,7 +32,8 @@ async function openV3(input: BackupInput, ctx: FormatContext): Promise<OpenedBac
   const cipher = header.encrypted ? registry.get('cipher', header.cryptoAlgorithm!) : undefined;
   const pipeline: Pipeline = { cipher, compressor, passphrase: outer.passphrase };
   const cursor = new MemberCursor(outer.members);
-  const chunks: HmacChunkContext = { cursor, mac: registry.get('mac', header.hmacAlgorithm), passphrase: outer.passphrase, opts: ctx };
+  const prints = windowPrints(registry);
+  const chunks: HmacChunkContext = { cursor, mac: registry.get('mac', header.hmacAlgorithm), passphrase: outer.passphrase, opts: ctx, ...(prints ? { prints } : {}) };
   const tar = registry.get('container', 'tar');
 
   const first = await cursor.peek();

@@ -1,33 +1,12 @@
 // Format 4 from a file on this machine: each chunk is authenticated by a first read and decrypted
 // from a second (Member.reread), and a chunk whose bytes differ the second time is refused, naming it.
 import { describe, expect, test } from '@jest/globals';
-import type { ByteSource, ByteStream, ReadOptions } from '@qubes-backup/core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { directorySink, nullSink, openBackup, runArchives } from '@qubes-backup/restore';
-import { fileDigests, memorySource } from '@qubes-backup/testkit';
+import { nullSink, openBackup, runArchives } from '@qubes-backup/restore';
+import { localSource, memorySource, restoredDigests } from '@qubes-backup/testkit';
 import { fixtureBytes, registry } from './_v4.js';
 
 const MULTI = 'v4-gnu-sparse-multichunk';
 const CHUNK = 'vm6/private.img.001.enc';
-
-/** The fixture as a local seekable source (`local`: rereads allowed), recording where each stream opens; `change` may alter a stream's pieces. */
-function localSource(bytes: Uint8Array, change?: (offset: number, piece: Uint8Array, at: number, opts?: ReadOptions) => Uint8Array) {
-  const mem = memorySource(bytes);
-  const opened: number[] = [];
-  const source: ByteSource = {
-    ...mem, local: true,
-    stream: (offset = 0, opts?: ReadOptions): ByteStream => {
-      opened.push(offset);
-      return (async function* () {
-        let at = offset;
-        for await (const p of mem.stream(offset)) { yield change ? change(offset, p, at, opts) : p; at += p.length; }
-      })();
-    },
-  };
-  return { source, opened };
-}
 
 /** Where the stored bytes of `member` start in the fixture: the offset its `reread` opens the source at. */
 async function dataOffsetOf(bytes: Uint8Array, member: string): Promise<number> {
@@ -44,25 +23,13 @@ async function dataOffsetOf(bytes: Uint8Array, member: string): Promise<number> 
   throw new Error(`${member} not found`);
 }
 
-async function restoreFrom(source: ByteSource): Promise<Record<string, string>> {
-  const dest = mkdtempSync(join(tmpdir(), 'qbt-twice-'));
-  try {
-    const opened = await openBackup(source, { passphrase: 'qubes', registry });
-    const report = await runArchives(opened, directorySink(dest), {});
-    expect(report.units.every((u) => u.status === 'ok')).toBe(true);
-    return fileDigests(dest);
-  } finally {
-    rmSync(dest, { recursive: true, force: true });
-  }
-}
-
 describe('format 4 from a local file: chunks read twice', () => {
   const bytes = fixtureBytes(MULTI);
 
   test('the same files as from a source read once (buffered), and each chunk\'s data opened a second time', async () => {
     const local = localSource(bytes);
-    const twice = await restoreFrom(local.source);
-    const once = await restoreFrom(memorySource(bytes));
+    const twice = await restoredDigests(local.source, registry);
+    const once = await restoredDigests(memorySource(bytes), registry);
     expect(Object.keys(twice).length).toBeGreaterThan(5);
     expect(twice).toEqual(once);
     const d = await dataOffsetOf(bytes, CHUNK);

@@ -3,11 +3,14 @@ import {
   type Archive, type ByteStream, type Mac, type Member, type ReadOptions,
 } from '@qubes-backup/core';
 import type { MemberCursor } from './member-cursor.js';
+import { checkedAgain, noted, type Fingerprint } from './read-twice.js';
 import { parseChunkName } from './stored-name.js';
 import type { Owner } from './stored-path-owners.js';
 
-/** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk is buffered until its HMAC verifies. */
+/** Largest stored chunk accepted: qvm-backup cuts at 100 MiB; a chunk may be buffered until its HMAC verifies. */
 export const MAX_CHUNK_SIZE = 128 << 20;
+/** Chunks of a local file smaller than this are held rather than read twice: holding them costs little. */
+const READ_TWICE_MIN = 1 << 20;
 /** The reference refuses bigger `.hmac` files (spec §2.2). */
 export const MAX_HMAC_SIZE = 4096;
 const PIECE = 1 << 20;
@@ -20,14 +23,20 @@ export interface HmacChunkContext {
   /** The HMAC key: the raw passphrase (spec §4.1). */
   readonly passphrase: Uint8Array;
   readonly opts?: ReadOptions;
+  /**
+   * A fresh keyed fingerprint per chunk (see `windowPrints`): given one, a chunk of a local file
+   * (`Member.reread`) is read twice instead of held until its HMAC verifies.
+   */
+  readonly prints?: () => Fingerprint;
 }
 
-/** One stored chunk whose HMAC verified: its bytes, as the pieces they were read in. */
+/** One stored chunk whose HMAC verified. */
 export interface VerifiedChunk {
   /** The stored name, `vm5/private.img.000`. */
   readonly name: string;
   readonly index: number;
-  readonly parts: readonly Uint8Array[];
+  /** Its verified bytes, in pieces of at most 1 MiB; to be read once. */
+  readonly bytes: () => ByteStream;
 }
 
 /** The `<path>.NNN` chunk name of a member, or undefined for `.hmac` files and other names. */
@@ -54,11 +63,14 @@ export async function readChunkPair(ctx: Pick<HmacChunkContext, 'cursor' | 'opts
   let size = 0;
   for await (const c of m.body(ctx.opts)) {
     size += c.length;
-    if (size > MAX_CHUNK_SIZE) {
-      throw new CorruptBackupError(`chunk is larger than ${MAX_CHUNK_SIZE >> 20} MiB (qvm-backup writes at most 100 MiB)`, { member: m.path });
-    }
+    if (size > MAX_CHUNK_SIZE) throw tooLarge(m);
     parts.push(c);
   }
+  return { name: m.path, parts, ...await readTag(ctx, m) };
+}
+
+/** The `.hmac` member that must follow chunk `m` (over a seekable source, the body of `m` is skipped by seeking). */
+async function readTag(ctx: Pick<HmacChunkContext, 'cursor' | 'opts'>, m: Member): Promise<{ hmacName: string; tag: Uint8Array }> {
   const h = await ctx.cursor.take();
   if (!h || h.path !== `${m.path}.hmac`) {
     throw new CorruptBackupError(`expected hmac for ${m.path}, but got ${h?.path ?? 'the end of the archive'}`, { member: h?.path ?? m.path });
@@ -70,16 +82,26 @@ export async function readChunkPair(ctx: Pick<HmacChunkContext, 'cursor' | 'opts
     if (tagSize > MAX_HMAC_SIZE) throw new CorruptBackupError(`hmac file is larger than ${MAX_HMAC_SIZE} bytes`, { member: h.path });
     tagParts.push(c);
   }
-  return { name: m.path, hmacName: h.path, parts, tag: concatBytes(tagParts) };
+  return { hmacName: h.path, tag: concatBytes(tagParts) };
+}
+
+function tooLarge(m: Member): CorruptBackupError {
+  return new CorruptBackupError(`chunk is larger than ${MAX_CHUNK_SIZE >> 20} MiB (qvm-backup writes at most 100 MiB)`, { member: m.path });
 }
 
 /**
  * Verifies a chunk's HMAC (key: the passphrase) over its stored bytes. A tag that does not parse
  * is as much a modified `.hmac` as one that does not match: both are AuthenticationError.
  */
-export async function verifyChunk(mac: Mac, pair: ChunkPair, passphrase: Uint8Array, opts?: ReadOptions): Promise<void> {
+export function verifyChunk(mac: Mac, pair: ChunkPair, passphrase: Uint8Array, opts?: ReadOptions): Promise<void> {
+  return verifyBytes(mac, fromParts(pair.parts), pair, passphrase, opts);
+}
+
+async function verifyBytes(
+  mac: Mac, data: ByteStream, pair: Pick<ChunkPair, 'name' | 'hmacName' | 'tag'>, passphrase: Uint8Array, opts?: ReadOptions,
+): Promise<void> {
   try {
-    await mac.verify(fromParts(pair.parts), pair.tag, passphrase, opts);
+    await mac.verify(data, pair.tag, passphrase, opts);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'E_AUTH' || code === 'E_CORRUPT' || code === 'E_PASSPHRASE') {
@@ -93,13 +115,41 @@ export async function verifyChunk(mac: Mac, pair: ChunkPair, passphrase: Uint8Ar
 }
 
 /**
- * Reads a chunk and its `.hmac` and verifies it before returning the bytes: nothing downstream
- * (cipher, decompressor, tar) ever sees an unauthenticated byte.
+ * Reads a chunk and its `.hmac` and verifies it before its bytes can be read: nothing downstream
+ * (cipher, decompressor, tar) ever sees an unauthenticated byte. A chunk of a local file is read
+ * twice (see `readTwice`); any other is held until it verified.
  */
-export async function readVerifiedChunk(ctx: HmacChunkContext, m: Member): Promise<readonly Uint8Array[]> {
+async function readVerifiedChunk(ctx: HmacChunkContext, m: Member): Promise<() => ByteStream> {
+  if (m.reread && ctx.prints && m.size >= READ_TWICE_MIN) return readTwice(ctx, m, m.reread.bind(m), ctx.prints());
   const pair = await readChunkPair(ctx, m);
   await verifyChunk(ctx.mac, pair, ctx.passphrase, ctx.opts);
-  return pair.parts;
+  return () => handedOn(pair.parts as Uint8Array[]);
+}
+
+/**
+ * A chunk of a local file read twice instead of held: its `.hmac` first (the outer tar seeks past
+ * the chunk), then a read that feeds the HMAC and notes a keyed fingerprint of each window, and only
+ * once the HMAC verified, the read that passes the bytes on, each window checked against its
+ * fingerprint. Memory: a window, not the chunk (up to 100 MiB).
+ */
+async function readTwice(ctx: HmacChunkContext, m: Member, reread: (opts?: ReadOptions) => ByteStream, fingerprint: Fingerprint): Promise<() => ByteStream> {
+  if (m.size > MAX_CHUNK_SIZE) throw tooLarge(m);
+  const pair = { name: m.path, ...await readTag(ctx, m) };
+  // Progress was told as the outer tar went past the chunk: the two reads tell none.
+  const only = ctx.opts?.signal ? { signal: ctx.opts.signal } : {};
+  const prints: Uint8Array[] = [];
+  await verifyBytes(ctx.mac, noted(reread(only), prints, fingerprint), pair, ctx.passphrase, ctx.opts);
+  const changed = () => new AuthenticationError('chunk read again gave other bytes than the ones its HMAC verified (changed while being read)', { member: m.path });
+  return () => checkedAgain(reread(only), prints, fingerprint, changed);
+}
+
+/** Held parts as pieces of at most 1 MiB, each part dropped once handed on (not the whole chunk at the end). */
+async function* handedOn(parts: Uint8Array[]): ByteStream {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    parts[i] = EMPTY;
+    yield* fromParts([p]);
+  }
 }
 
 /**
@@ -143,9 +193,9 @@ export class ChunkSequence {
     }
     await this.ctx.cursor.take();
     this.current = m.path;
-    const parts = await readVerifiedChunk(this.ctx, m);
+    const bytes = await readVerifiedChunk(this.ctx, m);
     this.expected++;
-    return { name: m.path, index: cn.index, parts };
+    return { name: m.path, index: cn.index, bytes };
   }
 
   /** The verified stored bytes, chunk after chunk. Closing it early does not end the sequence. */
@@ -153,14 +203,7 @@ export class ChunkSequence {
     for (;;) {
       const c = await this.next();
       if (!c) return;
-      // Each part is dropped once handed on, so the next 100 MiB chunk is read while at most the
-      // parts still downstream of this one are alive (not the whole previous chunk).
-      const parts = c.parts as Uint8Array[];
-      for (let i = 0; i < parts.length; i++) {
-        const p = parts[i]!;
-        parts[i] = EMPTY;
-        yield* fromParts([p]);
-      }
+      yield* c.bytes();
     }
   }
 

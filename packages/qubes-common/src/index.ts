@@ -5,7 +5,8 @@
  * - **Outer archive**: a concatenation of tars; `backup-header` + `backup-header.hmac` first
  *   (`openQubesTar`, `qubesHead` for detection), then **stored files** cut into **chunks**
  *   `<path>.NNN[.enc]` (`parseChunkName`, `MemberCursor`).
- * - **HMAC chunks** (formats 2, 3): each chunk is followed by its `.hmac` and verified before use.
+ * - **HMAC chunks** (formats 2, 3): each chunk is followed by its `.hmac` and verified before use;
+ *   a chunk of a local file is read twice (verified, then used) instead of held (`windowPrints`).
  * - **Model**: qubes.xml's VMs (`VmInfo`) and dom0's home as units of a `QubesBackupModel`.
  */
 export { parseBackupHeader, headerBool, headerVersion } from './backup-header.js';
@@ -17,6 +18,7 @@ export {
   chunkOf, readChunkPair, verifyChunk, ChunkSequence, skipChunks, fromParts, naming, nextSelectedFile, selectedFiles,
   type HmacChunkContext, type VerifiedChunk, type ChunkPair, type SelectedFile,
 } from './hmac-chunks.js';
+export { windowPrints, type Fingerprint } from './read-twice.js';
 export { innerFile, readInnerFile } from './inner-file.js';
 export { shielded, limitBytes } from './streams.js';
 export { capped, backupSizeLimit, MAX_FILE_SIZE } from './size-cap.js';

@@ -180,7 +180,7 @@ describe('ChunkSequence, more', () => {
 
   test('a first chunk read by the caller is given first, and the sequence goes on after its index', async () => {
     const cursor = cursorOf([...pair('vm5/a.001', enc('two')), ...pair('vm5/a.002', enc('three'))]);
-    const s = new ChunkSequence({ cursor, mac, passphrase: PASS }, 'vm5/a', { name: 'vm5/a.000', index: 0, parts: [enc('one')] });
+    const s = new ChunkSequence({ cursor, mac, passphrase: PASS }, 'vm5/a', { name: 'vm5/a.000', index: 0, bytes: () => fromParts([enc('one')]) });
     expect(new TextDecoder().decode(Buffer.concat(await collectAll(s.stream())))).toBe('onetwothree');
   });
 

@@ -7,6 +7,7 @@ import type { BackupInfo, Registry, ByteSource, ByteStream, Cipher, FormatContex
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { directorySink, fileSource, nullSink, openBackup, runArchives, type Opened, type RunReport } from '@qubes-backup/restore';
 import { memorySource } from './outer.js';
+import { fileDigests } from './tree.js';
 
 /** Every shipped part (tar, ciphers, MACs, codecs; both backends) with only these formats. */
 export function registryWith(...formats: PluginDescriptor<'format'>[]): Registry {
@@ -25,6 +26,19 @@ export async function restoreTo<M extends BackupInfo = BackupInfo>(input: string
   } catch (e) {
     rmSync(dest, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** The sha256 of every file a restore of `source` writes; every unit must restore completely. */
+export async function restoredDigests(source: ByteSource, registry: Registry, passphrase = 'qubes'): Promise<Record<string, string>> {
+  const dest = mkdtempSync(join(tmpdir(), 'qbt-digests-'));
+  try {
+    const report = await runArchives(await openBackup(source, { passphrase, registry }), directorySink(dest), {});
+    const failed = report.units.filter((u) => u.status !== 'ok');
+    if (failed.length) throw new Error(`not restored: ${failed.map((u) => u.name).join(', ')}`);
+    return fileDigests(dest);
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
   }
 }
 

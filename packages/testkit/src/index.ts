@@ -26,12 +26,12 @@ export { liveArrayBuffers } from './memory.js';
 export { fixtureReader, readSums, type Sum } from './fixtures.js';
 export { SHARED, SHARED_FIXTURES, hasShared, hasSharedFixtures, outerMembers, sharedBackups, type SharedBackup } from './shared-backups.js';
 export { testEachShared } from './shared-tests.js';
-export { readOuter, writeOuter, flipMember, memorySource, type OuterMember } from './outer.js';
+export { readOuter, writeOuter, flipMember, memorySource, localSource, type OuterMember } from './outer.js';
 export { compareTree, fileDigests, loadExpected, type Expected } from './tree.js';
 export { describeCompressor, type CompressorCases } from './compressor-suite.js';
 export { OURS, loadManifest, expectedFiles, ourExpectedFiles, compareWithManifest, sharedCases, type Manifest, type Entry } from './manifest.js';
 export {
-  registryWith, restoreTo, verifyBytes, registryWithCipher, registryWithCipherSpy, openWithFormat, type RestoreOptions, type FormatOpenOptions,
+  registryWith, restoreTo, restoredDigests, verifyBytes, registryWithCipher, registryWithCipherSpy, openWithFormat, type RestoreOptions, type FormatOpenOptions,
 } from './format-wiring.js';
 export { encryptUnit, v4Chunk } from './scrypt-unit.js';
 export { fakeMember, memberStream, type FakeMemberOptions } from './members.js';

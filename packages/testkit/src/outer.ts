@@ -1,7 +1,7 @@
 // Test plumbing for the OUTER archive only: read a real backup's members, change their order or
 // bytes, and write them back as plain ustar pieces (what `tar -cO` appends, minus the PAX header).
 // The chunk and .hmac bytes themselves stay the ones the real tools wrote.
-import { collect, concatBytes, once, type ByteSource, type ByteStream, type Registry } from '@qubes-backup/core';
+import { collect, concatBytes, once, type ByteSource, type ByteStream, type ReadOptions, type Registry } from '@qubes-backup/core';
 
 export interface OuterMember { name: string; data: Uint8Array }
 
@@ -72,4 +72,25 @@ export function memorySource(bytes: Uint8Array, o: { seekable?: boolean; pieces?
     },
     ...(o.seekable ?? true ? { read: async (offset: number, length: number) => bytes.slice(offset, offset + length) } : {}),
   };
+}
+
+/**
+ * A backup held in memory as if it were a file on this machine (`local`: formats may read a chunk
+ * twice), recording the offset each stream opens at; `change` may alter the pieces a stream gives
+ * (`offset`: where that stream opened, `at`: where the piece starts).
+ */
+export function localSource(bytes: Uint8Array, change?: (offset: number, piece: Uint8Array, at: number) => Uint8Array): { source: ByteSource; opened: number[] } {
+  const mem = memorySource(bytes);
+  const opened: number[] = [];
+  const source: ByteSource = {
+    ...mem, local: true,
+    stream: (offset = 0, opts?: ReadOptions): ByteStream => {
+      opened.push(offset);
+      return (async function* () {
+        let at = offset;
+        for await (const p of mem.stream(offset, opts)) { yield change ? change(offset, p, at) : p; at += p.length; }
+      })();
+    },
+  };
+  return { source, opened };
 }
