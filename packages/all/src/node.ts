@@ -4,7 +4,7 @@ import { createScryptCipher, createScryptMac, scryptCipherNode, scryptMacNode } 
 import { opensslCiphersNode } from '@qubes-backup/cipher-openssl/node';
 import { hmacMacsNode } from '@qubes-backup/mac-hmac/node';
 import { crc32Node, gzipNode, zlibNode } from '@qubes-backup/codec-gzip/node';
-import { hashNode } from '@qubes-backup/hash/node';
+import { fingerprintNode, hashNode } from '@qubes-backup/hash/node';
 import { kdfNode } from '@qubes-backup/kdf/node';
 import { aesCtrNode } from '@qubes-backup/cipher-aes/node';
 import { chachaNode } from '@qubes-backup/cipher-chacha/node';
@@ -28,7 +28,7 @@ export function defaultRegistry(options: { formats?: readonly PluginDescriptor<'
     parts,
     { ...scryptCipherNode, create: () => createScryptCipher({ backend: 'node', maxmem: scryptMaxmem() }) },
     { ...scryptMacNode, create: () => createScryptMac({ backend: 'node', maxmem: scryptMaxmem() }) },
-    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, kdfNode, aesCtrNode, chachaNode,
+    opensslCiphersNode, hmacMacsNode, gzipNode, zlibNode, crc32Node, hashNode, fingerprintNode, kdfNode, aesCtrNode, chachaNode,
     // Transports: URLs the CLI and library take wherever they take a path (the browser build has none).
     httpSourcePlugin, sftpSourcePlugin, borgRpcSourcePlugin,
   );

@@ -5,7 +5,7 @@ import { opensslCiphersPortable } from '@qubes-backup/cipher-openssl';
 import { hmacMacsPortable } from '@qubes-backup/mac-hmac';
 import { crc32Portable, gzipPortable, zlibPortable } from '@qubes-backup/codec-gzip';
 import { lz4Portable } from '@qubes-backup/codec-lz4';
-import { hashPortable } from '@qubes-backup/hash';
+import { fingerprintPortable, hashPortable } from '@qubes-backup/hash';
 import { kdfPortable } from '@qubes-backup/kdf';
 import { aesCtrPortable } from '@qubes-backup/cipher-aes';
 import { chachaPortable } from '@qubes-backup/cipher-chacha';
@@ -26,7 +26,7 @@ export function portablePlugins(): PluginDescriptor[] {
     tarContainer,
     scryptCipherPortable, scryptMacPortable, ...opensslCiphersPortable, ...hmacMacsPortable,
     gzipPortable, zlibPortable, bzip2Portable, xzPortable, zstdPortable, lzmaPortable, lz4Portable, nonePortable,
-    crc32Portable, ...hashPortable, ...kdfPortable, ...aesCtrPortable, ...chachaPortable,
+    crc32Portable, ...hashPortable, fingerprintPortable, ...kdfPortable, ...aesCtrPortable, ...chachaPortable,
     formatV2, formatV3, formatV4, formatBorg, formatWyng,
   ];
 }

@@ -177,7 +177,7 @@ export function cliProgram(registry: () => Registry = defaultRegistry, run: Prog
 /** Every option the registry's plugins declare, once per name. */
 function declaredOptions(registry: Registry): NonNullable<ReturnType<Registry['list']>[number]['options']> {
   const seen = new Map<string, NonNullable<ReturnType<Registry['list']>[number]['options']>[number]>();
-  for (const kind of ['format', 'container', 'cipher', 'mac', 'compressor', 'hash', 'kdf', 'stream-cipher', 'source'] as const) {
+  for (const kind of ['format', 'container', 'cipher', 'mac', 'compressor', 'hash', 'kdf', 'stream-cipher', 'fingerprint', 'source'] as const) {
     for (const d of registry.list(kind)) for (const o of d.options ?? []) if (!seen.has(o.name)) seen.set(o.name, o);
   }
   return [...seen.values()];

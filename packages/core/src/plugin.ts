@@ -8,7 +8,7 @@ import type { Registry } from './registry.js';
  * AES-CTR, XChaCha20, XChaCha20-Poly1305). A `source` is a transport: it claims locations by URL
  * scheme (its name and aliases: `http`, `https`, `sftp`) and opens them as a file or a folder.
  */
-export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher' | 'source';
+export type PluginKind = 'format' | 'container' | 'cipher' | 'mac' | 'compressor' | 'hash' | 'kdf' | 'stream-cipher' | 'fingerprint' | 'source';
 
 /** Which runtime a plugin needs: `node` uses node:* modules, `portable` runs anywhere (browsers too). */
 export type Backend = 'node' | 'portable';

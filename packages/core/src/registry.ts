@@ -12,6 +12,7 @@ type PluginOf<K extends PluginKind> = K extends 'format' ? FormatPlugin
   : K extends 'hash' ? Hash
   : K extends 'kdf' ? Kdf
   : K extends 'stream-cipher' ? StreamCipher
+  : K extends 'fingerprint' ? Fingerprinter
   : K extends 'source' ? SourcePlugin
   : never;
 
@@ -30,6 +31,18 @@ interface SourcePlugin {
   open(location: string, ctx: Pick<FormatContext, 'settings' | 'host' | 'signal' | 'onProgress'>): Promise<BackupInput>;
 }
 
+/**
+ * Keyed fingerprints, to tell whether bytes read twice are the bytes read the first time: each
+ * `create()` draws a fresh secret key and gives a function from bytes to their digest under it (a
+ * universal hash or a PRF: whoever changes the bytes without the key cannot keep their digest). The
+ * key never leaves the process and a digest is never stored. `read-twice` is the name formats ask for.
+ * Not exported (core's surface is capped): name it `ReturnType<PluginDescriptor<'fingerprint'>['create']>`.
+ */
+interface Fingerprinter {
+  readonly info: PluginInfo<'fingerprint'>;
+  create(): (data: Uint8Array) => Uint8Array;
+}
+
 interface GetOptions {
   /** Ask for one backend; by default `node` is preferred where the runtime has node:* modules. */
   backend?: Backend;
@@ -44,6 +57,7 @@ const KIND_LABEL: Record<PluginKind, string> = {
   hash: 'hash function',
   kdf: 'key derivation function',
   'stream-cipher': 'stream cipher',
+  fingerprint: 'fingerprint',
   source: 'source (URL scheme)',
 };
 

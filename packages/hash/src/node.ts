@@ -33,3 +33,5 @@ function descriptor(name: NodeHashName): PluginDescriptor<'hash'> {
 
 /** sha256 and sha512 on node:crypto (OpenSSL): several times faster than the portable ones. */
 export const hashNode: readonly PluginDescriptor<'hash'>[] = NODE_HASH_NAMES.map(descriptor);
+
+export { fingerprintNode } from './fingerprint-node.js';

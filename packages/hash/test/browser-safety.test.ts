@@ -6,5 +6,5 @@ test.each(['index', 'portable'])('src/%s.ts loads no node:* module (browser bund
 });
 
 test('src/node.ts does use node:crypto (the check would notice)', () => {
-  expect(builtinImportsFrom(new URL('../src/node.ts', import.meta.url)).map((i) => i.specifier)).toEqual(['node:crypto']);
+  expect([...new Set(builtinImportsFrom(new URL('../src/node.ts', import.meta.url)).map((i) => i.specifier))]).toEqual(['node:crypto']);
 });

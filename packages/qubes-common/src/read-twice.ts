@@ -7,21 +7,14 @@ const WINDOW = 1 << 20;
 export type Fingerprint = (window: Uint8Array) => Uint8Array;
 
 /**
- * A fresh fingerprint for each chunk read twice: HMAC-SHA256 under a random key (a PRF, so bytes
- * changed between the reads cannot be made to match, whoever changes them), from the registry's
- * `sha256` hash. Undefined without one: chunks are then held until their HMAC verifies.
+ * A fresh fingerprint for each chunk read twice: the registry's `read-twice` fingerprint (GMAC on
+ * Node, HMAC-SHA256 in pure JS, under a random key), so bytes changed between the reads cannot be
+ * made to match, whoever changes them. Undefined without one: chunks are then held until their HMAC verifies.
  */
 export function windowPrints(registry: Registry): (() => Fingerprint) | undefined {
-  if (!registry.has('hash', 'sha256')) return undefined;
-  const hash = registry.get('hash', 'sha256');
-  return () => {
-    const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
-    return (w) => {
-      const h = hash.hmac(key);
-      h.update(w);
-      return h.digest();
-    };
-  };
+  if (!registry.has('fingerprint', 'read-twice')) return undefined;
+  const fingerprints = registry.get('fingerprint', 'read-twice');
+  return () => fingerprints.create();
 }
 
 /** A stream cut into windows of exactly WINDOW bytes (the last one shorter). */

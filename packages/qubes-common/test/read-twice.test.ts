@@ -4,14 +4,15 @@ import { describe, expect, test } from '@jest/globals';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Registry, type ByteStream, type Mac, type Member } from '@qubes-backup/core';
 import { ChunkSequence, MemberCursor, windowPrints } from '@qubes-backup/qubes-common';
-import { hashNode } from '@qubes-backup/hash/node';
+import { fingerprintNode } from '@qubes-backup/hash/node';
+import { fingerprintPortable } from '@qubes-backup/hash';
 import { enc, fakeMember, memberStream, rejection } from '@qubes-backup/testkit';
 import { createHmacMac } from '@qubes-backup/mac-hmac/node';
 
 const PASS = enc('qubes');
 const mac: Mac = createHmacMac({ name: 'sha512', backend: 'node' });
 const MiB = 2 ** 20;
-const prints = windowPrints(new Registry().use(hashNode))!;
+const prints = windowPrints(new Registry().use(fingerprintNode))!;
 
 /** How a chunk member was read: its body (the held path) and each read again. */
 interface Reads { body: number; again: number }
@@ -79,7 +80,7 @@ describe('a chunk of a local file is read twice, never held', () => {
     expect(Buffer.concat(got).equals(data.subarray(0, passed * MiB))).toBe(true);
   });
 
-  test('without a fingerprint (no sha256 in the registry), or below 1 MiB, the chunk is held: one read of its body', async () => {
+  test('without a fingerprint in the registry, or below 1 MiB, the chunk is held: one read of its body', async () => {
     const big = randomBytes(2 * MiB);
     const small = randomBytes(MiB - 1);
     for (const [data, withPrints] of [[big, false], [small, true]] as const) {
@@ -90,8 +91,17 @@ describe('a chunk of a local file is read twice, never held', () => {
     expect(windowPrints(new Registry())).toBeUndefined();
   });
 
-  test('each chunk gets its own fingerprint key', () => {
-    const w = randomBytes(100);
-    expect(Buffer.from(prints()(w)).equals(Buffer.from(prints()(w)))).toBe(false);
+  test.each([['node', fingerprintNode], ['portable', fingerprintPortable]] as const)('%s fingerprints: each chunk its own key; a changed bit, another digest', (_backend, d) => {
+    const fresh = windowPrints(new Registry().use(d))!;
+    const w = randomBytes(MiB);
+    const f = fresh();
+    const digest = Buffer.from(f(w));
+    expect(digest.length).toBeGreaterThanOrEqual(16);
+    expect(Buffer.from(f(w)).equals(digest)).toBe(true);
+    expect(Buffer.from(fresh()(w)).equals(digest)).toBe(false);
+    const changed = Uint8Array.from(w);
+    changed[MiB - 1]! ^= 0x40;
+    expect(Buffer.from(f(changed)).equals(digest)).toBe(false);
+    expect(Buffer.from(f(w.subarray(0, MiB - 1))).equals(digest)).toBe(false);
   });
 });
