@@ -82,14 +82,22 @@ export class Input {
   /**
    * `length` bytes at `offset` read again from the source, any number of times: only over a local
    * seekable source (see `ByteSource.local`), else undefined. Truncation shows as a shorter stream.
+   * With `ByteSource.read`, in pieces of exactly 1 MiB from `offset`: a reader cutting the bytes into
+   * 1 MiB windows (the two-read paths) then takes each piece whole, where the stream's pieces (4 KiB
+   * doubling to 1 MiB) straddle every window and each had to be copied.
    */
   rereader(offset: number, length: number): ((opts?: ReadOptions) => ByteStream) | undefined {
     const source = this.source;
     if (!source?.seekable || !source.local) return undefined;
+    const pieces = (opts?: ReadOptions): ByteStream => {
+      const o = opts?.signal ? { signal: opts.signal } : {};
+      if (source.read) return readPieces(source.read.bind(source), offset, length, o);
+      return source.stream(offset, o);
+    };
     return async function* (opts?: ReadOptions): ByteStream {
       if (length === 0) return;
       let left = length;
-      for await (const piece of source.stream(offset, { ...(opts?.signal ? { signal: opts.signal } : {}) })) {
+      for await (const piece of pieces(opts)) {
         const c = piece.length > left ? piece.subarray(0, left) : piece;
         left -= c.length;
         opts?.onProgress?.(c.length);
@@ -97,5 +105,17 @@ export class Input {
         if (left === 0) return;
       }
     };
+  }
+}
+
+const REREAD_PIECE = 1 << 20;
+
+async function* readPieces(read: NonNullable<ByteSource['read']>, offset: number, length: number, opts: ReadOptions): ByteStream {
+  for (let at = 0; at < length;) {
+    const n = Math.min(REREAD_PIECE, length - at);
+    const b = await read(offset + at, n, opts);
+    if (b.length > 0) yield b;
+    if (b.length < n) return;
+    at += n;
   }
 }

@@ -61,4 +61,38 @@ describe('Member.reread', () => {
     // At most one 64 KiB piece of the source beyond the member.
     expect(src.delivered - before).toBeLessThan(last.size + 65536);
   });
+
+  test('over a source with positional reads: pieces of exactly 1 MiB from the member\'s first byte, the last one short', async () => {
+    const data = Buffer.alloc(5 * 2 ** 20 / 2 + 7, 'pieces');
+    const tar = concatBytes([header('big.img', data.length), data, new Uint8Array(512 - (data.length % 512)), new Uint8Array(1024)]);
+    const reads: [number, number][] = [];
+    const src = { ...memorySource(tar), local: true, read: async (offset: number, length: number) => { reads.push([offset, length]); return tar.slice(offset, offset + length); } };
+    for await (const m of tarEntries(src)) {
+      src.opened.length = 0;
+      const pieces: number[] = [];
+      const parts: Uint8Array[] = [];
+      for await (const p of m.reread!()) { pieces.push(p.length); parts.push(p); }
+      expect(pieces).toEqual([2 ** 20, 2 ** 20, 2 ** 19 + 7]);
+      expect(Buffer.from(concatBytes(parts)).equals(data)).toBe(true);
+      expect(reads.map(([o]) => o - 512)).toEqual([0, 2 ** 20, 2 ** 21]);
+      expect(src.opened).toEqual([]); // no stream opened
+    }
+  });
 });
+
+/** A ustar header for a regular file (enough for this reader). */
+function header(name: string, size: number): Uint8Array {
+  const h = new Uint8Array(512);
+  const put = (off: number, str: string) => { for (let i = 0; i < str.length; i++) h[off + i] = str.charCodeAt(i); };
+  put(0, name);
+  put(100, '0000644\0');
+  put(124, size.toString(8).padStart(11, '0') + '\0');
+  put(136, '00000000000\0');
+  put(148, '        ');
+  put(156, '0');
+  put(257, 'ustar\0');
+  put(263, '00');
+  put(148, h.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0') + '\0 ');
+  return h;
+}
+

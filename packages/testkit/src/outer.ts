@@ -76,8 +76,8 @@ export function memorySource(bytes: Uint8Array, o: { seekable?: boolean; pieces?
 
 /**
  * A backup held in memory as if it were a file on this machine (`local`: formats may read a chunk
- * twice), recording the offset each stream opens at; `change` may alter the pieces a stream gives
- * (`offset`: where that stream opened, `at`: where the piece starts).
+ * twice), recording the offset each stream or read opens at; `change` may alter the pieces a stream
+ * or a read gives (`offset`: where that stream or read opened, `at`: where the piece starts).
  */
 export function localSource(bytes: Uint8Array, change?: (offset: number, piece: Uint8Array, at: number) => Uint8Array): { source: ByteSource; opened: number[] } {
   const mem = memorySource(bytes);
@@ -90,6 +90,11 @@ export function localSource(bytes: Uint8Array, change?: (offset: number, piece: 
         let at = offset;
         for await (const p of mem.stream(offset, opts)) { yield change ? change(offset, p, at) : p; at += p.length; }
       })();
+    },
+    read: async (offset: number, length: number, opts?: ReadOptions): Promise<Uint8Array> => {
+      opened.push(offset);
+      const b = await mem.read!(offset, length, opts);
+      return change ? change(offset, b, offset) : b;
     },
   };
   return { source, opened };
