@@ -8,7 +8,7 @@ export const GROUPS = {
   'cipher-scrypt': { mutate: ['packages/cipher-scrypt/src/unit.ts', 'packages/cipher-scrypt/src/mac.ts'], project: 'cipher-scrypt', only: ['unit', 'backends', 'keys', 'read-twice'] },
   // The Qubes outer archive: header authentication, HMAC chunks, size caps, bounded streams.
   'qubes-common': {
-    mutate: ['packages/qubes-common/src/outer.ts', 'packages/qubes-common/src/hmac-chunks.ts', 'packages/qubes-common/src/size-cap.ts', 'packages/qubes-common/src/streams.ts'],
+    mutate: ['packages/qubes-common/src/outer.ts', 'packages/qubes-common/src/hmac-chunks.ts', 'packages/qubes-common/src/read-twice.ts', 'packages/qubes-common/src/size-cap.ts', 'packages/qubes-common/src/streams.ts'],
     project: 'qubes-common',
   },
   // Where restored bytes may be written.

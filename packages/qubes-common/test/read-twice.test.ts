@@ -37,6 +37,48 @@ async function read(s: ChunkSequence, got: Uint8Array[] = []): Promise<Buffer> {
 }
 
 describe('a chunk of a local file is read twice, never held', () => {
+  test('the reads get the caller\'s signal; a consumer that stops early ends the second read (its source closed)', async () => {
+    const data = randomBytes(3 * MiB);
+    const signals: (AbortSignal | undefined)[] = [];
+    let closed = 0;
+    const m: Member = {
+      ...fakeMember('vm5/a.000', async function* () { yield data; }), size: data.length,
+      reread: (opts) => {
+        signals.push(opts?.signal);
+        return (async function* () { try { for (let o = 0; o < data.length; o += MiB) yield data.subarray(o, o + MiB); } finally { closed++; } })();
+      },
+    };
+    const signal = new AbortController().signal;
+    const s = new ChunkSequence({ cursor: new MemberCursor(memberStream([m, tagOf('vm5/a.000', data)])), mac, passphrase: PASS, prints, opts: { signal } }, 'vm5/a');
+    for await (const w of s.stream()) { expect(w.length).toBe(MiB); break; }
+    expect(signals).toEqual([signal, signal]);
+    expect(closed).toBe(2);
+  });
+
+  test('a chunk of exactly 128 MiB is read twice; one byte more is refused before any read', async () => {
+    const max = 128 * MiB;
+    const zeros = new Uint8Array(MiB);
+    const tag = createHmac('sha512', Buffer.from(PASS));
+    for (let o = 0; o < max; o += MiB) tag.update(zeros);
+    const hex = tag.digest('hex');
+    for (const size of [max, max + 1]) {
+      let reads = 0;
+      const m: Member = {
+        ...fakeMember('vm5/a.000', async function* () { throw new Error('the body was read'); }), size,
+        reread: () => { reads++; return (async function* () { for (let o = 0; o < size; o += MiB) yield zeros.subarray(0, Math.min(MiB, size - o)); })(); },
+      };
+      const s = new ChunkSequence({ cursor: new MemberCursor(memberStream([m, fakeMember('vm5/a.000.hmac', enc(`SHA2-512(stdin)= ${hex}\n`))])), mac, passphrase: PASS, prints }, 'vm5/a');
+      if (size === max) {
+        let n = 0;
+        for await (const w of s.stream()) n += w.length;
+        expect([n, reads]).toEqual([max, 2]);
+      } else {
+        await expect(read(s)).rejects.toMatchObject({ code: 'E_CORRUPT', member: 'vm5/a.000', message: expect.stringContaining('larger than 128 MiB') });
+        expect(reads).toBe(0);
+      }
+    }
+  });
+
   test.each([[1 * MiB], [3 * MiB + 5], [4 * MiB]])('%i bytes: the same bytes, the body never read, two reads', async (n) => {
     const data = randomBytes(n);
     const reads = { body: 0, again: 0 };
@@ -78,6 +120,16 @@ describe('a chunk of a local file is read twice, never held', () => {
     expect(e).toMatchObject({ code: 'E_AUTH', member: 'vm5/a.000' });
     expect(e.message).toContain('changed while being read');
     expect(Buffer.concat(got).equals(data.subarray(0, passed * MiB))).toBe(true);
+  });
+
+  test('read again longer (a window more than the first read had): E_AUTH, the first read\'s windows passed on', async () => {
+    const data = randomBytes(2 * MiB);
+    const reads = { body: 0, again: 0 };
+    const got: Uint8Array[] = [];
+    const longer = (d: Uint8Array) => Buffer.concat([d, randomBytes(MiB)]);
+    const e = await rejection(read(sequence([chunk('vm5/a.000', data, reads, longer), tagOf('vm5/a.000', data)]), got));
+    expect(e).toMatchObject({ code: 'E_AUTH', member: 'vm5/a.000' });
+    expect(Buffer.concat(got).equals(data)).toBe(true);
   });
 
   test('without a fingerprint in the registry, or below 1 MiB, the chunk is held: one read of its body', async () => {
