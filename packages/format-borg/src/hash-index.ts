@@ -18,7 +18,8 @@ const KEPT_GROUPS = 2048;
 
 /**
  * `index.N`: borg's HashIndex of where each object of transaction N lives, read in place (a
- * repository of a million objects has a 40 MB index; nothing of it is loaded whole). Header
+ * repository of a million objects has a 40 MB index: it is never loaded whole, groups of buckets are read
+ * as lookups reach them and at most 8 MiB of them kept). Header
  * `BORG_IDX`, i32 entries, i32 buckets, i8 key size (32), i8 value size (8); buckets of key +
  * (segment u32le, offset u32le). Lookup: bucket `u32le(key[0..4]) % buckets`, then linear probing
  * until an empty bucket (`_hashindex.c`). Untrusted: every hit is checked against the segment.
