@@ -5,12 +5,26 @@ export function* inPieces(parts: readonly Uint8Array[], size: number): Generator
   }
 }
 
-/** The input in pieces of at most `size` bytes (a push inflates all it is given at once), checking for an abort before each. */
-export async function* inputPieces(data: AsyncIterable<Uint8Array>, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+/**
+ * Output of one push above which the next input pieces are 1/16 the size: a push inflates all it
+ * is given at once, so a decompression bomb's 16 KiB gave 16.5 MiB in one buffer, and fflate's
+ * output buffers, doubling as they fill, held up to 102 MiB live at once (a zlib bomb in CI;
+ * ~8 MiB with 1 KiB pieces). Ordinary data (a few times its size) keeps the full pieces: 4 KiB
+ * pieces throughout decoded incompressible data 25 % slower.
+ */
+const LARGE_PUSH = 1 << 20;
+
+/**
+ * The input in pieces of at most `size` bytes (a push inflates all it is given at once), checking
+ * for an abort before each; smaller after a push whose output (`lastPush()`) was large.
+ */
+export async function* inputPieces(data: AsyncIterable<Uint8Array>, size: number, signal?: AbortSignal, lastPush?: () => number): AsyncGenerator<Uint8Array> {
   for await (const chunk of data) {
-    for (let o = 0; o < chunk.length; o += size) {
+    for (let o = 0; o < chunk.length;) {
       signal?.throwIfAborted();
-      yield chunk.subarray(o, Math.min(chunk.length, o + size));
+      const n = lastPush && lastPush() > LARGE_PUSH ? size >> 4 : size;
+      yield chunk.subarray(o, Math.min(chunk.length, o + n));
+      o += n;
     }
   }
 }

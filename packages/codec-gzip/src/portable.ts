@@ -91,13 +91,16 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
     }
   };
 
+  /** Output bytes of the last push (see inputPieces). */
+  let lastPush = 0;
   function* drain(): Generator<Uint8Array> {
     const out = produced;
     produced = [];
+    lastPush = out.reduce((n, c) => n + c.length, 0);
     yield* inPieces(out, OUT_PIECE);
   }
 
-  for await (const piece of inputPieces(data, IN_PIECE, signal)) {
+  for await (const piece of inputPieces(data, IN_PIECE, signal, () => lastPush)) {
     const first = recent.total === 0;
     recent.add(piece);
     if (first) checkHeader(0);

@@ -84,13 +84,16 @@ export async function* unzlibPortable(data: ByteStream, opts: ReadOptions = {}):
     afterLength += bytes.length;
     if (afterLength > 4) throw corrupt('garbage after the zlib stream');
   };
+  /** Output bytes of the last push (see inputPieces). */
+  let lastPush = 0;
   function* drain(): Generator<Uint8Array> {
     const out = produced;
     produced = [];
+    lastPush = out.reduce((n, c) => n + c.length, 0);
     yield* inPieces(out, OUT_PIECE);
   }
 
-  for await (const piece of inputPieces(data, IN_PIECE, signal)) {
+  for await (const piece of inputPieces(data, IN_PIECE, signal, () => lastPush)) {
     total += piece.length;
     last4 = concatBytes([last4, piece.subarray(Math.max(0, piece.length - 4))]).slice(-4);
     if (after) { addAfter(piece); continue; }
