@@ -31,14 +31,4 @@ export interface ScryptPrimitives {
   hmacSha256Of?(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
   /** AES-256-CTR of `data`, which starts at block `firstBlock` of the stream (the counter's value there). */
   aes256CtrOf?(key: Uint8Array, data: Uint8Array, firstBlock: number): Promise<Uint8Array>;
-  /**
-   * A fingerprint under a fresh secret key, to tell whether bytes read twice are the same bytes:
-   * two different inputs at the same index give the same output only with negligible probability,
-   * even inputs chosen by someone who never sees the outputs. Optional: HMAC-SHA256 under a random
-   * key is used otherwise (a faster keyed hash is welcome: it runs twice over every unit read twice).
-   */
-  fingerprint?(): Fingerprint;
 }
-
-/** See `ScryptPrimitives.fingerprint`: `index` tells the pieces of one unit apart. */
-export type Fingerprint = (data: Uint8Array, index: number) => Uint8Array;

@@ -7,7 +7,7 @@ import {
   type ScryptHeader,
 } from './header.js';
 import { keyMaterial, type ScryptKeys } from './keys.js';
-import type { Fingerprint, IncrementalMac, ScryptPrimitives } from './_primitives.js';
+import type { IncrementalMac } from './_primitives.js';
 
 /** Default bound on one buffered unit (a Qubes chunk is 100 MiB + 128 bytes). */
 export const DEFAULT_MAX_UNIT_SIZE = 128 * 1024 * 1024;
@@ -155,16 +155,6 @@ function truncatedUnit(length: number): CorruptBackupError {
 
 const notVerified = (): AuthenticationError => new AuthenticationError('scrypt HMAC does not verify (tampered or truncated)');
 
-/** HMAC-SHA256 under a random key, for backends without a faster fingerprint (a PRF: no index needed). */
-function hmacFingerprint(prims: ScryptPrimitives): Fingerprint {
-  const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
-  return (data) => {
-    const h = prims.hmacSha256(key);
-    h.update(data);
-    return h.digest();
-  };
-}
-
 /** Windows of the two-read path: both reads are cut at the same offsets, so their fingerprints compare. */
 const WINDOW = PIECE_SIZE;
 
@@ -175,10 +165,12 @@ const WINDOW = PIECE_SIZE;
  * between the reads (a file rewritten, a device answering differently) are refused, never passed
  * on. Memory: one window, whatever the unit's size.
  */
-async function* readTwice(reader: ByteReader, header: ScryptHeader, keys: ScryptKeys, reread: NonNullable<DecryptOptions['reread']>, opts: ReadOptions): ByteStream {
+async function* readTwice(
+  reader: ByteReader, header: ScryptHeader, keys: ScryptKeys,
+  reread: NonNullable<DecryptOptions['reread']>, fingerprint: NonNullable<DecryptOptions['fingerprint']>, opts: ReadOptions,
+): ByteStream {
   const { signal, onProgress } = opts;
   const m = keyMaterial(keys);
-  const fingerprint = m.prims.fingerprint?.() ?? hmacFingerprint(m.prims);
   const mac = m.prims.hmacSha256(m.dk.subarray(32, 64));
   mac.update(header.bytes);
   const prints: Uint8Array[] = [];
@@ -189,7 +181,7 @@ async function* readTwice(reader: ByteReader, header: ScryptHeader, keys: Scrypt
     signal?.throwIfAborted();
     const w = await reader.read(WINDOW);
     if (w.length === 0) break;
-    prints.push(fingerprint(w, prints.length));
+    prints.push(fingerprint(w));
     onProgress?.(w.length);
     total += w.length;
     const joined = w.length >= SCRYPT_TRAILER_SIZE ? w : concatBytes([tail, w]);
@@ -211,7 +203,7 @@ async function* readTwice(reader: ByteReader, header: ScryptHeader, keys: Scrypt
     for (let i = 0, pos = 0; i < prints.length; i++) {
       signal?.throwIfAborted();
       const w = await again.read(WINDOW);
-      if (!equalBytes(fingerprint(w, i), prints[i]!)) throw changed();
+      if (!equalBytes(fingerprint(w), prints[i]!)) throw changed();
       const n = Math.min(w.length, end - pos);
       pos += w.length;
       if (n > 0) yield ctr.update(w.subarray(0, n));
@@ -223,7 +215,7 @@ async function* readTwice(reader: ByteReader, header: ScryptHeader, keys: Scrypt
 
 /**
  * Decrypts one scrypt unit; no plaintext is yielded before the trailer HMAC verified. With
- * `reread` and an incremental MAC, the unit is read twice (see `readTwice`) and never held.
+ * `reread`, a `fingerprint` and an incremental MAC, the unit is read twice (see `readTwice`) and never held.
  * Otherwise the KDF starts when the header is in and runs while the body is read; the body is
  * buffered (bounded by maxUnitSize) and MACed as soon as the keys exist. The keys are wiped when
  * the stream ends or fails.
@@ -253,13 +245,13 @@ export async function* decryptUnit(
       (k) => { if (finished) k.wipe(); else keys = k; },
       (e: unknown) => { failed = true; keyError = e; },
     );
-    if (opts.reread) {
+    if (opts.reread && opts.fingerprint) {
       // Nothing is held while the key is derived: the first read needs the MAC key, so it waits for it
       // (usually derived ahead already) instead of reading the body meanwhile as the buffered path does.
       keys = await keysPromise;
       // A one-shot MAC (WebCrypto) needs the whole unit at once anyway: buffered below.
       if (!keyMaterial(keys).prims.hmacSha256Of) {
-        yield* readTwice(reader, header, keys, opts.reread, opts);
+        yield* readTwice(reader, header, keys, opts.reread, opts.fingerprint, opts);
         return;
       }
     }

@@ -11,6 +11,12 @@ import { scryptPrimitivesPortable } from '../src/portable.js';
 import { PIECE_SIZE, decryptUnit, type KeySource } from '../src/unit.js';
 import { webCryptoPrimitives } from '../src/webcrypto.js';
 import { PASS, encryptUnit, split } from './helpers.js';
+import { fingerprintPortable } from '@qubes-backup/hash';
+import { fingerprintNode } from '@qubes-backup/hash/node';
+
+/** A fresh `read-twice` fingerprint (the format asks the registry for one per unit): GMAC, or HMAC-SHA256. */
+const gmac = () => fingerprintNode.create().create();
+const hmacPrint = () => fingerprintPortable.create().create();
 
 const HEADER = 96;
 const TRAILER = 32;
@@ -27,9 +33,11 @@ function rereadOf(data: Uint8Array): { reread: () => ByteStream; calls: number }
   return r;
 }
 
-const backends: [string, ScryptPrimitives][] = [['node (GMAC fingerprints)', scryptPrimitivesNode], ['portable (HMAC fingerprints)', scryptPrimitivesPortable]];
+const backends: [string, ScryptPrimitives, () => (data: Uint8Array) => Uint8Array][] = [
+  ['node (GMAC fingerprints)', scryptPrimitivesNode, gmac], ['portable (HMAC fingerprints)', scryptPrimitivesPortable, hmacPrint],
+];
 
-describe.each(backends)('read twice, %s', (_name, prims) => {
+describe.each(backends)('read twice, %s', (_name, prims, fingerprint) => {
   // Ciphertext lengths around the 1 MiB windows: the 32-byte trailer alone, whole, cut by a window's end.
   test.each([0, 1, PIECE_SIZE - TRAILER, PIECE_SIZE - TRAILER + 1, PIECE_SIZE - 16, PIECE_SIZE, 2 * PIECE_SIZE + 5])(
     '%i bytes of plaintext: the same bytes, pieces of at most 1 MiB, read again once, keys wiped', async (n) => {
@@ -37,7 +45,7 @@ describe.each(backends)('read twice, %s', (_name, prims) => {
       const unit = encryptUnit(plain, PASS, 1, 1, 1);
       const k = keysFrom(prims);
       const again = rereadOf(unit);
-      const got = await consume(decryptUnit(split(unit, [65_536, 1_000_003]), k.source, { reread: again.reread }));
+      const got = await consume(decryptUnit(split(unit, [65_536, 1_000_003]), k.source, { reread: again.reread, fingerprint: fingerprint() }));
       expect(hex(got.bytes) === hex(plain)).toBe(true);
       expect(got.maxPiece).toBeLessThanOrEqual(PIECE_SIZE);
       expect([again.calls, k.made.length, k.made.every((x) => x.wiped)]).toEqual([1, 1, true]);
@@ -51,20 +59,20 @@ describe('read twice: what is refused', () => {
   test('a tampered unit fails its MAC on the first read: nothing decrypted, no second read', async () => {
     const bad = flip(unit, HEADER + PIECE_SIZE + 9, 0x01);
     const again = rereadOf(bad);
-    const f = await failure(decryptUnit(split(bad, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: again.reread }));
+    const f = await failure(decryptUnit(split(bad, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: again.reread, fingerprint: gmac() }));
     expect(f.error).toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('HMAC does not verify') });
     expect([f.released, again.calls]).toEqual([0, 0]);
   });
 
   test('a unit cut inside its trailer is truncated (E_CORRUPT with its length), not a MAC failure', async () => {
     const cut = unit.subarray(0, HEADER + 10);
-    const f = await failure(decryptUnit(split(cut, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: rereadOf(cut).reread }));
+    const f = await failure(decryptUnit(split(cut, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: rereadOf(cut).reread, fingerprint: gmac() }));
     expect(f.error).toMatchObject({ code: 'E_CORRUPT', message: expect.stringContaining('truncated scrypt unit: 106 bytes') });
   });
 
   test('an abort during the second read stops it with the abort\'s reason', async () => {
     const ac = new AbortController();
-    const it = decryptUnit(split(unit, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: rereadOf(unit).reread, signal: ac.signal })[Symbol.asyncIterator]();
+    const it = decryptUnit(split(unit, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: rereadOf(unit).reread, fingerprint: gmac(), signal: ac.signal })[Symbol.asyncIterator]();
     expect((await it.next()).value.length).toBe(PIECE_SIZE);
     ac.abort(new Error('user stop'));
     await expect(it.next()).rejects.toThrow('user stop');
@@ -78,7 +86,7 @@ describe('read twice: what is refused', () => {
     ['cut inside window 2', unit.subarray(0, HEADER + PIECE_SIZE + 100), PIECE_SIZE],
   ])('the second read differs from the first (%s): refused, only the windows before it were passed on', async (_what, second, released) => {
     const again = rereadOf(second);
-    const f = await failure(decryptUnit(split(unit, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: again.reread }));
+    const f = await failure(decryptUnit(split(unit, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: again.reread, fingerprint: gmac() }));
     expect(f.error).toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('read again gave other bytes') });
     expect(f.released).toBe(released);
   });
@@ -89,7 +97,7 @@ describe('read twice: memory', () => {
     const plain = randomBytes(24 * 2 ** 20, 11);
     const unit = encryptUnit(plain, PASS, 1, 1, 1);
     /** Live ArrayBuffers after every 4 pieces of plaintext, up to the 20th. */
-    const samplesOf = async (opts: { reread?: () => ByteStream }): Promise<number[]> => {
+    const samplesOf = async (opts: { reread?: () => ByteStream; fingerprint?: (data: Uint8Array) => Uint8Array }): Promise<number[]> => {
       const before = liveArrayBuffers();
       const samples: number[] = [];
       let n = 0;
@@ -100,7 +108,7 @@ describe('read twice: memory', () => {
       }
       return samples;
     };
-    const twice = await samplesOf({ reread: () => split(unit, [PIECE_SIZE]) });
+    const twice = await samplesOf({ reread: () => split(unit, [PIECE_SIZE]), fingerprint: gmac() });
     const held = await samplesOf({});
     // The median: a sample now and then catches ~16 MiB that is not this code's (seen in the buffered run too).
     const median = [...twice].sort((a, b) => a - b)[Math.floor(twice.length / 2)]!;
@@ -115,7 +123,16 @@ test('a one-shot MAC (WebCrypto) buffers the unit as before: reread is not calle
   const plain = randomBytes(PIECE_SIZE + 77, 5);
   const unit = encryptUnit(plain, PASS, 1, 1, 1);
   const again = rereadOf(unit);
-  const got = await consume(decryptUnit(split(unit, [65_536]), keysFrom(prims).source, { reread: again.reread }));
+  const got = await consume(decryptUnit(split(unit, [65_536]), keysFrom(prims).source, { reread: again.reread, fingerprint: gmac() }));
+  expect(hex(got.bytes) === hex(plain)).toBe(true);
+  expect(again.calls).toBe(0);
+});
+
+test('reread without a fingerprint: the unit is held as before, reread not called', async () => {
+  const plain = randomBytes(PIECE_SIZE + 77, 6);
+  const unit = encryptUnit(plain, PASS, 1, 1, 1);
+  const again = rereadOf(unit);
+  const got = await consume(decryptUnit(split(unit, [65_536]), keysFrom(scryptPrimitivesNode).source, { reread: again.reread }));
   expect(hex(got.bytes) === hex(plain)).toBe(true);
   expect(again.calls).toBe(0);
 });

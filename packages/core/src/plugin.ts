@@ -154,10 +154,15 @@ interface DecryptOptions extends ReadOptions {
   /**
    * The same unit again from its first byte (`Member.reread`). A cipher that must authenticate a
    * whole unit before decrypting any of it may then read it twice (authenticate, then decrypt)
-   * instead of holding it in memory; it must check that the second read gives the bytes the first
-   * one authenticated.
+   * instead of holding it in memory, given `fingerprint` to check that the second read gives the
+   * bytes the first one authenticated.
    */
   reread?: (opts?: ReadOptions) => ByteStream;
+  /**
+   * A keyed fingerprint under a key drawn for this unit (the registry's `fingerprint` plugin
+   * `read-twice`), for `reread`; without it, the unit is held.
+   */
+  fingerprint?: (data: Uint8Array) => Uint8Array;
 }
 
 /** A unit's key, derived ahead of time. Use once; `dispose` wipes it when the unit is never read. */

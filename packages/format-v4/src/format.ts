@@ -6,7 +6,7 @@ import {
 import {
   COMPRESSION_FILTER_OPTION, qubesFormat, IGNORE_SIZE_LIMIT_OPTION, MAX_FILE_SIZE, MemberCursor, capped, passCursors,
   naming, openQubesTar, ownersOf, parseBackupHeader, parseChunkName, qubesHead, qubesModel, qubesOpened,
-  readInnerFile, validatedHeader, shielded, skipRestOf,
+  readInnerFile, validatedHeader, shielded, skipRestOf, windowPrints,
   type Alongside, type QubesTar,
 } from '@qubes-backup/qubes-common';
 import { parseQubesXml } from '@qubes-backup/qubes-xml';
@@ -63,9 +63,10 @@ async function openWith(ctx: FormatContext, outer: QubesTar, early: KeyAhead | u
   const registry = ctx.registry;
   const tar = registry.get('container', 'tar');
   const cursor = new MemberCursor(outer.members);
+  const prints = windowPrints(registry);
   const files: StoredFileContext = {
     cursor, cipher: registry.get('cipher', 'scrypt'), backupId: header.backupId, passphrase: outer.passphrase, opts: ctx,
-    ...(ctx.onStatus ? { status: ctx.onStatus } : {}),
+    ...(ctx.onStatus ? { status: ctx.onStatus } : {}), ...(prints ? { prints } : {}),
   };
 
   const first = await cursor.peek();

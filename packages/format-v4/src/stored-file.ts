@@ -3,7 +3,7 @@ import {
   AuthenticationError, CorruptBackupError, concatBytes, utf8, withMember,
   type ByteStream, type Cipher, type ReadOptions,
 } from '@qubes-backup/core';
-import { parseChunkName, type MemberCursor } from '@qubes-backup/qubes-common';
+import { parseChunkName, type Fingerprint, type MemberCursor } from '@qubes-backup/qubes-common';
 
 export interface StoredFileContext {
   readonly cursor: MemberCursor;
@@ -15,6 +15,8 @@ export interface StoredFileContext {
   readonly opts?: ReadOptions;
   /** Told what the restore waits on (a chunk's key derivation: seconds at logN 20), for people. */
   readonly status?: ReadOptions['onStatus'];
+  /** A fresh keyed fingerprint per chunk (`windowPrints`): with it, a chunk of a local file is read twice, not held. */
+  readonly prints?: () => Fingerprint;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function* storedFile(ctx: StoredFileContext, path: string): ByteStr
     deriving(prepared?.cost);
     const opts = ctx.status ? { ...ctx.opts, onStatus: (cost: string | undefined) => { if (waiting && cost) deriving(cost); } } : ctx.opts;
     // A chunk of a local file is read twice (authenticated, then decrypted) rather than held whole until its MAC verifies.
-    const reread = m.reread ? { reread: m.reread.bind(m) } : {};
+    const reread = m.reread && ctx.prints ? { reread: m.reread.bind(m), fingerprint: ctx.prints() } : {};
     try {
       const plain = prepared
         ? (await prepared.key).decrypt(m.body(ctx.opts), { ...ctx.opts, ...reread })
