@@ -2,7 +2,7 @@ import { Gunzip } from 'fflate';
 import type { ByteStream, Compressor, PluginDescriptor, ReadOptions } from '@qubes-backup/core';
 import { crc32 } from './crc32.js';
 import { corrupt } from './errors.js';
-import { inPieces, inputPieces } from './_pieces.js';
+import { PushOutput, inputPieces } from './_pieces.js';
 
 /**
  * Input is fed to fflate in pieces this small because one push inflates everything it can at once,
@@ -51,7 +51,7 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
   const { signal } = opts;
   signal?.throwIfAborted();
   const recent = new RecentInput();
-  let produced: Uint8Array[] = [];
+  const produced = new PushOutput(OUT_PIECE);
   let crc = 0;
   let size = 0;
   let members = 0;
@@ -74,7 +74,7 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
     if (chunk.length === 0) return;
     crc = crc32(chunk, crc);
     size += chunk.length;
-    produced.push(chunk);
+    produced.add(chunk);
   });
   gz.onmember = (offset: number): void => {
     checkTrailer(offset);
@@ -91,26 +91,18 @@ export async function* gunzipPortable(data: ByteStream, opts: ReadOptions = {}):
     }
   };
 
-  /** Output bytes of the last push (see inputPieces). */
-  let lastPush = 0;
-  function* drain(): Generator<Uint8Array> {
-    const out = produced;
-    produced = [];
-    lastPush = out.reduce((n, c) => n + c.length, 0);
-    yield* inPieces(out, OUT_PIECE);
-  }
 
-  for await (const piece of inputPieces(data, IN_PIECE, signal, () => lastPush)) {
+  for await (const piece of inputPieces(data, IN_PIECE, signal, produced)) {
     const first = recent.total === 0;
     recent.add(piece);
     if (first) checkHeader(0);
     push(piece, false);
-    yield* drain();
+    yield* produced.drain();
   }
   signal?.throwIfAborted();
   if (recent.total < 18) throw corrupt(recent.total === 0 ? 'empty input' : 'truncated input (shorter than a gzip header and trailer)');
   push(new Uint8Array(0), true);
-  yield* drain();
+  yield* produced.drain();
   checkTrailer(recent.total);
 }
 

@@ -2,7 +2,7 @@ import { Unzlib } from 'fflate';
 import { concatBytes, type ByteStream, type Compressor, type PluginDescriptor, type ReadOptions } from '@qubes-backup/core';
 import { adler32 } from './adler32.js';
 import { corruptZlib as corrupt } from './errors.js';
-import { inPieces, inputPieces } from './_pieces.js';
+import { PushOutput, inputPieces } from './_pieces.js';
 
 /** As for gunzip: one push inflates all it can, so 16 KiB in is at most ~16.5 MiB out per push. */
 const IN_PIECE = 16 * 1024;
@@ -58,12 +58,12 @@ const be32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! 
 export async function* unzlibPortable(data: ByteStream, opts: ReadOptions = {}): ByteStream {
   const { signal } = opts;
   signal?.throwIfAborted();
-  let produced: Uint8Array[] = [];
+  const produced = new PushOutput(OUT_PIECE);
   let adler = 1;
   const uz = new Unzlib((chunk) => {
     if (chunk.length === 0) return;
     adler = adler32(chunk, adler);
-    produced.push(chunk);
+    produced.add(chunk);
   });
   let total = 0;
   // The last 4 input bytes (the trailer, when the deflate end is found only by the final push).
@@ -84,21 +84,13 @@ export async function* unzlibPortable(data: ByteStream, opts: ReadOptions = {}):
     afterLength += bytes.length;
     if (afterLength > 4) throw corrupt('garbage after the zlib stream');
   };
-  /** Output bytes of the last push (see inputPieces). */
-  let lastPush = 0;
-  function* drain(): Generator<Uint8Array> {
-    const out = produced;
-    produced = [];
-    lastPush = out.reduce((n, c) => n + c.length, 0);
-    yield* inPieces(out, OUT_PIECE);
-  }
 
-  for await (const piece of inputPieces(data, IN_PIECE, signal, () => lastPush)) {
+  for await (const piece of inputPieces(data, IN_PIECE, signal, produced)) {
     total += piece.length;
     last4 = concatBytes([last4, piece.subarray(Math.max(0, piece.length - 4))]).slice(-4);
     if (after) { addAfter(piece); continue; }
     push(piece, false);
-    yield* drain();
+    yield* produced.drain();
     const rest = afterDeflate(uz);
     if (rest) { after = []; addAfter(rest); }
   }
@@ -112,7 +104,7 @@ export async function* unzlibPortable(data: ByteStream, opts: ReadOptions = {}):
   } else {
     // The final push takes the last 4 bytes as the trailer and inflates what is before them.
     push(new Uint8Array(0), true);
-    yield* drain();
+    yield* produced.drain();
     const rest = afterDeflate(uz);
     if (!rest) throw corrupt('truncated input (the deflate data does not end)');
     if (rest.length > 0) throw corrupt('garbage after the zlib stream');
