@@ -8,6 +8,8 @@ export interface PassphraseOptions {
   stdinBusy: boolean;
   /** Whose passphrase: `borg` for a Borg repository's key (BORG_PASSPHRASE first). */
   purpose?: string;
+  /** False: undefined rather than a prompt when no passphrase was given (a file, the environment). */
+  ask?: boolean;
 }
 
 /**
@@ -15,8 +17,12 @@ export interface PassphraseOptions {
  * spaces are part of passphrases), `QUBES_BACKUP_PASSPHRASE`, `BORG_PASSPHRASE`, or a prompt without
  * echo on a terminal.
  */
-export async function readPassphrase(o: PassphraseOptions): Promise<string> {
-  const { value, source } = await givenPassphrase(o);
+export async function readPassphrase(o: PassphraseOptions & { ask: false }): Promise<string | undefined>;
+export async function readPassphrase(o: PassphraseOptions): Promise<string>;
+export async function readPassphrase(o: PassphraseOptions): Promise<string | undefined> {
+  const given = await givenPassphrase(o);
+  if (!given) return undefined;
+  const { value, source } = given;
   // Qubes never makes a backup without a passphrase: an empty one is a mistake (an empty file, an
   // unset variable exported as ''), and trying it would only say "wrong passphrase". Borg does allow
   // an empty passphrase for a repository key.
@@ -24,8 +30,8 @@ export async function readPassphrase(o: PassphraseOptions): Promise<string> {
   return value;
 }
 
-/** The passphrase and where it came from, named for the messages. */
-async function givenPassphrase(o: PassphraseOptions): Promise<{ value: string; source: string }> {
+/** The passphrase and where it came from, named for the messages; undefined when it would have to be asked and `ask` is false. */
+async function givenPassphrase(o: PassphraseOptions): Promise<{ value: string; source: string } | undefined> {
   if (o.passphraseFile !== undefined) {
     if (o.passphraseFile === '-' && o.stdinBusy) throw stdinTwice();
     let text: string;
@@ -43,6 +49,7 @@ async function givenPassphrase(o: PassphraseOptions): Promise<{ value: string; s
     const value = process.env[name];
     if (value !== undefined) return { value, source: name };
   }
+  if (o.ask === false) return undefined;
   if (!process.stdin.isTTY || o.stdinBusy) {
     throw new UsageError('no passphrase: use --passphrase-file FILE, set QUBES_BACKUP_PASSPHRASE, or run on a terminal to be asked');
   }

@@ -301,6 +301,13 @@ export interface FormatContext extends ReadOptions {
    */
   passphrase(purpose?: string): Promise<Uint8Array>;
   /**
+   * The passphrase for `purpose` when the user gave one without being asked (an option, a file, the
+   * environment, a page's field), else undefined; it never asks. Borg tries an empty passphrase
+   * before asking, but never instead of one given: a repository whose key someone replaced with one
+   * of their own under an empty passphrase must not open with it. Absent: nothing is known given.
+   */
+  givenPassphrase?(purpose?: string): Promise<Uint8Array | undefined>;
+  /**
    * Opens a backup held inside this one (a Qubes backup file stored in a Borg archive) as any
    * input: detected among the registered formats, with the same options.
    */

@@ -4,6 +4,7 @@ import {
   type PluginInfo, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { itemsOf, loadArchive, usersOf, type ArchiveMeta } from './archive.js';
+import type { RepositoryConfig } from './config.js';
 import { KEY_TYPES } from './key-types.js';
 import { findKey } from './key-source.js';
 import { decryptKeyBlob, type KeyMaterial } from './keys.js';
@@ -67,7 +68,8 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
 
   let key: KeyMaterial | undefined;
   let keySource: string | undefined;
-  if (type.storage !== 'none') {
+  if (type.storage === 'none') refuseLostEncryption(repo.config, ctx);
+  else {
     const blob = await findKey(type, repo.config, ctx, registry.get('hash', 'sha256'));
     keySource = blob.source;
     key = await unlock(registry, blob.blob, ctx);
@@ -149,6 +151,20 @@ async function openMember(
   throw new UsageError(`--member: no file '${wanted}' in archive '${name}'`);
 }
 
+/**
+ * A manifest in plain text (mode none) where a key is at hand: the repository's config holds one,
+ * or the user gave one. Borg never makes such a repository (the mode is chosen once, at `borg
+ * init`), and it refuses one whose mode changed ("encryption method changed", remembered per
+ * repository); here nothing is remembered, so the key at hand says it: someone who can write to
+ * the repository replaced its contents with unauthenticated ones.
+ */
+function refuseLostEncryption(config: RepositoryConfig, ctx: FormatContext): void {
+  const keyfile = ctx.settings['keyfile'];
+  const had = config.key ? "its config holds a key (it was made with encryption)" : typeof keyfile === 'string' ? `a key was given (--keyfile ${keyfile})` : undefined;
+  if (had === undefined) return;
+  throw new AuthenticationError(`the repository's manifest is stored unencrypted and unauthenticated (mode none), but ${had}: its contents were replaced by someone who can write to it; refusing`, { member: 'manifest' });
+}
+
 /** An archive whose TAM did not verify opens only when the user accepted that. */
 function checkTam(meta: ArchiveMeta, accept: boolean): void {
   if (meta.tam === 'verified' || accept) return;
@@ -160,10 +176,15 @@ function checkTam(meta: ArchiveMeta, accept: boolean): void {
 }
 
 /**
- * The key, decrypted. An empty passphrase is tried first, as borg does before it asks, so a key
- * stored without one opens without a prompt.
+ * The key, decrypted. A passphrase given (an option, a file, the environment) is the only one
+ * tried, as borg tries only BORG_PASSPHRASE when it is set: a key someone replaced with one of
+ * their own under an empty passphrase then fails as a wrong passphrase instead of opening. With
+ * none given, an empty passphrase is tried first, as borg does before it asks, so a key stored
+ * without one opens without a prompt.
  */
 async function unlock(registry: Registry, blob: Uint8Array, ctx: FormatContext): Promise<KeyMaterial> {
+  const given = await ctx.givenPassphrase?.('borg');
+  if (given !== undefined) return decryptKeyBlob(registry, blob, given);
   try {
     return await decryptKeyBlob(registry, blob, new Uint8Array(0));
   } catch (e) {

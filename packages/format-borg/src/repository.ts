@@ -3,7 +3,7 @@ import { parseRepositoryConfig, type RepositoryConfig } from './config.js';
 import { HashIndexFile } from './hash-index.js';
 import { ObjectMap } from './object-map.js';
 import {
-  StaleIndexError, TAG_COMMIT, TAG_DELETE, TAG_PUT, endsWithCommit, listSegments, readPut, scanSegment, type SegmentFile,
+  StaleIndexError, TAG_COMMIT, TAG_DELETE, TAG_PUT, isCommitted, listSegments, readPut, scanSegment, type SegmentFile,
 } from './segments.js';
 
 /** The manifest's id: 32 zero bytes (`helpers/manifest.py` MANIFEST_ID). */
@@ -66,14 +66,14 @@ export class Repository {
     let last: number | undefined;
     for (let i = segments.length - 1; i >= 0 && last === undefined; i--) {
       const s = await dir.file(segments[i]!.path);
-      if ((s.size ?? 0) > 0 && await endsWithCommit(s, crc32)) last = segments[i]!.segment;
+      if ((s.size ?? 0) > 0 && await isCommitted(s, segments[i]!, crc32)) last = segments[i]!.segment;
     }
     if (last === undefined) throw new CorruptBackupError('no committed transaction in the repository (no segment ends with a COMMIT)', { member: 'data' });
     const transaction = asOf ?? last;
     if (asOf !== undefined) {
       if (asOf > last) throw new UsageError(`--as-of ${asOf}: the repository's last transaction is ${last}`);
       const seg = segments.find((s) => s.segment === asOf);
-      if (!seg || !(await endsWithCommit(await dir.file(seg.path), crc32))) {
+      if (!seg || !(await isCommitted(await dir.file(seg.path), seg, crc32))) {
         throw new UsageError(`--as-of ${asOf}: no transaction ${asOf} in this repository (see info --history)`);
       }
     }
@@ -160,7 +160,8 @@ export class Repository {
       for await (const e of scanSegment(await this.source(f), f, this.crc32)) {
         if (e.tag === TAG_PUT && isManifest(e.key!)) manifest = { segment: f.segment, offset: e.offset };
         else if (e.tag === TAG_DELETE && isManifest(e.key!)) manifest = undefined;
-        else if (e.tag === TAG_COMMIT) committed = true;
+        // Committed when its last entry is a COMMIT (isCommitted): borg closes a segment at each commit.
+        committed = e.tag === TAG_COMMIT;
       }
       if (committed) out.push({ id: f.segment, ...(manifest ? { manifest } : {}) });
     }

@@ -107,11 +107,20 @@ export async function* scanSegment(source: ByteSource, file: SegmentFile, crc32:
   }
 }
 
-/** Whether a segment ends with a COMMIT entry (checked from its last 9 bytes and its CRC). */
-export async function endsWithCommit(source: ByteSource, crc32: Hash): Promise<boolean> {
+/**
+ * Whether a segment is committed, as borg decides (`LoggedIO.is_committed_segment`): its last 9
+ * bytes are a COMMIT entry, and its entries read from the start end with that COMMIT. The last
+ * bytes alone could be a stored object's own (an unfinished write whose last PUT ends in those 9
+ * bytes, in a mode without encryption). A segment whose tail is a COMMIT but whose entries do not
+ * parse is damaged: that is said (naming the entry), not read as an earlier transaction.
+ */
+export async function isCommitted(source: ByteSource, file: SegmentFile, crc32: Hash): Promise<boolean> {
   if (!source.read || source.size === undefined || source.size < 8 + HEADER) return false;
   const tail = await source.read(source.size - HEADER, HEADER);
-  return tail.length === HEADER && u32(tail, 4) === HEADER && tail[8] === TAG_COMMIT && crcOf(crc32, tail.subarray(4)) === u32(tail, 0);
+  if (!(tail.length === HEADER && u32(tail, 4) === HEADER && tail[8] === TAG_COMMIT && crcOf(crc32, tail.subarray(4)) === u32(tail, 0))) return false;
+  let last: number | undefined;
+  for await (const e of scanSegment(source, file, crc32)) last = e.tag;
+  return last === TAG_COMMIT;
 }
 
 /**

@@ -1,11 +1,11 @@
 // A test-only writer for damaged and hostile Borg repositories: copies of the real fixtures with
 // bytes flipped, segments cut or removed, or a new transaction appended whose objects a test
 // crafted (with the repository's own key, read back from its config with the passphrase).
-import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, hkdfSync, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Encoder } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { defaultRegistry } from '@qubes-backup/all/node';
 import { parseRepositoryConfig } from '../src/config.js';
 import { decryptKeyBlob, fromBase64, type KeyMaterial } from '../src/keys.js';
@@ -83,6 +83,29 @@ export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
 export async function keyOf(repo: string, passphrase: string): Promise<KeyMaterial> {
   const config = parseRepositoryConfig(readFileSync(join(repo, 'config')));
   return decryptKeyBlob(defaultRegistry(), fromBase64(config.key!, 'config'), new TextEncoder().encode(passphrase));
+}
+
+/**
+ * The repokey in `config` encrypted again under `passphrase` (as `borg key change-passphrase`
+ * does): what a key someone put in place of the owner's, under a passphrase of theirs, looks like.
+ */
+export function rekey(repo: string, from: string, passphrase: string): void {
+  const path = join(repo, 'config');
+  const text = readFileSync(path, 'utf8');
+  const config = parseRepositoryConfig(Buffer.from(text));
+  // Borg packs byte strings as msgpack str: kept as bytes (its keys as text).
+  const keyDecoder = { canBeCached: () => false, decode: (b: Uint8Array, at: number, n: number) => Buffer.from(b.subarray(at, at + n)).toString('latin1') };
+  const blob = new Decoder({ rawStrings: true, keyDecoder }).decode(fromBase64(config.key!, 'config')) as Record<string, unknown>;
+  // AES-CTR: the same keystream decrypts and encrypts.
+  const ctr = (pass: string, bytes: Uint8Array) => {
+    const c = createCipheriv('aes-256-ctr', pbkdf2Sync(pass, blob['salt'] as Uint8Array, blob['iterations'] as number, 32, 'sha256'), Buffer.alloc(16));
+    return Buffer.concat([c.update(bytes), c.final()]);
+  };
+  const plain = ctr(from, blob['data'] as Uint8Array);
+  const kek = pbkdf2Sync(passphrase, blob['salt'] as Uint8Array, blob['iterations'] as number, 32, 'sha256');
+  const data = ctr(passphrase, plain);
+  const key = Buffer.from(pack({ ...blob, data, hash: createHmac('sha256', kek).update(plain).digest() })).toString('base64');
+  writeFileSync(path, text.replace(/^key = [^\n]*(\n\t[^\n]*)*/m, `key = ${key}`));
 }
 
 /** A stored object of a repokey (0x03, AES-256-CTR + HMAC-SHA256) repository, and its id. */

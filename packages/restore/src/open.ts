@@ -19,8 +19,11 @@ export interface OpenOptions extends ReadOptions {
   /**
    * The passphrase (kept exactly; UTF-8 for strings), or a function asked for it only when the
    * format needs one: a plaintext Borg repository never does, and a missing file is reported first.
+   * Called with `{ ask: false }`, the function gives the passphrase only if it needs no one to type
+   * it (an option, a file, the environment), else undefined: Borg tries an empty passphrase first
+   * only when none was given (`FormatContext.givenPassphrase`).
    */
-  passphrase?: Passphrase | ((purpose?: string) => Promise<Passphrase>);
+  passphrase?: Passphrase | ((purpose?: string, how?: { readonly ask: boolean }) => Promise<Passphrase | undefined>);
   /** Values of the options plugins declare (`compression-filter`, `legacy`, `as-of`, `keyfile`, ...), by name. */
   settings?: Readonly<Record<string, string | boolean | undefined>>;
   /** Opened to be checked only (`verify`): formats may check more than a restore reads (`FormatContext.checking`). */
@@ -141,6 +144,15 @@ function formatContext(options: OpenOptions, unit: string | undefined): FormatCo
         asked.set(purpose ?? '', p);
       }
       return p;
+    },
+    async givenPassphrase(purpose?: string) {
+      const p = asked.get(purpose ?? '');
+      if (p) return p;
+      const v = typeof given === 'function' ? await given(purpose, { ask: false }) : given;
+      if (v === undefined) return undefined;
+      const bytes = typeof v === 'string' ? utf8.encode(v) : v;
+      asked.set(purpose ?? '', Promise.resolve(bytes));
+      return bytes;
     },
     open: (input) => openInner(input, options),
   };

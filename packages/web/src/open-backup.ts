@@ -50,5 +50,9 @@ function context(options: OpenInPageOptions): FormatContext {
       if (pass === '') throw new UsageError('this backup needs a passphrase: type it in the Passphrase field');
       return utf8.encode(pass);
     },
+    // An empty field gives none: a Borg key under an empty passphrase then opens, as borg opens it unasked.
+    async givenPassphrase() {
+      return pass === '' ? undefined : utf8.encode(pass);
+    },
   };
 }

@@ -27,12 +27,12 @@ export async function backupOptions(backup: string, f: CommonFlags): Promise<{ o
   const options: BackupOptions = {
     registry: f.registry(),
     settings: f.settings,
-    passphrase: async (purpose?: string) => {
+    passphrase: async (purpose?: string, how?: { readonly ask: boolean }) => {
+      const from = { ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy, ...(purpose ? { purpose } : {}) };
+      if (how?.ask === false) return readPassphrase({ ...from, ask: false });
       progress.pause();
       try {
-        return await readPassphrase({
-          ...(f.passphraseFile !== undefined ? { passphraseFile: f.passphraseFile } : {}), stdinBusy, ...(purpose ? { purpose } : {}),
-        });
+        return await readPassphrase(from);
       } finally {
         progress.resume();
       }
