@@ -76,6 +76,9 @@ function u32(b: Uint8Array, at: number): number {
  */
 export async function* scanSegment(source: ByteSource, file: SegmentFile, crc32: Hash): AsyncGenerator<EntryHeader> {
   if (!source.read || source.size === undefined) throw new IoError(`${file.path} cannot be read at random offsets`);
+  // Logically deleted: borg truncates a segment before unlinking it, and a crash between the two
+  // leaves it empty (`LoggedIO.segment_exists` counts it as gone).
+  if (source.size === 0) return;
   const w = new Window(source);
   const magic = await w.at(0, 8);
   if (equalBytes(magic, ATTIC_MAGIC)) throw new CorruptBackupError('an Attic repository segment: run "borg upgrade" on it first', { member: file.path });

@@ -79,6 +79,18 @@ describe('the last transaction is the last segment whose entries end with a COMM
     expect(after.archives).toEqual(before.archives);
   });
 
+  test('an empty segment is one borg deleted (truncated, then a crash before the unlink): skipped, not damage', async () => {
+    const repo = copyRepo(none.repo, join(work, 'emptied'));
+    const before = await info(repo, optionsOf(none));
+    // A transaction whose only object a later compaction dropped: its segment truncated, its COMMIT kept.
+    const last = appendTransaction(repo, [noneObject(Buffer.from('an object no archive uses'))]);
+    writeFileSync(segments(repo).find((s) => s.segment === last - 1)!.path, '');
+    const after = await info(repo, { ...optionsOf(none), settings: { history: true } });
+    expect(after.lastTransaction).toBe(last);
+    expect(after.archives).toEqual(before.archives);
+    expect(after.transactions!.at(-1)).toEqual({ id: last, archives: before.archives.map((a) => a.name).sort() });
+  });
+
   test('a segment ending in a COMMIT whose entries do not parse is said damaged, naming it, not read as an earlier transaction', async () => {
     const repo = copyRepo(none.repo, join(work, 'commit-damaged'));
     // One segment holding a PUT and the COMMIT after it, as borg 1.0 wrote them.
