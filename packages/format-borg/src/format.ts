@@ -14,7 +14,7 @@ import { bytesToName } from './msgpack.js';
 import { borgDisplay, type BorgArchiveInfo, type BorgRepositoryInfo } from './model.js';
 import { chunkList } from './chunk-list.js';
 import { itemSource } from './item-source.js';
-import { Objects } from './objects.js';
+import { Objects, hex, reason } from './objects.js';
 import { MANIFEST_ID, Repository } from './repository.js';
 
 const info: PluginInfo<'format'> = {
@@ -81,13 +81,23 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     throw new UsageError(`no archive named '${ctx.unit}' in this repository (archives: ${entries.map((a) => a.name).join(', ') || 'none'})`);
   }
   // Each archive's metadata is read (and its TAM checked) to show its host and times; with
-  // REPO::ARCHIVE only that one.
+  // REPO::ARCHIVE only that one, and its damage fails the command. Of the whole repository, an
+  // archive whose metadata does not read is listed as damaged and fails only when it is read:
+  // the others still list and restore (with --keep-going, all of them).
   const metas = new Map<string, ArchiveMeta>();
+  const damaged = new Map<string, Error>();
   for (const a of entries) {
-    if (ctx.unit === undefined || a.name === ctx.unit) metas.set(a.name, await loadArchive(registry, objects, key, a.name, a.id));
+    if (ctx.unit !== undefined && a.name !== ctx.unit) continue;
+    try {
+      metas.set(a.name, await loadArchive(registry, objects, key, a.name, a.id));
+    } catch (e) {
+      if (ctx.unit !== undefined || !isArchiveDamage(e)) throw e;
+      damaged.set(a.name, e);
+    }
   }
-  const archivesInfo: BorgArchiveInfo[] = entries.filter((a) => metas.has(a.name)).map((a) => {
-    const m = metas.get(a.name)!;
+  const archivesInfo: BorgArchiveInfo[] = entries.filter((a) => metas.has(a.name) || damaged.has(a.name)).map((a) => {
+    const m = metas.get(a.name);
+    if (!m) return { name: a.name, id: hex(a.id), start: a.time, tam: 'unread', damaged: reason(damaged.get(a.name)) };
     return {
       name: a.name, id: m.id, start: a.time, tam: m.tam,
       ...(m.timeEnd ? { end: m.timeEnd } : {}), ...(m.hostname ? { hostname: m.hostname } : {}),
@@ -110,16 +120,26 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
     ...(transactions ? { transactions } : {}),
   };
   const accept = ctx.settings['accept-unauthenticated-archives'] === true;
+  /** An archive's metadata once it may be read: its damage, or a TAM not accepted, is this archive's failure. */
+  const readable = (name: string): ArchiveMeta => {
+    const failure = damaged.get(name);
+    if (failure) throw failure;
+    const meta = metas.get(name)!;
+    checkTam(meta, accept);
+    return meta;
+  };
   const member = ctx.settings['member'];
-  if (typeof member === 'string') return openMember(member, ctx, archivesInfo, metas, objects, accept);
+  if (typeof member === 'string') return openMember(member, ctx, archivesInfo, readable, objects);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, opts?: ReadOptions): AsyncIterable<Archive> {
     for (const a of archivesInfo) {
       if (!select({ unit: a.name, path: '' })) continue;
-      const meta = metas.get(a.name)!;
-      checkTam(meta, accept);
       opts?.signal?.throwIfAborted();
-      yield { unit: a.name, path: '', prefix: '', members: (mo) => membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id), mo) };
+      // Refused when its members are read, so a run going on past failures (--keep-going) goes on to the next archive.
+      yield {
+        unit: a.name, path: '', prefix: '',
+        members: (mo) => { const meta = readable(a.name); return membersOf(itemsOf(objects, meta), objects, a.name, (id) => usersOf(objects, meta, id), mo); },
+      };
     }
   }
 
@@ -131,13 +151,12 @@ async function openBorg(input: BackupInput, ctx: FormatContext): Promise<OpenedB
  * through the engine's own detection: a Qubes backup in a Borg archive restores like one on disk.
  */
 async function openMember(
-  path: string, ctx: FormatContext, archives: readonly BorgArchiveInfo[], metas: ReadonlyMap<string, ArchiveMeta>, objects: Objects, accept: boolean,
+  path: string, ctx: FormatContext, archives: readonly BorgArchiveInfo[], readable: (name: string) => ArchiveMeta, objects: Objects,
 ): Promise<OpenedBackup> {
   if (!ctx.open) throw new UsageError('--member: this front end cannot open a backup inside another');
   const name = ctx.unit ?? (archives.length === 1 ? archives[0]!.name : undefined);
   if (name === undefined) throw new UsageError('--member needs one archive: REPO::ARCHIVE');
-  const meta = metas.get(name)!;
-  checkTam(meta, accept);
+  const meta = readable(name);
   const wanted = path.split('/').filter((p) => p !== '' && p !== '.').join('/');
   for await (const item of itemsOf(objects, meta)) {
     if (!(item['path'] instanceof Uint8Array) || bytesToName(item['path']) !== wanted) continue;
@@ -163,6 +182,12 @@ function refuseLostEncryption(config: RepositoryConfig, ctx: FormatContext): voi
   const had = config.key ? "its config holds a key (it was made with encryption)" : typeof keyfile === 'string' ? `a key was given (--keyfile ${keyfile})` : undefined;
   if (had === undefined) return;
   throw new AuthenticationError(`the repository's manifest is stored unencrypted and unauthenticated (mode none), but ${had}: its contents were replaced by someone who can write to it; refusing`, { member: 'manifest' });
+}
+
+/** What one archive's damage is (its object fails, or its metadata does not parse), not the repository's nor this machine's. */
+function isArchiveDamage(e: unknown): e is Error {
+  const code = (e as { code?: string }).code;
+  return code === 'E_AUTH' || code === 'E_CORRUPT' || code === 'E_UNSUPPORTED';
 }
 
 /** An archive whose TAM did not verify opens only when the user accepted that. */

@@ -12,8 +12,13 @@ export interface BorgArchiveInfo {
   readonly hostname?: string;
   readonly username?: string;
   readonly comment?: string;
-  /** Its authentication tag: `verified`, `missing` (borg < 1.0.9) or `invalid` (tampered, or renamed by borg ≤ 1.2.4). */
-  readonly tam: TamStatus | 'invalid';
+  /**
+   * Its authentication tag: `verified`, `missing` (borg < 1.0.9) or `invalid` (tampered, or renamed
+   * by borg ≤ 1.2.4); `unread` when the archive is damaged.
+   */
+  readonly tam: TamStatus | 'invalid' | 'unread';
+  /** Why its metadata does not read (a damaged or missing object): the archive fails when restored, the others do not. */
+  readonly damaged?: string;
 }
 
 /** A Borg repository's `info` (`--json` prints it). */
@@ -46,6 +51,10 @@ export function borgDisplay(info: BorgRepositoryInfo): OpenedBackup['display'] {
   ];
   const rows = info.archives.map((a) => [a.name, a.id.slice(0, 16), a.start.replace('T', ' ').slice(0, 19), a.hostname ?? '-', a.tam]);
   const tables: { title?: string; columns: string[]; rows: string[][] }[] = [{ columns: ['ARCHIVE', 'ID', 'START (UTC)', 'HOSTNAME', 'TAM'], rows }];
+  const damaged = info.archives.filter((a) => a.damaged !== undefined);
+  if (damaged.length > 0) {
+    tables.push({ title: 'Damaged archives (the others list and restore):', columns: ['ARCHIVE', 'WHAT IS WRONG'], rows: damaged.map((a) => [a.name, a.damaged!]) });
+  }
   if (info.transactions) {
     tables.push({
       title: 'Transactions (oldest first; an archive missing after a later one was deleted then):',

@@ -10,7 +10,7 @@ import { isQubesBackupError } from '@qubes-backup/core';
 import type { BorgRepositoryInfo } from '@qubes-backup/format-borg';
 import { extract, inspect } from '@qubes-backup/restore';
 import { unpack } from '../src/msgpack.js';
-import { cases, optionsOf, type BorgCase } from './_borg.js';
+import { cases, compareWithBorg, optionsOf, type BorgCase } from './_borg.js';
 import {
   TAG, appendTransaction, copyRepo, entries, flip, keyOf, noneObject, pack, repokeyObject, segments, withTam,
 } from './_repo-writer.js';
@@ -263,5 +263,47 @@ describe('hostile items (mode none, crafted)', () => {
     contained(o);
     expect(o.error).toMatchObject({ code: 'E_CORRUPT' });
     expect(o.error!.member ?? o.error!.message).toMatch(/archive 'evil'/);
+  });
+});
+
+describe('one damaged archive of several', () => {
+  /** A copy of repokey-lz4 whose archive 'first' has its metadata object's MAC broken (CRC kept right). */
+  function damageFirst(repo: string): void {
+    const id = Buffer.from(repokey.expected.list.archives.find((a) => a.name === 'first')!.id, 'hex');
+    for (const s of segments(repo)) {
+      const e = entries(s.path).find((x) => x.tag === TAG.put && Buffer.from(x.key!).equals(id));
+      if (e) { flip(s.path, e.offset + e.size - 10, e); return; }
+    }
+    throw new Error('archive object not found');
+  }
+
+  test('info lists it as damaged, the others as they are', async () => {
+    const repo = copyRepo(repokey.repo, join(work, 'one-damaged-info'));
+    damageFirst(repo);
+    const i = (await inspect(repo, optionsOf(repokey))).info as BorgRepositoryInfo;
+    expect(i.archives.map((a) => [a.name, a.tam])).toEqual([['first', 'unread'], ['second', 'verified']]);
+    expect(i.archives[0]!.damaged).toMatch(/^object [0-9a-f]{64} \(data\/0\/\d+ at byte \d+\): MAC does not verify/);
+    expect(i.archives[1]!.damaged).toBeUndefined();
+  });
+
+  test('extract of the repository stops at it, naming it; with --keep-going the other restores byte-identical', async () => {
+    const o = await attempt(repokey, damageFirst);
+    contained(o);
+    expect(o.error).toMatchObject({ code: 'E_AUTH', member: "archive 'first'" });
+    const dest = join(work, 'one-damaged-keep-going');
+    const repo = copyRepo(repokey.repo, join(work, 'one-damaged-kg-repo'));
+    damageFirst(repo);
+    const r = await extract(repo, { ...optionsOf(repokey), dest, keepGoing: true }).catch((e: unknown) => e);
+    expect(r).toMatchObject({ ok: false });
+    const report = r as { units: { name: string; status: string; error?: string }[] };
+    expect(report.units.map((u) => [u.name, u.status])).toEqual([['first', 'failed'], ['second', 'ok']]);
+    expect(compareWithBorg(join(dest, 'second'), repokey.expected.archives.find((a) => a.name === 'second')!.files)).toEqual([]);
+  });
+
+  test('REPO::ARCHIVE of the damaged one fails when opened; of another it opens', async () => {
+    const repo = copyRepo(repokey.repo, join(work, 'one-damaged-named'));
+    damageFirst(repo);
+    await expect(inspect(`${repo}::first`, optionsOf(repokey))).rejects.toMatchObject({ code: 'E_AUTH', member: "archive 'first'" });
+    expect(((await inspect(`${repo}::second`, optionsOf(repokey))).info as BorgRepositoryInfo).archives.map((a) => a.name)).toEqual(['second']);
   });
 });
