@@ -158,16 +158,20 @@ async function openMember(
   if (name === undefined) throw new UsageError('--member needs one archive: REPO::ARCHIVE');
   const meta = readable(name);
   const wanted = path.split('/').filter((p) => p !== '' && p !== '.').join('/');
-  for await (const item of itemsOf(objects, meta)) {
-    if (!(item['path'] instanceof Uint8Array) || bytesToName(item['path']) !== wanted) continue;
-    const chunks = Array.isArray(item['chunks']) ? item['chunks'] : undefined;
-    if (typeof item['mode'] !== 'number' || typeOfMode(item['mode']) !== 'file' || !chunks) {
-      throw new UsageError(`--member: '${wanted}' in archive '${name}' is not a regular file`);
-    }
-    const list = chunkList(chunks, `archive '${name}': ${wanted}`);
-    return ctx.open({ kind: 'file', source: itemSource(`${name}:${wanted}`, list, objects) });
-  }
-  throw new UsageError(`--member: no file '${wanted}' in archive '${name}'`);
+  /** The item named `p`, read from the start of the archive's items. */
+  const itemAt = async (p: string) => {
+    for await (const item of itemsOf(objects, meta)) if (item['path'] instanceof Uint8Array && bytesToName(item['path']) === p) return item;
+    return undefined;
+  };
+  const item = await itemAt(wanted);
+  if (!item) throw new UsageError(`--member: no file '${wanted}' in archive '${name}'`);
+  if (typeof item['mode'] !== 'number' || typeOfMode(item['mode']) !== 'file') throw new UsageError(`--member: '${wanted}' in archive '${name}' is not a regular file`);
+  // A hard link after the first keeps no chunks: they are its first link's (`source`), an earlier item.
+  const first = !Array.isArray(item['chunks']) && item['source'] instanceof Uint8Array ? await itemAt(bytesToName(item['source'])) : item;
+  const chunks = first?.['chunks'];
+  if (!Array.isArray(chunks)) throw new CorruptBackupError(`'${wanted}' in archive '${name}' is a file without content (its hard link's first file has none)`, { member: `archive '${name}'` });
+  const list = chunkList(chunks, `archive '${name}': ${wanted}`);
+  return ctx.open({ kind: 'file', source: itemSource(`${name}:${wanted}`, list, objects) });
 }
 
 /**
