@@ -62,7 +62,7 @@ export class Objects {
   async get(id: Uint8Array, what: string, sizes: ChunkSizes = {}): Promise<Uint8Array> {
     const expectedSize = sizes.plain;
     const stored = await this.repo.get(id, sizes.stored);
-    if (!stored) throw new CorruptBackupError(`object ${hex(id)} is missing from the repository`, { member: what });
+    if (!stored) throw new CorruptBackupError(`object ${hex(id)} is missing from the repository${this.repo.whyMissing()}`, { member: what });
     let plain: Uint8Array;
     try {
       plain = await this.open(stored, what, expectedSize);

@@ -138,6 +138,17 @@ export class Repository {
     }
   }
 
+  /**
+   * What a missing object may mean, for its message: read as of an earlier transaction, a
+   * repository that is not append-only may have been compacted since (`borg compact`, and borg 1.1
+   * at every commit, copy live objects into new segments and delete the old ones), so that
+   * transaction need not be whole any more.
+   */
+  whyMissing(): string {
+    if (this.transaction === undefined || this.transaction === this.lastTransaction || this.config.appendOnly) return '';
+    return ` as of transaction ${this.transaction} (this repository is not append-only: compacting it since may have removed what that transaction held)`;
+  }
+
   /** The segment and offset an object was read from, for messages (after `get` found it). */
   async location(id: Uint8Array): Promise<string> {
     if (this.served) return 'as the server sent it';

@@ -307,3 +307,15 @@ describe('one damaged archive of several', () => {
     expect(((await inspect(`${repo}::second`, optionsOf(repokey))).info as BorgRepositoryInfo).archives.map((a) => a.name)).toEqual(['second']);
   });
 });
+
+describe('--as-of a repository that is not append-only', () => {
+  test("an object gone since (as compaction removes a moved object's old segment) is said to be possibly compacted away", async () => {
+    const repo = copyRepo(repokey.repo, join(work, 'compacted'));
+    const first = repokey.expected.transaction_history.find((t) => t.archives.join() === 'first')!.transaction_id;
+    // Segment 2 holds what 'first' added; a compaction after the last transaction would have copied it on and deleted it.
+    unlinkSync(segments(repo).find((s) => s.segment === 2)!.path);
+    const asOf = (await inspect(repo, optionsOf(repokey, { 'as-of': String(first) }))).info as BorgRepositoryInfo;
+    expect(asOf.archives[0]!.damaged).toMatch(new RegExp(`is missing from the repository as of transaction ${first} \\(this repository is not append-only: compacting it since may have removed what that transaction held\\)`));
+    await expect(inspect(`${repo}::first`, optionsOf(repokey))).rejects.toMatchObject({ message: expect.not.stringMatching(/append-only/) });
+  });
+});
