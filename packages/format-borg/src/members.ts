@@ -84,7 +84,9 @@ function itemMember(
   const source = g.optBytes('source');
   const chunks = item['chunks'] === undefined ? [] : chunkList(g.list('chunks'), what);
   const isLink = source !== undefined && type === 'file';
-  if (chunks.length && item['hardlink_master'] !== false && type === 'file') masters.set(path, chunks);
+  // Ids copied: the parsed ones are views of the item chunk they came from, which would stay in
+  // memory as long as the archive is read. Borg 1.0 items never say `hardlink_master`, so there every file is kept.
+  if (chunks.length && item['hardlink_master'] !== false && type === 'file') masters.set(path, chunks.map((c) => ({ ...c, id: c.id.slice() })));
   const content = isLink ? masters.get(bytesToName(source)) ?? [] : chunks;
   const size = content.reduce((a, c) => a + c.size, 0);
   const declared = g.optInt('size');
