@@ -93,11 +93,16 @@ async function openArchive(dir: DirectorySource, ctx: FormatContext, conf: Archi
   const reader = chunkReader(registry, dir, meta, keys, ctx.checking === true || ctx.settings['all-sessions'] === true);
 
   const session = sessionSetting(ctx.settings['session'], volumes);
-  /** Each volume's session at the one asked for: the newest not after it. */
+  /**
+   * Each volume's session at the one asked for: that session where the volume has it (as wyng
+   * receive asks for it by name), else its newest (in sequence) whose name is not after it. Names
+   * are local start times, which can go back (a clock set back, a time-zone change): a name alone
+   * does not order sessions.
+   */
   const at = new Map<VolumeInfo, number>();
   for (const v of volumes) {
-    let k = -1;
-    v.sessions.forEach((s, i) => { if (session === undefined || s.id <= `S_${session}`) k = i; });
+    let k = session === undefined ? v.sessions.length - 1 : v.sessions.findIndex((s) => s.id === `S_${session}`);
+    if (k < 0) v.sessions.forEach((s, i) => { if (s.id <= `S_${session}`) k = i; });
     if (k >= 0) at.set(v, k);
   }
 

@@ -87,3 +87,17 @@ test('--session that no volume has is a usage error listing the sessions', async
     code: 'E_USAGE', message: expect.stringMatching(/no session 20990101-000000 in this archive \(sessions: 20260101-000000, /),
   });
 });
+
+test('--session names one session exactly, even when session names go back in time (a clock set back, a time-zone change)', async () => {
+  const dir = join(work, 'clock-back');
+  const chunk = 1 << 16;
+  const a = new Uint8Array(chunk).fill(0x41);
+  const b = new Uint8Array(chunk).fill(0x42);
+  // Wyng names a session by the local time it started; its sequence keeps the true order.
+  writeArchive(dir, { chunkSize: chunk, volumes: [{ vid: 'Vol_000001', name: 'vm-work-private', sessions: [{ id: '20241027-023000', image: a }, { id: '20241027-021500', image: b }] }] });
+  for (const [id, image] of [['20241027-023000', a], ['20241027-021500', b]] as const) {
+    const dest = join(work, `clock-back-${id}`);
+    expect((await extract(dir, { registry: registry(), dest, settings: { session: id } })).ok).toBe(true);
+    expect(sha(readFileSync(join(dest, 'work', 'private.img')))).toBe(sha(image));
+  }
+}, 60_000);
