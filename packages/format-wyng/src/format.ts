@@ -53,6 +53,13 @@ async function openWyng(input: BackupInput, ctx: FormatContext): Promise<OpenedB
   if (!header) throw new CorruptBackupError('not a Wyng format 3 header ([WYNG03], ci = XX)', { member: 'archive.ini' });
   let keys: WyngKeys | undefined;
   let body = iniFile.subarray(HEADER_LENGTH);
+  if (header.ci === '00' && ((await ctx.givenPassphrase?.())?.length ?? 0) > 0) {
+    // The `ci` line itself is not authenticated: with it changed to 00, an archive someone replaced
+    // (who can write to it) would open with no check at all. Wyng refuses that through the metadata
+    // it keeps of each archive; here nothing is kept, so the passphrase given says it.
+    throw new AuthenticationError('archive.ini says the archive is not encrypted (ci = 00), but a passphrase was given: someone who can write to it may have replaced it; ' +
+      'if it was made without encryption, open it without a passphrase', { member: 'archive.ini' });
+  }
   if (header.ci !== '00') {
     const salts = await readFile(dir, 'archive.salt', 4096, opts);
     const opened = await WyngKeys.open(registry, header.ci, salts, await ctx.passphrase(), { ...opts, ...(ctx.onStatus ? { onStatus: ctx.onStatus } : {}) }, ctx.resources);

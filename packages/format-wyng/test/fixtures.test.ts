@@ -85,3 +85,10 @@ testEachWyng('every file listed for a private volume comes out of its image with
 testEachWyng('a wrong passphrase is E_PASSPHRASE, told apart from a modified archive', async (f) => {
   await expect(inspect(f.archive, { ...options(f), passphrase: 'not the passphrase' })).rejects.toMatchObject({ code: 'E_PASSPHRASE' });
 }, 120_000, (f) => f.manifest.passphrase !== null);
+
+testEachWyng('an archive that says it is not encrypted is refused when a passphrase was given (its ci line is not authenticated)', async (f) => {
+  await expect(inspect(f.archive, { ...options(f), passphrase: 'a passphrase' })).rejects.toMatchObject({
+    code: 'E_AUTH', member: 'archive.ini', message: expect.stringContaining('not encrypted (ci = 00), but a passphrase was given'),
+  });
+  expect((await inspect(f.archive, options(f))).info.encrypted).toBe(false);
+}, 120_000, (f) => f.manifest.passphrase === null);

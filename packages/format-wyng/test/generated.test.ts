@@ -101,3 +101,10 @@ test('--session names one session exactly, even when session names go back in ti
     expect(sha(readFileSync(join(dest, 'work', 'private.img')))).toBe(sha(image));
   }
 }, 60_000);
+
+test('an archive that says it is not encrypted is refused when a passphrase was given (its ci line is not authenticated)', async () => {
+  const dir = join(work, 'not-encrypted');
+  writeArchive(dir, { chunkSize: 1 << 16, volumes: [{ vid: 'Vol_000001', name: 'vm-work-private', sessions: [{ id: '20260101-000000', image: new Uint8Array(1 << 16).fill(7) }] }] });
+  await expect(inspect(dir, { registry: registry(), passphrase: 'a passphrase' })).rejects.toMatchObject({ code: 'E_AUTH', member: 'archive.ini' });
+  expect((await inspect(dir, { registry: registry() })).info.encrypted).toBe(false);
+});
