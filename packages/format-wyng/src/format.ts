@@ -179,15 +179,32 @@ function unitPlans(volumes: readonly VolumeInfo[], at: ReadonlyMap<VolumeInfo, n
     if (!p) { p = { name, output, volumes: [], ...(vm ? { vm } : {}) }; byName.set(name, p); plans.push(p); }
     return p;
   };
+  /** Output folders taken by a unit, so that two volumes never write one file. */
+  const outputs = new Set<string>();
+  const ownUnit = (v: VolumeInfo) => {
+    // Distinct names can meet once `/` becomes `_` (`a/b/c`, `a_b/c`): the later one keeps its volume id too.
+    let output = v.name.replace(/\//g, '_');
+    if (outputs.has(output)) output = `${output}~${v.vid}`;
+    outputs.add(output);
+    planOf(v.name, output).volumes.push({ volume: v, file: v.name.split('/').pop()! });
+  };
+  const sessionOf = (v: VolumeInfo) => v.sessions[at.get(v)!]!.id;
   for (const v of volumes) {
     if (!at.has(v)) continue;
     const q = qubeOf(v.name);
-    if (q) {
-      planOf(q.qube, q.qube, qubes?.find((x) => x.name === q.qube)).volumes.push({ volume: v, file: `${q.image}.img` });
-    } else {
-      const output = v.name.replace(/\//g, '_');
-      planOf(v.name, output).volumes.push({ volume: v, file: v.name.split('/').pop()! });
-    }
+    if (!q) { ownUnit(v); continue; }
+    const plan = planOf(q.qube, q.qube, qubes?.find((x) => x.name === q.qube));
+    outputs.add(q.qube);
+    const file = `${q.image}.img`;
+    const taken = plan.volumes.findIndex((x) => x.file === file);
+    if (taken < 0) { plan.volumes.push({ volume: v, file }); continue; }
+    // Two volumes of one image of a qube (`vm-work-private` and `appvms/work/private.img`: the qube
+    // moved between an LVM and a file pool): the one at the newer session is the qube's, the other
+    // restores as a volume of its own rather than over it.
+    const other = plan.volumes[taken]!.volume;
+    const [newer, older] = sessionOf(v) > sessionOf(other) ? [v, other] : [other, v];
+    plan.volumes[taken] = { volume: newer, file };
+    ownUnit(older);
   }
   for (const p of plans) p.volumes.sort((a, b) => a.file.localeCompare(b.file));
   for (const vm of qubes ?? []) if (!byName.has(vm.name)) planOf(vm.name, vm.name, vm);

@@ -108,3 +108,24 @@ test('an archive that says it is not encrypted is refused when a passphrase was 
   await expect(inspect(dir, { registry: registry(), passphrase: 'a passphrase' })).rejects.toMatchObject({ code: 'E_AUTH', member: 'archive.ini' });
   expect((await inspect(dir, { registry: registry() })).info.encrypted).toBe(false);
 });
+
+test('two volumes that would restore to one file never overwrite each other', async () => {
+  const dir = join(work, 'same-target');
+  const chunk = 1 << 16;
+  const image = (byte: number) => new Uint8Array(chunk).fill(byte);
+  writeArchive(dir, {
+    chunkSize: chunk,
+    volumes: [
+      // One qube's private image under both names wyng-util-qubes gives (the qube moved from an LVM to a file pool).
+      { vid: 'Vol_000001', name: 'vm-work-private', sessions: [{ id: '20260101-000000', image: image(1) }] },
+      { vid: 'Vol_000002', name: 'appvms/work/private.img', sessions: [{ id: '20260201-000000', image: image(2) }] },
+      // Two names that meet once '/' becomes '_'.
+      { vid: 'Vol_000003', name: 'a/b/c', sessions: [{ id: '20260101-000000', image: image(3) }] },
+      { vid: 'Vol_000004', name: 'a_b/c', sessions: [{ id: '20260101-000000', image: image(4) }] },
+    ],
+  });
+  const dest = join(work, 'same-target-out');
+  expect((await extract(dir, { registry: registry(), dest })).ok).toBe(true);
+  const got = (path: string) => readFileSync(join(dest, path))[0];
+  expect([got('work/private.img'), got('vm-work-private/vm-work-private'), got('a_b_c/c'), got('a_b_c~Vol_000004/c')]).toEqual([2, 1, 3, 4]);
+});
