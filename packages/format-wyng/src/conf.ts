@@ -64,7 +64,8 @@ export function parseConf(text: string, ci: string): ArchiveConf {
   const ciMode = v.get('ci_mode') ?? ci;
   if (ciMode !== ci) throw new CorruptBackupError(`cipher mode ${ciMode} differs from the header's ${ci}`, { member: what });
   const updatedAt = Number(get('updated_at'));
-  if (!Number.isFinite(updatedAt) || updatedAt < 1514782800) throw new CorruptBackupError(`bad update time '${get('updated_at')}'`, { member: what });
+  // After 2018 (Wyng's first), and within what a date can show (±8.64e12 s).
+  if (!Number.isFinite(updatedAt) || updatedAt < 1514782800 || updatedAt > 8.64e12) throw new CorruptBackupError(`bad update time '${get('updated_at')}'`, { member: what });
   const uuid = get('uuid');
   if (!/^[0-9a-f]+(-[0-9a-f]+)+$/i.test(uuid)) throw new CorruptBackupError(`malformed uuid '${uuid}'`, { member: what });
   const volumes = [...vols].map(([vid, hash]) => {

@@ -115,14 +115,23 @@ async function openArchive(dir: DirectorySource, ctx: FormatContext, conf: Archi
 
   const metaVol = volumes.find((v) => v.name === QUBES_METADATA_VOLUME);
   let qubes: VmInfo[] | undefined;
+  let qubesUnread: string | undefined;
   if (metaVol && at.has(metaVol)) {
-    const state = await volumeAt(meta, registry, metaVol, at.get(metaVol)!, opts);
-    const m = volumeMember(reader, state, QUBES_METADATA_VOLUME);
-    qubes = await qubesFromMetadata(registry, m.body(opts), `volume '${QUBES_METADATA_VOLUME}', session ${state.session.id.slice(2)}`, opts);
+    try {
+      const state = await volumeAt(meta, registry, metaVol, at.get(metaVol)!, opts);
+      const m = volumeMember(reader, state, QUBES_METADATA_VOLUME);
+      qubes = await qubesFromMetadata(registry, m.body(opts), `volume '${QUBES_METADATA_VOLUME}', session ${state.session.id.slice(2)}`, opts);
+    } catch (e) {
+      // Damage there costs only the qubes' settings: each image is checked on its own (wyng receive
+      // of a volume never reads this one), so the qubes still restore, without vm.json.
+      const code = (e as { code?: string }).code;
+      if (code !== 'E_AUTH' && code !== 'E_CORRUPT' && code !== 'E_UNSUPPORTED') throw e;
+      qubesUnread = (e as { member?: string }).member !== undefined ? (e as Error).message : `volume '${QUBES_METADATA_VOLUME}': ${(e as Error).message}`;
+    }
   }
 
   const plans = unitPlans(volumes, at, qubes);
-  const model = wyngModel(conf, dir.name, volumes, at, plans, qubes, session);
+  const model = wyngModel(conf, dir.name, volumes, at, plans, qubes, session, qubesUnread);
 
   async function* archives(select: (a: Pick<Archive, 'unit' | 'path'>) => boolean, o?: ReadOptions): AsyncIterable<Archive> {
     for (const plan of plans) {

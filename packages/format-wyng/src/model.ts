@@ -47,11 +47,13 @@ export interface WyngArchiveInfo extends BackupInfo {
   readonly volumes: readonly WyngVolumeInfo[];
   /** The qubes the wyng-qubes-metadata volume's qubes.xml lists (at the session read), when there is one. */
   readonly qubes?: readonly VmInfo[];
+  /** Why that volume could not be read (damaged): the qubes' images restore, without their settings (`vm.json`). */
+  readonly qubesUnread?: string;
 }
 
 export function wyngModel(
   conf: ArchiveConf, location: string, volumes: readonly VolumeInfo[], at: ReadonlyMap<VolumeInfo, number>,
-  plans: readonly WyngUnitPlan[], qubes: readonly VmInfo[] | undefined, session: string | undefined,
+  plans: readonly WyngUnitPlan[], qubes: readonly VmInfo[] | undefined, session: string | undefined, qubesUnread?: string,
 ): WyngArchiveInfo {
   const modes = cipherModes(conf.ciMode);
   return {
@@ -87,6 +89,7 @@ export function wyngModel(
       };
     }),
     ...(qubes ? { qubes } : {}),
+    ...(qubesUnread !== undefined ? { qubesUnread } : {}),
   };
 }
 
@@ -101,6 +104,7 @@ export function wyngDisplay(m: WyngArchiveInfo): OpenedBackup['display'] {
     ['Chunk size', formatBytes(m.chunkSize)],
     ['Updated', m.updatedAt],
     ...(m.session ? [['Session', m.session] as [string, string]] : []),
+    ...(m.qubesUnread !== undefined ? [['Qubes settings', `not read, the images restore without vm.json: ${m.qubesUnread}`] as [string, string]] : []),
   ];
   const volumes = m.volumes.map((v) => [v.name, v.qube ?? '-', v.session ? formatBytes(v.size) : '-', v.session ?? '-', v.sessions.join(' ')]);
   const tables: OpenedBackup['display']['tables'][number][] = [

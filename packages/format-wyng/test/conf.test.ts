@@ -34,6 +34,8 @@ describe('archive.ini', () => {
     ['chunksize = 65536', 'chunksize = 1024', 'E_CORRUPT', /chunk size 1024/],
     ['ci_mode = 00', 'ci_mode = 35', 'E_CORRUPT', /cipher mode 35 differs/],
     ['uuid = .*', 'uuid = ../etc', 'E_CORRUPT', /malformed uuid/],
+    // Beyond what a date can show: it was a RangeError, an internal error with a stack trace.
+    ['updated_at = .*', 'updated_at = 1e20', 'E_CORRUPT', /bad update time '1e20'/],
   ])('%s → %s: %s', (from, to, code, message) => {
     let e: unknown;
     try { parseConf(edited(from, to), '00'); } catch (x) { e = x; }

@@ -129,3 +129,23 @@ test('two volumes that would restore to one file never overwrite each other', as
   const got = (path: string) => readFileSync(join(dest, path))[0];
   expect([got('work/private.img'), got('vm-work-private/vm-work-private'), got('a_b_c/c'), got('a_b_c~Vol_000004/c')]).toEqual([2, 1, 3, 4]);
 });
+
+test('a damaged wyng-qubes-metadata volume costs only the qubes\' settings: the images still restore', async () => {
+  const dir = join(work, 'metadata-damaged');
+  const chunk = 1 << 16;
+  writeArchive(dir, {
+    chunkSize: chunk,
+    volumes: [
+      { vid: 'Vol_000001', name: 'vm-work-private', sessions: [{ id: '20260101-000000', image: new Uint8Array(chunk).fill(5) }] },
+      // Authentic, but no gzip tar holding a qubes.xml: as a volume whose content does not parse.
+      { vid: 'Vol_000002', name: 'wyng-qubes-metadata', sessions: [{ id: '20260101-000000', image: new Uint8Array(chunk).fill(9) }] },
+    ],
+  });
+  const info = (await inspect(dir, { registry: registry() })).info as WyngArchiveInfo;
+  expect(info.qubesUnread).toMatch(/wyng-qubes-metadata/);
+  expect(info.qubes).toBeUndefined();
+  const dest = join(work, 'metadata-damaged-out');
+  const r = await extract(dir, { registry: registry(), dest, units: ['work'] });
+  expect(r.ok).toBe(true);
+  expect(readFileSync(join(dest, 'work', 'private.img'))[0]).toBe(5);
+});
