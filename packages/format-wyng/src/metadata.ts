@@ -58,6 +58,14 @@ export class MetadataReader {
 
   /** A metadata file decrypted, checked against `hash` and decompressed (at most `maxOut` bytes). */
   async decode(file: string, hash: string, maxIn: number, maxOut: number, opts: ReadOptions = {}, path = file): Promise<Uint8Array> {
+    return collect(this.decoded(file, hash, maxIn, opts, path), maxOut, path);
+  }
+
+  /**
+   * A metadata file's plaintext as it decompresses, once its (compressed) bytes are read whole,
+   * decrypted and their hash checked: nothing of it reaches the decompressor before.
+   */
+  private async *decoded(file: string, hash: string, maxIn: number, opts: ReadOptions, path: string): AsyncIterable<Uint8Array> {
     const overhead = this.keys ? NONCE + TAG : 0;
     const bytes = await readFile(this.dir, file, maxIn + overhead, opts, path);
     if (bytes.length <= overhead || bytes.length > maxIn + overhead) throw new CorruptBackupError(`bad size ${bytes.length}`, { member: path });
@@ -79,7 +87,7 @@ export class MetadataReader {
     }
     const codec = this.registry.get('compressor', COMPRESSORS[this.conf.compression]!);
     try {
-      return await collect(codec.decompress(once(plain), opts), maxOut, path);
+      yield* codec.decompress(once(plain), opts);
     } catch (e) {
       throw withMember(e, path);
     }
@@ -148,14 +156,15 @@ export class MetadataReader {
     const file = `${vol.vid}/${s.id}/manifest.z`;
     const path = `${where(vol, s)}: ${file}`;
     const chunks = Math.ceil(s.volsize / this.conf.chunkSize);
-    const text = utf8.decode(await this.decode(file, s.manifestHash, (chunks + 1) * (LINE + 10), (chunks + 1) * LINE, opts, path));
+    const maxText = (chunks + 1) * LINE;
     let last = -1;
-    for (let at = 0; at < text.length;) {
-      let end = text.indexOf('\n', at);
-      if (end < 0) end = text.length;
-      const line = text.slice(at, end);
-      at = end + 1;
-      if (line === '') continue;
+    let total = 0;
+    // Parsed line by line as it decompresses, never held whole: a large volume's manifest is
+    // gigabytes of text (more than one JavaScript string can hold).
+    for await (const line of lines(this.decoded(file, s.manifestHash, (chunks + 1) * (LINE + 10), opts, path), path)) {
+      total += line.length + 1;
+      if (total > maxText + 1) throw new CorruptBackupError(`more than the ${maxText} bytes ${chunks} chunks can have`, { member: path });
+      if (line.length === 0) continue;
       const m = /^(0|[A-Za-z0-9_=-]{44}) x([0-9a-f]{16})$/.exec(line);
       if (!m) throw new CorruptBackupError(`a malformed line: ${JSON.stringify(line.slice(0, 80))}`, { member: path });
       const addr = Number.parseInt(m[2]!, 16);
@@ -169,6 +178,28 @@ export class MetadataReader {
       each(addr, h);
     }
   }
+}
+
+/** The longest line a manifest has (LINE), with room: a longer one is malformed, not held. */
+const MAX_LINE = 4 * LINE;
+
+/** The lines of an ASCII text as it arrives (without their newlines); a line too long to be one is refused where it is. */
+async function* lines(pieces: AsyncIterable<Uint8Array>, path: string): AsyncIterable<string> {
+  let carry = '';
+  for await (const piece of pieces) {
+    let at = 0;
+    for (;;) {
+      const nl = piece.indexOf(0x0a, at);
+      const end = nl < 0 ? piece.length : nl;
+      if (carry.length + end - at > MAX_LINE) throw new CorruptBackupError(`a malformed line: more than ${MAX_LINE} bytes`, { member: path });
+      carry += utf8.decode(piece.subarray(at, end));
+      if (nl < 0) break;
+      yield carry;
+      carry = '';
+      at = nl + 1;
+    }
+  }
+  if (carry.length > 0) yield carry;
 }
 
 /** Wyng's `volname_check`: 1..4000 printable characters, no `.` or `..` component, not absolute. */

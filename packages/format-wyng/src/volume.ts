@@ -1,5 +1,5 @@
 import {
-  AuthenticationError, CorruptBackupError, concatBytes, equalBytes, once,
+  AuthenticationError, CorruptBackupError, UnsupportedError, concatBytes, equalBytes, once,
   type DirectorySource, type Hash, type Member, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { COMPRESSORS, HASHTYPES } from './conf.js';
@@ -15,11 +15,20 @@ export interface VolumeAt {
   readonly volume: VolumeInfo;
   readonly session: SessionInfo;
   readonly size: number;
-  /** Per chunk index: the index in `volume.sessions` of the session holding it, or -1 for zeros. */
+  /**
+   * Per chunk index: the index in `volume.sessions` of the session holding it, or -1 for zeros. It
+   * ends after the last chunk a manifest names: every chunk after it is zeros.
+   */
   readonly owner: Int32Array;
   /** Per chunk index: its 32-byte hash (zeros where `owner` is -1). */
   readonly hashes: Uint8Array;
 }
+
+/**
+ * Chunks a volume's map may hold (37 bytes each: 2^26 is 2.3 GiB, a 4 TiB volume of 64 KiB chunks
+ * written to its end). Beyond, a clear refusal instead of an allocation that fails or takes the machine.
+ */
+const MAX_MAPPED_CHUNKS = 2 ** 26;
 
 /**
  * Merges the manifests of every session up to `upto` (in sequence order), the newest entry of an
@@ -31,22 +40,44 @@ export async function volumeAt(meta: MetadataReader, registry: Registry, volume:
   const size = session.volsize;
   const chunkSize = meta.conf.chunkSize;
   const n = Math.ceil(size / chunkSize);
-  const owner = new Int32Array(n).fill(-1);
-  const hashes = new Uint8Array(n * 32);
+  // Sized by what the manifests name, growing as they do, not by the volume's size: a sparse volume
+  // (or a size field someone inflated) costs only the chunks its manifests list.
+  let owner = new Int32Array(0);
+  let hashes = new Uint8Array(0);
   /** Addresses some manifest named (a zero chunk too): they make up the merged manifest. */
-  const named = new Uint8Array(n);
+  let named = new Uint8Array(0);
+  let mapped = 0;
+  const reach = (i: number) => {
+    if (i < owner.length) return;
+    if (i >= MAX_MAPPED_CHUNKS) {
+      throw new UnsupportedError(`the volume names chunk ${i}, more than the ${MAX_MAPPED_CHUNKS} this reader maps (37 bytes each)`, { member: where(volume, session) });
+    }
+    const cap = Math.min(n, MAX_MAPPED_CHUNKS, Math.max(i + 1, owner.length * 2, 1024));
+    const o = new Int32Array(cap).fill(-1);
+    o.set(owner);
+    const h = new Uint8Array(cap * 32);
+    h.set(hashes);
+    const d = new Uint8Array(cap);
+    d.set(named);
+    owner = o; hashes = h; named = d;
+  };
   for (let k = 0; k <= upto; k++) {
     await meta.manifest(volume, volume.sessions[k]!, (addr, hash) => {
       const i = addr / chunkSize;
       if (i >= n) return;
+      reach(i);
+      mapped = Math.max(mapped, i + 1);
       named[i] = 1;
       if (hash) { owner[i] = k; hashes.set(hash, i * 32); } else { owner[i] = -1; hashes.fill(0, i * 32, i * 32 + 32); }
     }, opts);
   }
+  owner = owner.subarray(0, mapped);
+  hashes = hashes.subarray(0, mapped * 32);
+  named = named.subarray(0, mapped);
   if (session.mfcs !== undefined) {
     const crc = registry.get('hash', 'crc32').create();
     const enc = new TextEncoder();
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < mapped; i++) {
       if (!named[i]) continue;
       const h = owner[i]! < 0 ? '0' : b64urlEncode(hashes.subarray(i * 32, i * 32 + 32));
       crc.update(enc.encode(`${h} x${(i * chunkSize).toString(16).padStart(16, '0')}\n`));
