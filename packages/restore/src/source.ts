@@ -125,14 +125,17 @@ export function directorySource(path: string): DirectorySource {
       const file = join(path, rel);
       let fd;
       try {
-        fd = openSync(file, 'r');
+        // Without waiting: a named pipe put where a file should be would block the open until a writer came.
+        fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw new IoError(`cannot open '${file}': ${(e as Error).message}`, { cause: e });
       }
       try {
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw new Error('not a regular file');
         // Sized by the file, not by `max`: a manifest's bound is the volume's worst case, its file far less.
-        const buf = new Uint8Array(Math.min(fstatSync(fd).size, max) + 1);
+        const buf = new Uint8Array(Math.min(st.size, max) + 1);
         let got = 0;
         for (let n; got < buf.length && (n = readSync(fd, buf, got, buf.length - got, got)) > 0;) got += n;
         return buf.subarray(0, got);

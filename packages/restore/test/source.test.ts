@@ -59,6 +59,11 @@ describe('directorySource.readSmall', () => {
     expect(await read('sub/none', 10)).toBeUndefined();
     await expect(read('sub', 10)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining(join(dir, 'sub')) });
   });
+
+  test('a named pipe where a file should be is refused at once, not waited on for a writer that never comes', async () => {
+    execFileSync('mkfifo', [join(dir, 'sub', 'fifo')]);
+    await expect(read('sub/fifo', 10)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/fifo'.*not a regular file/) });
+  }, 5_000);
 });
 
 describe('streamSource (a named pipe)', () => {
