@@ -7,7 +7,7 @@ import { volumeAt } from '../src/volume.js';
 import { registry } from './_wyng.js';
 
 const CHUNK = 1 << 16;
-const session = (volsize: number): SessionInfo => ({ id: 'S_20260101-000000', volsize, sequence: 0, previous: 'None', manifestHash: 'x', permissions: '', localtime: '' });
+const session = (volsize: number): SessionInfo => ({ id: 'S_20260101-000000', volsize, sequence: 0, previous: 'None', manifestHash: 'x', permissions: '', localtime: '', tags: [] });
 const volume = (volsize: number): VolumeInfo => ({ vid: 'Vol_000001', name: 'vm-work-private', desc: '', sessions: [session(volsize)] });
 /** A reader whose one manifest names these addresses (a hash of 0x11 each). */
 const reader = (addrs: number[]) => ({
