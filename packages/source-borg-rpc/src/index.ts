@@ -56,6 +56,9 @@ export function serveCommand(
   if (url.password !== '') throw new UsageError(`'${location.replace(/:[^:@/]*@/, ':…@')}': passwords in the URL are refused; use a key`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw new UsageError(`'${location}': no host`);
+  const user = decodeURIComponent(url.username);
+  // ssh would take a leading '-' as an option (`-oProxyCommand=…` runs a local command), as git's CVE-2017-1000117.
+  if (host.startsWith('-') || user.startsWith('-')) throw new UsageError(`'${location}': a user or host name starting with '-' is refused`);
   const rshSetting = settings['rsh'];
   const rsh = shellWords(typeof rshSetting === 'string' ? rshSetting : env['BORG_RSH'] ?? 'ssh');
   if (rsh.length === 0) throw new UsageError('--rsh is empty');
@@ -64,11 +67,27 @@ export function serveCommand(
     ...rsh,
     ...(typeof identity === 'string' && rsh.length === 1 && /(^|\/)ssh$/.test(rsh[0]!) ? ['-i', identity] : []),
     ...(url.port !== '' ? ['-p', url.port] : []),
-    url.username ? `${decodeURIComponent(url.username)}@${host}` : host,
+    user ? `${user}@${host}` : host,
     ...shellWords(env['BORG_REMOTE_PATH'] ?? 'borg'), 'serve',
   ];
-  const path = decodeURIComponent(url.pathname) || '/';
-  return { command, path, label: `ssh://${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}${path}` };
+  const path = borgPath(location);
+  return { command, path, label: `ssh://${user ? `${user}@` : ''}${url.host}${path}` };
+}
+
+/**
+ * The repository path as borg sends it (`helpers/parseformat.py` normpath_special): from the URL as
+ * written, since a URL parser drops `.` segments, and `/./repo` (relative to the server's working
+ * folder, borg's own way to say it) must stay as it is; the rest normalized.
+ */
+function borgPath(location: string): string {
+  const raw = decodeURIComponent(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(location)?.[1] ?? '');
+  const relative = raw.startsWith('/./');
+  const parts: string[] = [];
+  for (const p of raw.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') parts.pop(); else parts.push(p);
+  }
+  return (relative ? '/./' : '/') + parts.join('/');
 }
 
 /** Words of a command line as a POSIX shell splits them (quotes and backslashes; no expansions). */

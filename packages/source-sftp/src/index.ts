@@ -60,9 +60,11 @@ export function parseSshUrl(location: string, ctx: SourceContext): { host: strin
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw new UsageError(`'${location}': no host`);
   const port = url.port === '' ? 22 : Number(url.port);
-  const raw = decodeURIComponent(url.pathname);
-  // `/~/x` is `x` in the home folder, as scp and sftp take it; anything else is absolute.
-  const path = raw.startsWith('/~/') ? raw.slice(3) || '.' : raw === '/~' ? '.' : raw || '/';
+  // As written: a URL parser drops `.` segments, and `/./x` is borg's way to say `x` in the home folder.
+  const raw = decodeURIComponent(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(location)?.[1] ?? '');
+  // `/~/x` (as scp and sftp take it) and `/./x` are `x` in the home folder; anything else is absolute.
+  const home = /^\/[~.](\/|$)/.exec(raw);
+  const path = home ? raw.slice(home[0].length) || '.' : raw || '/';
   const identity = ctx.settings['identity'];
   const accept = ctx.settings['accept-host-key'];
   return {
