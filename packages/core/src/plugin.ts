@@ -270,7 +270,11 @@ export interface DirectorySource {
   readonly name: string;
   /** The folder on this machine, for formats that read the file system itself (format 1). */
   readonly localPath?: string;
-  /** The entries directly in `path`, sorted by name; IoError when it is not a folder. */
+  /**
+   * The entries directly in `path`, sorted by name; IoError when it is not a folder. A symbolic link
+   * is listed as what it points to (borg and Wyng open through them: segments moved to another disk
+   * and linked back), `other` when it points nowhere.
+   */
   list(path: string): Promise<readonly { readonly name: string; readonly type: 'file' | 'dir' | 'other' }[]>;
   /** A file in the folder as a seekable source; IoError when it is missing. */
   file(path: string): Promise<ByteSource>;

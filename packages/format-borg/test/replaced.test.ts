@@ -3,7 +3,7 @@
 // object ends in the bytes of a COMMIT. Each is refused or read as borg reads it, never opened as
 // the owner's.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -89,6 +89,20 @@ describe('the last transaction is the last segment whose entries end with a COMM
     expect(after.lastTransaction).toBe(last);
     expect(after.archives).toEqual(before.archives);
     expect(after.transactions!.at(-1)).toEqual({ id: last, archives: before.archives.map((a) => a.name).sort() });
+  });
+
+  test('segments reached through symbolic links (moved to another disk and linked back) are read, as borg reads them', async () => {
+    const repo = copyRepo(repokey.repo, join(work, 'linked'));
+    const elsewhere = join(work, 'linked-elsewhere');
+    mkdirSync(elsewhere);
+    const last = segments(repo).at(-1)!;
+    renameSync(last.path, join(elsewhere, 'last'));
+    symlinkSync(join(elsewhere, 'last'), last.path);
+    renameSync(join(repo, 'data', '0'), join(elsewhere, '0'));
+    symlinkSync(join(elsewhere, '0'), join(repo, 'data', '0'));
+    const i = await info(repo, optionsOf(repokey));
+    expect(i.lastTransaction).toBe(last.segment);
+    expect(i.archives.map((a) => a.name)).toEqual(repokey.expected.list.archives.map((a) => a.name));
   });
 
   test('a segment ending in a COMMIT whose entries do not parse is said damaged, naming it, not read as an earlier transaction', async () => {

@@ -111,9 +111,12 @@ export function directorySource(path: string): DirectorySource {
     async list(rel) {
       try {
         const entries = await fsp.readdir(join(path, rel), { withFileTypes: true });
-        return entries
-          .map((e) => ({ name: e.name, type: e.isFile() ? 'file' as const : e.isDirectory() ? 'dir' as const : 'other' as const }))
-          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const typed = await Promise.all(entries.map(async (e) => {
+          // A link is what it points to (stat follows it); one that points nowhere stays `other`.
+          const st: { isFile(): boolean; isDirectory(): boolean } = e.isSymbolicLink() ? await fsp.stat(join(path, rel, e.name)).catch(() => e) : e;
+          return { name: e.name, type: st.isFile() ? 'file' as const : st.isDirectory() ? 'dir' as const : 'other' as const };
+        }));
+        return typed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       } catch (e) {
         throw new IoError(`cannot list '${join(path, rel)}': ${(e as Error).message}`, { cause: e });
       }

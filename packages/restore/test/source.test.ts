@@ -2,7 +2,7 @@
 // directorySource.readSmall: a whole small file at once (a Wyng chunk).
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directorySource, fileSource, streamSource } from '../src/source.js';
@@ -58,6 +58,16 @@ describe('directorySource.readSmall', () => {
   test('undefined when there is no such file; IoError naming it when it cannot be read', async () => {
     expect(await read('sub/none', 10)).toBeUndefined();
     await expect(read('sub', 10)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining(join(dir, 'sub')) });
+  });
+
+  test('list gives a symbolic link as what it points to, and one that points nowhere as other', async () => {
+    mkdirSync(join(dir, 'links'));
+    symlinkSync(join(dir, 'sub', 'chunk'), join(dir, 'links', 'to-file'));
+    symlinkSync(join(dir, 'sub'), join(dir, 'links', 'to-dir'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'links', 'dangling'));
+    expect(await directorySource(dir).list('links')).toEqual([
+      { name: 'dangling', type: 'other' }, { name: 'to-dir', type: 'dir' }, { name: 'to-file', type: 'file' },
+    ]);
   });
 
   test('a named pipe where a file should be is refused at once, not waited on for a writer that never comes', async () => {

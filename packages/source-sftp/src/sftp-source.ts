@@ -108,9 +108,18 @@ export function sftpFolder(session: Session, root: string, label: string): Direc
       const path = full(rel);
       const entries = await new Promise<{ filename: string; attrs: Stats }[]>((resolve, reject) =>
         sftp.readdir(path, (e, l) => (e ? reject(sftpError('listing', `${label}/${rel}`, e)) : resolve(l))));
-      return entries
-        .map((e) => ({ name: e.filename, type: e.attrs.isFile() ? 'file' as const : e.attrs.isDirectory() ? 'dir' as const : 'other' as const }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const typeOf = (a: Stats) => (a.isFile() ? 'file' as const : a.isDirectory() ? 'dir' as const : 'other' as const);
+      const typed = await Promise.all(entries.map(async (e) => {
+        let type = typeOf(e.attrs);
+        // readdir gives lstat's answer (a link is a link), and some servers leave the type out:
+        // ask stat, which follows links, as borg and Wyng open them.
+        if (type === 'other') {
+          type = await new Promise<Stats | undefined>((resolve) => sftp.stat(posix.join(path, e.filename), (err, st) => resolve(err ? undefined : st)))
+            .then((st) => (st ? typeOf(st) : 'other'));
+        }
+        return { name: e.filename, type };
+      }));
+      return typed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     async file(rel) {
       const f = await sftpFile(session, full(rel), `${label}/${rel}`, false);

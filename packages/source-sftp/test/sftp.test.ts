@@ -3,7 +3,7 @@
 // unknown or changed host key is refused before anything else happens, its fingerprint shown.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '@qubes-backup/cli';
@@ -73,6 +73,16 @@ describeSshd('sftp:// against a real OpenSSH sshd on 127.0.0.1', () => {
   test('an archive of a Borg repository (a folder) extracts over sftp://REPO::ARCHIVE as locally', async () => {
     process.env['BORG_PASSPHRASE'] = 'borg-fixture';
     await sameAsLocal(join(OURS, 'borg', 'repokey-lz4', 'repo'), '::first', []);
+  }, 60_000);
+
+  test('a Borg repository whose last segment is a symbolic link (moved to another disk) reads its last transaction over sftp://', async () => {
+    process.env['BORG_PASSPHRASE'] = 'borg-fixture';
+    const repo = join(work, 'linked-repo');
+    cpSync(join(OURS, 'borg', 'repokey-lz4', 'repo'), repo, { recursive: true });
+    const last = join(repo, 'data', '0', String(Math.max(...readdirSync(join(repo, 'data', '0')).map(Number))));
+    renameSync(last, join(work, 'linked-last'));
+    symlinkSync(join(work, 'linked-last'), last);
+    await sameAsLocal(repo, '::second', []);
   }, 60_000);
 
   test('info --json over sftp:// equals the local one', async () => {
