@@ -49,6 +49,13 @@ export function checkResponse(remote: Remote, res: Response, start: number): voi
     throw changed(remote, `Last-Modified '${remote.lastModified}' became '${lastModified ?? 'absent'}'`);
   }
   if (res.status === 206) {
+    // A range of a compressed representation (a server that stores the file gzipped, nginx's
+    // gzip_static) is not a range of the file: fetch would decompress a slice cut from the middle of
+    // a gzip stream. Asked with Accept-Encoding: identity, a server should not; one that does is refused.
+    const encoding = res.headers.get('content-encoding');
+    if (encoding !== null && !/^\s*identity\s*$/i.test(encoding)) {
+      throw new Final(new IoError(`'${remote.url}': the server sends byte ranges of a compressed form (Content-Encoding: ${encoding}), not of the file; turn that compression off for it on the server`));
+    }
     const range = parseContentRange(res.headers.get('content-range'));
     if (!range) throw new Final(new IoError(`'${remote.url}': the server answered a range request without a valid Content-Range`));
     if (remote.size !== undefined && range.total !== remote.size) throw changed(remote, `length ${remote.size} became ${range.total}`);
@@ -78,6 +85,11 @@ export async function get(remote: Remote, headers: Record<string, string>, signa
   } catch (e) {
     if (signal.aborted) throw signal.reason;
     throw new IoError(`cannot reach '${remote.url}': ${causeOf(e)}`, { cause: e });
+  }
+  // A redirect may not leave https: the bytes (and what the URL says) would travel unprotected.
+  if (/^https:/i.test(remote.url) && !/^https:/i.test(res.url)) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Final(new IoError(`'${remote.url}': the server redirected to '${res.url}', which is not https: refused`));
   }
   if (res.ok) return res;
   await res.body?.cancel().catch(() => undefined);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface ServerOptions {
   /** Answer every request with the whole file (200), as a server without Range support does. */
@@ -22,6 +23,8 @@ export interface ServerOptions {
   authorization?: string;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** Store the file gzipped and serve that (Content-Encoding: gzip), ranges of it, as nginx's gzip_static does. */
+  gzipStatic?: boolean;
 }
 
 export interface TestServer {
@@ -52,8 +55,8 @@ export async function serve(data: Uint8Array, o: ServerOptions = {}): Promise<Te
       return;
     }
     if (o.replaceAfter !== undefined && served >= o.replaceAfter && current === data) { current = o.replacement!; version++; }
-    const body = current;
-    const headers: Record<string, string> = { 'last-modified': modified(), 'content-type': 'application/octet-stream' };
+    const body = o.gzipStatic ? gzipSync(current) : current;
+    const headers: Record<string, string> = { 'last-modified': modified(), 'content-type': 'application/octet-stream', ...(o.gzipStatic ? { 'content-encoding': 'gzip' } : {}) };
     if (!o.noEtag) headers['etag'] = etag();
     let start = 0;
     let end = body.length - 1;

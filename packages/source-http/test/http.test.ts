@@ -211,6 +211,27 @@ describe('http:// sources', () => {
     expect(server.served).toBe(0);
   });
 
+  test('a server that sends ranges of a gzipped form of the file (Content-Encoding: gzip) is refused, not decoded into wrong bytes', async () => {
+    server = await serve(backup, { gzipStatic: true });
+    await expect(inspect(server.url, options())).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining('byte ranges of a compressed form (Content-Encoding: gzip)') });
+  });
+
+  test('a redirect from https to plain http is refused', async () => {
+    const real = globalThis.fetch;
+    globalThis.fetch = (async () => {
+      const res = new Response(new Uint8Array(16), { status: 206, headers: { 'content-range': 'bytes 0-15/16' } });
+      Object.defineProperty(res, 'url', { value: 'http://elsewhere.example/backup.bin' });
+      return res;
+    }) as typeof fetch;
+    try {
+      await expect(inspect('https://backups.example/backup.bin', options())).rejects.toMatchObject({
+        code: 'E_IO', message: expect.stringContaining("redirected to 'http://elsewhere.example/backup.bin', which is not https: refused"),
+      });
+    } finally {
+      globalThis.fetch = real;
+    }
+  });
+
   test('a missing file and an unknown scheme fail with one line naming the URL', async () => {
     server = await serve(backup);
     const missing = server.url.replace('backup.bin', 'nothing.bin');
