@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IoError, UsageError } from '@qubes-backup/core';
 import type { AnyAuthMethod, SFTPWrapper } from 'ssh2';
-import { fingerprint, hostName, lookUp } from './_known-hosts.js';
+import { fingerprint, hostName, knownKeyAlgorithms, lookUp } from './_known-hosts.js';
 
 type Ssh2 = typeof import('ssh2');
 /** ssh2 is loaded by the first connection, not with the plugin: every command paid ~4 MiB of RSS for it. */
@@ -25,32 +25,37 @@ export interface SshTarget {
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 /** A connection that has not finished its handshake by then is given up. */
 const READY_TIMEOUT_MS = 20_000;
+/** Keepalives every 15 s; three unanswered end the connection. */
+const KEEPALIVE_MS = 15_000;
 
 export interface Session {
   readonly sftp: SFTPWrapper;
   close(): Promise<void>;
 }
 
-/** The private keys to offer: `--identity` (which must exist), then `~/.ssh/id_*` that exist and are not encrypted. */
-function keys(t: SshTarget, ssh2: Ssh2): { path: string; key: Buffer }[] {
-  const out: { path: string; key: Buffer }[] = [];
-  if (t.identity !== undefined) {
-    try { out.push({ path: t.identity, key: readFileSync(t.identity) }); } catch (e) {
-      throw new IoError(`cannot read --identity '${t.identity}': ${(e as Error).message}`, { cause: e });
-    }
-  }
+/** The default private keys `~/.ssh/id_*` that exist and can be used. */
+function defaultKeys(t: SshTarget, ssh2: Ssh2): Buffer[] {
+  const out: Buffer[] = [];
   const home = t.env['HOME'];
-  if (home) {
-    for (const name of DEFAULT_KEYS) {
-      const path = join(home, '.ssh', name);
-      try { out.push({ path, key: readFileSync(path) }); } catch { /* absent: the next one */ }
-    }
+  for (const name of home ? DEFAULT_KEYS : []) {
+    try { out.push(readFileSync(join(home!, '.ssh', name))); } catch { /* absent: the next one */ }
   }
-  // An encrypted key would need its passphrase: ssh-agent holds such keys unlocked, so it is skipped here.
-  return out.filter(({ key }) => {
-    const parsed = ssh2.utils.parseKey(key);
-    return !(parsed instanceof Error) && !/ENCRYPTED|aes\d+-ctr|bcrypt/.test(key.subarray(0, 400).toString('latin1'));
-  });
+  return out.filter((key) => usable(key, ssh2));
+}
+
+/** `--identity FILE`: it must exist and be usable, else say why (it was dropped without a word). */
+function identityKey(path: string, ssh2: Ssh2): Buffer {
+  let key: Buffer;
+  try { key = readFileSync(path); } catch (e) {
+    throw new IoError(`cannot read --identity '${path}': ${(e as Error).message}`, { cause: e });
+  }
+  if (!usable(key, ssh2)) throw new UsageError(`--identity '${path}' is not a private key this can use unlocked (an encrypted key: add it to ssh-agent instead)`);
+  return key;
+}
+
+/** A private key ssh2 reads and that needs no passphrase (ssh-agent holds encrypted keys unlocked). */
+function usable(key: Buffer, ssh2: Ssh2): boolean {
+  return !(ssh2.utils.parseKey(key) instanceof Error) && !/ENCRYPTED|aes\d+-ctr|bcrypt/.test(key.subarray(0, 400).toString('latin1'));
 }
 
 /**
@@ -83,13 +88,19 @@ export async function connect(t: SshTarget, signal?: AbortSignal): Promise<Sessi
       (t.acceptHostKey !== undefined ? ` (--accept-host-key ${t.acceptHostKey} does not match)` : ''));
     return false;
   };
+  // `--identity` first, as its help says: a server allows a few attempts, and an agent holding many
+  // keys used them up before it was tried.
   const methods: AnyAuthMethod[] = [];
+  if (t.identity !== undefined) methods.push({ type: 'publickey', username: t.user, key: identityKey(t.identity, ssh2) });
   const agent = t.env['SSH_AUTH_SOCK'];
   if (agent) methods.push({ type: 'agent', username: t.user, agent });
-  for (const k of keys(t, ssh2)) methods.push({ type: 'publickey', username: t.user, key: k.key });
+  for (const key of defaultKeys(t, ssh2)) methods.push({ type: 'publickey', username: t.user, key });
   if (methods.length === 0) {
     throw new UsageError(`no SSH key to log in to ${name} with: start ssh-agent with a key, put one in ~/.ssh/id_ed25519, or give --identity FILE`);
   }
+  let closed = false;
+  client.on('close', () => { closed = true; });
+  const algorithms = knownKeyAlgorithms(knownHosts, name);
   return new Promise<Session>((resolve, reject) => {
     const fail = (e: unknown) => { client.end(); reject(e); };
     const onAbort = () => fail(signal!.reason);
@@ -106,12 +117,17 @@ export async function connect(t: SshTarget, signal?: AbortSignal): Promise<Sessi
         if (err) return fail(new IoError(`${name}: the SFTP subsystem is not available: ${err.message}`, { cause: err }));
         resolve({
           sftp,
-          close: () => new Promise<void>((done) => { client.once('close', () => done()); client.end(); }),
+          // At once when the connection is already gone (a dropped connection had closed it, and
+          // waiting for a 'close' that came before left the process without work: exit 13, no word).
+          close: () => new Promise<void>((done) => { if (closed) done(); else { client.once('close', () => done()); client.end(); } }),
         });
       });
     });
     client.connect({
       host: t.host, port: t.port, username: t.user, readyTimeout: READY_TIMEOUT_MS,
+      // A server that stops answering is given up after ~45 s, not waited on for ever.
+      keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: 3,
+      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<Parameters<typeof client.connect>[0]['algorithms']>['serverHostKey']> } } : {}),
       hostVerifier: verify,
       authHandler: methods,
     });

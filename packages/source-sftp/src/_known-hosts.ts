@@ -19,19 +19,43 @@ export function hostName(host: string, port: number): string {
 export function lookUp(text: string, name: string, key: Uint8Array): 'known' | 'changed' | 'unknown' | 'revoked' {
   const blob = Buffer.from(key).toString('base64');
   let seen = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const fields = line.split(/\s+/);
-    const marker = fields[0]!.startsWith('@') ? fields.shift() : undefined;
-    const [hosts, , data] = fields;
-    if (hosts === undefined || data === undefined || marker === '@cert-authority') continue;
-    if (!hosts.split(',').some((h) => matches(h, name))) continue;
+  for (const { marker, data } of linesFor(text, name)) {
     if (marker === '@revoked') { if (data === blob) return 'revoked'; continue; }
     seen = true;
     if (data === blob) return 'known';
   }
   return seen ? 'changed' : 'unknown';
+}
+
+/**
+ * The host key algorithms to ask the server for: those of the keys `known_hosts` holds for the host,
+ * as OpenSSH prefers them. Left to itself the server may show another of its keys (ed25519 where
+ * only its ECDSA key is known), which would look like a changed key. Empty: nothing known, any.
+ */
+export function knownKeyAlgorithms(text: string, name: string): string[] {
+  const out = new Set<string>();
+  for (const { marker, type } of linesFor(text, name)) {
+    if (marker === '@revoked') continue;
+    for (const a of type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]) if (HOST_KEY_ALGORITHMS.has(a)) out.add(a);
+  }
+  return [...out];
+}
+
+/** Host key algorithms ssh2 speaks. */
+const HOST_KEY_ALGORITHMS = new Set(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+
+/** The lines of `known_hosts` that name the host (`@cert-authority` ones left out). */
+function* linesFor(text: string, name: string): Iterable<{ marker?: string; type: string; data: string }> {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const fields = line.split(/\s+/);
+    const marker = fields[0]!.startsWith('@') ? fields.shift() : undefined;
+    const [hosts, type, data] = fields;
+    if (hosts === undefined || type === undefined || data === undefined || marker === '@cert-authority') continue;
+    if (!hosts.split(',').some((h) => matches(h, name))) continue;
+    yield { ...(marker !== undefined ? { marker } : {}), type, data };
+  }
 }
 
 function matches(pattern: string, name: string): boolean {

@@ -19,6 +19,8 @@ export interface Sshd {
   readonly identity: string;
   /** The host's public key line (`ssh-ed25519 AAAA…`) and its `SHA256:` fingerprint. */
   readonly hostKey: string;
+  /** Its second host key (`ecdsa-sha2-nistp256 AAAA…`): a client knowing only this one must be shown this one. */
+  readonly ecdsaHostKey: string;
   readonly fingerprint: string;
   readonly dir: string;
   stop(): Promise<void>;
@@ -59,13 +61,14 @@ async function listening(port: number, child: ChildProcess, log: () => string): 
 
 export async function startSshd(): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'qbt-sshd-'));
-  const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'qbt-test', '-f', file]);
+  const keygen = (file: string, type = 'ed25519') => execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'qbt-test', '-f', file]);
   keygen(join(dir, 'host_key'));
+  keygen(join(dir, 'host_key_ecdsa'), 'ecdsa');
   keygen(join(dir, 'user_key'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
   const port = await freePort();
   writeFileSync(join(dir, 'sshd_config'), [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_key')}`, `PidFile ${join(dir, 'sshd.pid')}`,
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_key')}`, `HostKey ${join(dir, 'host_key_ecdsa')}`, `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'StrictModes no', 'PubkeyAuthentication yes',
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'UsePAM no',
     'Subsystem sftp internal-sftp', 'LogLevel ERROR', '',
@@ -77,9 +80,9 @@ export async function startSshd(): Promise<Sshd> {
   child.unref();
   await listening(port, child, () => log);
   const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')]).toString().split(' ')[1]!;
-  const hostKey = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  const publicLine = (file: string) => readFileSync(join(dir, file), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   return {
-    port, user: userInfo().username, identity: join(dir, 'user_key'), hostKey, fingerprint: fp, dir,
+    port, user: userInfo().username, identity: join(dir, 'user_key'), hostKey: publicLine('host_key.pub'), ecdsaHostKey: publicLine('host_key_ecdsa.pub'), fingerprint: fp, dir,
     stop: async () => {
       if (child.exitCode === null) {
         const done = new Promise((r) => child.once('exit', r));

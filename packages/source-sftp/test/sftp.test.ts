@@ -124,6 +124,20 @@ describeSshd('sftp:// against a real OpenSSH sshd on 127.0.0.1', () => {
     expect(err).toContain('is not the one in ~/.ssh/known_hosts');
   }, 30_000);
 
+  test('a host known only by its ECDSA key is asked for that key, as OpenSSH does, not refused as changed', async () => {
+    process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
+    mkdirSync(join(home, '.ssh'));
+    writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.ecdsaHostKey}\n`);
+    expect(await main(['info', url(join(OURS, 'v4-sample', 'backup.bin')), '--identity', sshd.identity])).toBe(0);
+  }, 30_000);
+
+  test('an --identity that cannot be used (encrypted) says so, rather than being passed over', async () => {
+    const key = join(home, 'encrypted_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret', '-f', key]);
+    expect(await main(['info', url(join(OURS, 'v4-sample', 'backup.bin')), '--identity', key, ...trust().slice(2)])).toBe(1);
+    expect(err).toContain(`--identity '${key}' is not a private key this can use unlocked`);
+  }, 30_000);
+
   test('a key held by ssh-agent logs in without --identity or a key file', async () => {
     process.env['QUBES_BACKUP_PASSPHRASE'] = 'qubes';
     const sock = join(home, 'agent.sock');
