@@ -34,7 +34,8 @@ describe('format 4 from a local file: chunks read twice', () => {
     expect(twice).toEqual(once);
     const d = await dataOffsetOf(bytes, CHUNK);
     expect(local.opened).toContain(d);
-  });
+    // Two whole restores, a scrypt derivation per chunk each: ~2 s alone, over 5 s in a fresh-clone CI run on 2 busy cores.
+  }, 60_000);
 
   test('a chunk that reads differently the second time: E_AUTH naming it', async () => {
     const d = await dataOffsetOf(bytes, CHUNK);
@@ -49,5 +50,5 @@ describe('format 4 from a local file: chunks read twice', () => {
     await expect(runArchives(opened, nullSink(), { units: ['personal'] })).rejects.toMatchObject({
       code: 'E_AUTH', member: CHUNK, message: expect.stringContaining('read again gave other bytes'),
     });
-  });
+  }, 60_000);
 });
