@@ -6,7 +6,7 @@ import type { ScryptPrimitives } from './_primitives.js';
 
 /** Limits of a scrypt Cipher or Mac. */
 export interface ScryptLimits {
-  /** KDF memory limit in bytes (128·N·r·p); default 2 GiB. */
+  /** KDF memory limit in bytes (128·r·(N + 2 + p): the lanes run one after another); default 2 GiB. */
   maxmem?: number;
   /** Largest unit buffered before its trailer verifies; default 128 MiB. */
   maxUnitSize?: number;

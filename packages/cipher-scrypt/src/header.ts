@@ -24,7 +24,7 @@ export interface ScryptHeader {
   readonly headerMac: Uint8Array;
   /** The 96 header bytes (a copy). */
   readonly bytes: Uint8Array;
-  /** Memory the KDF is charged with: 128·N·r·p bytes, compared with `maxmem`. */
+  /** Memory the KDF is charged with: 128·r·(N + 2 + p) bytes (lanes one after another), compared with `maxmem`. */
   readonly memory: number;
 }
 
@@ -63,6 +63,10 @@ export function parseScryptHeader(head: Uint8Array): ScryptHeader {
     salt: bytes.subarray(16, 48),
     headerMac: bytes.subarray(64, 96),
     bytes,
-    memory: 128 * N * r * p,
+    // V (128·r·N) and two working blocks (256·r) for one lane at a time, and the p lanes' blocks
+    // (128·r·p): lanes run one after another, so p does not multiply V (as scrypt's own and
+    // OpenSSL's accounting has it). Counted p times, a backup made on a small dom0 (scrypt picks
+    // p > 1 when memory-bound) was refused on a restore machine of a few GiB.
+    memory: 128 * r * (N + 2 + p),
   };
 }

@@ -6,7 +6,7 @@
  * - **Header**: magic `scrypt`, version 0, logN, r, p, salt, a SHA-256 checksum, and the header
  *   HMAC that checks the passphrase.
  * - **Keys**: dk = scrypt(passphrase, salt, 2^logN, r, p, 64); dk[0..32] decrypts, dk[32..64] MACs.
- * - **maxmem**: the KDF memory limit (128·N·r·p bytes), checked before allocating.
+ * - **maxmem**: the KDF memory limit (128·r·(N + 2 + p) bytes: the p lanes run one after another), checked before allocating.
  *
  * This entry point has the `portable` backend (@noble; runs in browsers); `@qubes-backup/cipher-scrypt/node`
  * adds the node:crypto one (descriptors and factories whose default backend is `node`).

@@ -37,7 +37,7 @@ export function keyMaterial(keys: ScryptKeys): KeyMaterial {
 }
 
 export interface DeriveOptions {
-  /** KDF memory limit in bytes (128·N·r·p), checked before anything is allocated. Default 2 GiB. */
+  /** KDF memory limit in bytes (128·r·(N + 2 + p)), checked before anything is allocated. Default 2 GiB. */
   maxmem?: number;
   signal?: AbortSignal;
   /** Needed now (not ahead of use): goes before look-ahead derivations waiting for their turn. */

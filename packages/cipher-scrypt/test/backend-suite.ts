@@ -114,11 +114,19 @@ export function describeBackend({ cipher: cipherD, mac: macD }: ScryptBackend): 
     });
 
     test('maxmem below the KDF need → UnsupportedError before the KDF runs', async () => {
-      const c = createScryptCipher({ backend, maxmem: 128 * 1024 * 8 - 1 });
+      const need = 128 * 8 * (1024 + 2 + 1); // logN 10, r 8, p 1: V, two working blocks, one lane's block
+      const c = createScryptCipher({ backend, maxmem: need - 1 });
       const { error } = await failure(c.decrypt(once(short), PASS));
       expect(error).toMatchObject({ name: 'UnsupportedError' });
-      const ok = createScryptCipher({ backend, maxmem: 128 * 1024 * 8 });
+      const ok = createScryptCipher({ backend, maxmem: need });
       expect(sha256hex((await consume(ok.decrypt(once(short), PASS))).bytes)).toBe(manifest.units[1]!.sha256);
+    });
+
+    test('p lanes run one after another: p = 9 needs V once, not 9 times (scrypt picks p > 1 on a memory-bound dom0)', async () => {
+      const plain = enc('made on a small dom0');
+      const unit = encryptUnit(plain, PASS, 10, 8, 9);
+      const c = createScryptCipher({ backend, maxmem: 128 * 8 * (1024 + 2 + 9) });
+      expect((await consume(c.decrypt(once(unit), PASS))).bytes).toEqual(plain);
     });
 
     test('a unit over maxUnitSize → CorruptBackupError', async () => {

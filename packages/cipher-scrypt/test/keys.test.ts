@@ -10,7 +10,7 @@ describe('parseScryptHeader', () => {
     for (const u of manifest.units) {
       const h = parseScryptHeader(fixture(u.file));
       expect({ logN: h.logN, r: h.r, p: h.p, N: h.N }).toEqual({ logN: u.logN, r: u.r, p: u.p, N: 2 ** u.logN });
-      expect(h.memory).toBe(128 * h.N * h.r * h.p);
+      expect(h.memory).toBe(128 * h.r * (h.N + 2 + h.p));
       expect(h.bytes.length).toBe(SCRYPT_HEADER_SIZE);
       expect(h.salt.length).toBe(32);
     }

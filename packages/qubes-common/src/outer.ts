@@ -1,5 +1,5 @@
 import {
-  CorruptBackupError, UsageError, WrongPassphraseError, collect, concatBytes, isQubesBackupError, once, utf8,
+  CorruptBackupError, UsageError, WrongPassphraseError, collect, concatBytes, isQubesBackupError, once, utf8, withMember,
   type BackupInput, type ByteSource, type FormatContext, type Member, type ReadOptions, type Registry,
 } from '@qubes-backup/core';
 import { assertSafeStoredName } from './stored-name.js';
@@ -131,6 +131,7 @@ export async function authenticateHeader(
 ): Promise<string> {
   const macs = registry.list('mac');
   const names = [...new Set(macs.map((m) => m.name.toLowerCase()))].sort((a, b) => (a === 'scrypt' ? -1 : b === 'scrypt' ? 1 : 0));
+  let unsupported: unknown;
   for (const name of names) {
     const key = name === 'scrypt' ? concatBytes([utf8.encode('backup-header!'), passphrase]) : passphrase;
     try {
@@ -138,9 +139,13 @@ export async function authenticateHeader(
       return name;
     } catch (e) {
       if (!isQubesBackupError(e) || e.code === 'E_IO' || e.code === 'E_USAGE') throw e;
+      // A MAC that could not be checked here (scrypt parameters beyond this machine's memory) is
+      // said as such if no other verifies: "wrong passphrase" would send the user the wrong way.
+      if (e.code === 'E_UNSUPPORTED') unsupported ??= e;
       // Not this algorithm (or not this passphrase): try the next, as the reference does.
     }
   }
+  if (unsupported !== undefined) throw withMember(unsupported, 'backup-header.hmac');
   throw new WrongPassphraseError('wrong passphrase (header HMAC does not verify)', { member: 'backup-header.hmac' });
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import {
-  AuthenticationError, CorruptBackupError, IoError, Registry, UsageError, collect,
+  AuthenticationError, CorruptBackupError, IoError, Registry, UnsupportedError, UsageError, collect,
   type BackupInput, type ByteSource, type FormatContext, type Mac, type Member, type PluginDescriptor,
 } from '@qubes-backup/core';
 import { authenticateHeader, openQubesTar, qubesHead, validatedHeader } from '@qubes-backup/qubes-common';
@@ -264,6 +264,13 @@ describe('authenticateHeader', () => {
     const e = await expectCode(authenticateHeader(m.registry, enc('hdr'), enc('tag'), enc('pw')), 'E_PASSPHRASE', /wrong passphrase \(header HMAC does not verify\)/);
     expect(e).toMatchObject({ name: 'WrongPassphraseError', member: 'backup-header.hmac' });
     expect(m.tried.length).toBe(3);
+  });
+
+  test('a MAC this machine cannot check (scrypt beyond maxmem) is said as such when none verifies, not "wrong passphrase"', async () => {
+    const m = macs({ scrypt: new UnsupportedError('scrypt parameters logN=20 r=8 p=9 need 1 GiB, above the maxmem limit of 512 MiB'), sha512: no() });
+    await expectCode(authenticateHeader(m.registry, enc('hdr'), enc('tag'), enc('pw')), 'E_UNSUPPORTED', /above the maxmem limit/);
+    const n = macs({ scrypt: new UnsupportedError('beyond maxmem'), sha512: 'ok' });
+    expect(await authenticateHeader(n.registry, enc('hdr'), enc('tag'), enc('pw'))).toBe('sha512');
   });
 
   test.each([
