@@ -160,16 +160,36 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
    * keep it). A `.partial` an interrupted run left goes with `resume` or `force`; otherwise it is
    * refused with what to do, and never written into.
    */
-  function prepareFile(path: string, again: boolean): boolean {
+  function prepareFile(path: string, again: boolean, partial: string): boolean {
     if (options.resume && !again && lstatSync(fsPath(path), { throwIfNoEntry: false })?.isFile()) return true;
     prepareTarget(path, again);
-    preparePartial(path);
+    preparePartial(partial);
     return false;
   }
 
-  /** A `.partial` an interrupted run left at `path` goes with `resume` or `force`; otherwise it is refused with what to do. */
-  function preparePartial(path: string): void {
-    const partial = `${path}.partial`;
+  /**
+   * The name a file is written under until its last byte verified: `name.partial`, unless this run
+   * restored a file of that very name (a home may hold both `data` and `data.partial`), which is
+   * no leftover to remove: then `name.partial~` (and so on).
+   */
+  function partialOf(path: string, key: string): string {
+    let suffix = '.partial';
+    while (guard.restoredFiles.has(`${key}${suffix}`)) suffix += '~';
+    return `${path}${suffix}`;
+  }
+
+  /** Restores a regular file at `path` (output `key`) through its temporary name; true when `resume` kept it as it was. */
+  async function fileAt(path: string, key: string, again: boolean, m: Member, outBase: string, opts?: ReadOptions): Promise<boolean> {
+    const partial = partialOf(path, key);
+    if (prepareFile(path, again, partial)) return true;
+    note(outBase, partial);
+    await writeFile(path, partial, m, opts);
+    note(outBase, path);
+    return false;
+  }
+
+  /** A `.partial` an interrupted run left goes with `resume` or `force`; otherwise it is refused with what to do. */
+  function preparePartial(partial: string): void {
     if (lstatSync(fsPath(partial), { throwIfNoEntry: false })) {
       if (!options.force && !options.resume) {
         throw new IoError(`'${partial}' already exists, left by an interrupted run (use --resume to go on, or --force to start over)`, {}, 'E_EXISTS');
@@ -189,10 +209,10 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     },
     async metadata(outBase, file, json) {
       const path = join(ensureDir(under(outBase, [])), file);
-      prepareTarget(path);
-      preparePartial(path);
       // Through `.partial` as every file: a run killed while writing it leaves no vm.json that looks complete.
       const partial = `${path}.partial`;
+      prepareTarget(path);
+      preparePartial(partial);
       note(outBase, partial); // gone with the unit if writing it fails, as a data file's `.partial` is
       await ioAsync(() => fsp.writeFile(fsPath(partial), metadataText(json), { flag: 'wx', mode: 0o644 }), partial);
       io(() => renameSync(fsPath(partial), fsPath(path)), path);
@@ -233,10 +253,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
     const path = join(parent, rel[rel.length - 1]!);
     switch (m.type) {
       case 'file':
-        if (prepareFile(path, again)) return { member: m.path, output, type: m.type, size: m.size, kept: true };
-        note(target.outBase, `${path}.partial`);
-        await writeFile(path, m, opts);
-        note(target.outBase, path);
+        if (await fileAt(path, output, again, m, target.outBase, opts)) return { member: m.path, output, type: m.type, size: m.size, kept: true };
         return { member: m.path, output, type: m.type, size: m.size };
       case 'symlink':
         prepareTarget(path, again);
@@ -247,10 +264,7 @@ export function directorySink(dest: string, options: DirectorySinkOptions = {}):
       case 'hardlink': {
         if (standsAlone(m, guard.restoredFiles, target)) {
           // Its first link was not selected (`get` of one path): the content comes with the link, as borg writes it.
-          if (prepareFile(path, again)) return { member: m.path, output, type: 'file', size: m.size, kept: true };
-          note(target.outBase, `${path}.partial`);
-          await writeFile(path, m, opts);
-          note(target.outBase, path);
+          if (await fileAt(path, output, again, m, target.outBase, opts)) return { member: m.path, output, type: 'file', size: m.size, kept: true };
           return { member: m.path, output, type: 'file', size: m.size };
         }
         // The guard found the target among this run's files; the disk may have changed since.
@@ -290,8 +304,7 @@ const WRITES_IN_FLIGHT = 2 << 20;
  * and overlap (up to WRITES_IN_FLIGHT), so chunks fetched ahead keep arriving while they run; an
  * extent's bytes are never changed once yielded (Member.extents), so they can be written late.
  */
-async function writeFile(path: string, m: Member, opts?: ReadOptions): Promise<void> {
-  const partial = `${path}.partial`;
+async function writeFile(path: string, partial: string, m: Member, opts?: ReadOptions): Promise<void> {
   const fd = io(() => openSync(fsPath(partial), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), partial);
   const running = new Set<Promise<void>>();
   let inFlight = 0;

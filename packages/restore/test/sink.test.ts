@@ -567,3 +567,13 @@ describe('directorySink: other members', () => {
     expect(tree(dest)).toEqual([]);
   });
 });
+
+describe('a file whose name ends in .partial is restored like any other', () => {
+  test.each([{}, { force: true }])('`data.partial` restored before `data` is kept, not taken for a leftover (%o)', async (options) => {
+    const r = await run(directorySink(dest, options), [[dir('dom0-home/user'), HOME], [file('dom0-home/user/data.partial', 'a download'), HOME], [file('dom0-home/user/data', 'the file'), HOME]]);
+    expect(r).toEqual({ written: 3 });
+    expect(tree(dest)).toEqual(['dom0-home', 'dom0-home/user', 'dom0-home/user/data', 'dom0-home/user/data.partial']);
+    expect(readFileSync(join(dest, 'dom0-home/user/data.partial'), 'utf8')).toBe('a download');
+    expect(readFileSync(join(dest, 'dom0-home/user/data'), 'utf8')).toBe('the file');
+  });
+});
