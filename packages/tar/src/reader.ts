@@ -56,6 +56,8 @@ function truncated(name: string): CorruptBackupError {
 export class TarReader {
   private input: Input;
   private globals: PaxRecord[] = [];
+  /** Bytes of all PAX global headers read so far. */
+  private globalBytes = 0;
   private current: MemberState | undefined;
   /** No header other than `V` labels has been read from the current volume yet. */
   private atVolumeStart = false;
@@ -237,6 +239,10 @@ export class TarReader {
           (local ??= []).push(...parsePaxRecords(await this.readMeta(h, MAX_PAX_HEADER_SIZE, 'PAX extended header')));
           continue;
         case 'g':
+          // Global records stay for every later member: all of them together are bounded as one header
+          // is (a hostile archive of many 'g' headers grew memory without end, before anything authenticated it).
+          this.globalBytes += h.size;
+          if (this.globalBytes > MAX_PAX_HEADER_SIZE) throw new CorruptBackupError(`PAX global headers of more than ${MAX_PAX_HEADER_SIZE} bytes in all, at offset ${pos}`);
           this.globals.push(...parsePaxRecords(await this.readMeta(h, MAX_PAX_HEADER_SIZE, 'PAX global header')));
           start = local || longName || longLink ? start : -1;
           continue;

@@ -242,3 +242,13 @@ describe('limits', () => {
     expect(String(e)).toMatch(msg);
   });
 });
+
+describe('PAX global headers', () => {
+  test('all of them together are bounded as one header is: many stop the read, one passes', async () => {
+    const record = (i: number) => enc.encode(paxRecord(`comment.${i}`, 'x'.repeat(60_000)));
+    const one = concatBytes([entry('', record(0), 'g'), entry('a', enc.encode('data')), END]);
+    expect(await parseAll(one)).toBe(1);
+    const many = concatBytes([...Array.from({ length: 40 }, (_, i) => entry('', record(i), 'g')), entry('a', enc.encode('data')), END]);
+    expect(await errorOf(parseAll(many))).toMatchObject({ code: 'E_CORRUPT', message: expect.stringContaining('PAX global headers of more than 1048576 bytes in all') });
+  });
+});
