@@ -88,13 +88,16 @@ function inBackup(unit: UnitInfo | undefined): string {
   return unit.lacking ? `partly: no ${unit.lacking}` : 'yes';
 }
 
+/** Classes (as mapped) whose R2/R3 VMs are updateable: stored with their root.img. */
+const UPDATEABLE = ['TemplateVM', 'StandaloneVM'];
+
 /** Classes of R2/R3 qubes.xml whose VMs always have a private.img. */
 const CORE2_WITH_PRIVATE = ['QubesAppVm', 'QubesHVm', 'QubesNetVm', 'QubesProxyVm', 'QubesTemplateVm', 'QubesTemplateHVm'];
 
 /**
  * What a VM must have but the backup did not hold: its data at all, or one of its images. No MAC
  * covers the list of stored files, so this is how a dropped one is noticed: format 4 stores every volume qubes.xml marks `save_on_stop` as
- * `<volume>.img`; formats 2-3 always store a private.img for the classes above.
+ * `<volume>.img`; formats 2-3 always store a private.img for the classes above, and a root.img for templates and standalone VMs.
  */
 export function missingData(model: QubesBackupModel, unit: string, seen: UnitSeen): Error | undefined {
   if (seen.archives.size === 0) {
@@ -109,6 +112,11 @@ export function missingData(model: QubesBackupModel, unit: string, seen: UnitSee
   let missing = missingVolume(model, unit, seen.archives);
   if ((model.version === 2 || model.version === 3) && CORE2_WITH_PRIVATE.includes(vm.sourceClass ?? '') && !seen.files.has('private.img')) {
     missing = 'private.img';
+  }
+  // An updateable VM (a template, a standalone one) is stored as its whole folder, root.img with it
+  // (qvm-backup R2/R3: `if vm.is_updateable(): file_to_backup(vm.dir_path)`).
+  if ((model.version === 2 || model.version === 3) && UPDATEABLE.includes(vm.class) && missing === undefined && !seen.files.has('root.img')) {
+    missing = 'root.img';
   }
   return missing === undefined ? undefined
     : new CorruptBackupError(`VM '${unit}' has no ${missing} in the backup although qubes.xml says it was backed up (a stored file was dropped)`,

@@ -59,6 +59,18 @@ describe('missingData', () => {
     // Format 1 has nothing to compare with.
     expect(missingData(qubesModel('v1', ...parts(1, [vm({ name: 'work', sourceClass: 'QubesAppVm', backupPath: 'appvms/work' })])), 'work', seen(['appvms/work/x'], ['x']))).toBeUndefined();
   });
+
+  test('formats 2-3: a template or standalone VM (stored as its whole folder) must restore a root.img too', () => {
+    const v3 = qubesModel('v3', ...parts(3, [
+      vm({ name: 'sa', class: 'StandaloneVM', sourceClass: 'QubesAppVm', backupPath: 'appvms/sa' }),
+      vm({ name: 'tpl', class: 'TemplateVM', sourceClass: 'QubesTemplateVm', backupPath: 'vm-templates/tpl' }),
+    ]));
+    for (const [unit, base] of [['sa', 'appvms/sa'], ['tpl', 'vm-templates/tpl']] as const) {
+      const e = missingData(v3, unit, seen([`${base}/.`], ['private.img', 'firewall.xml']));
+      expect(e).toMatchObject({ code: 'E_CORRUPT', member: `${base}/root.img` });
+      expect(missingData(v3, unit, seen([`${base}/.`], ['private.img', 'root.img']))).toBeUndefined();
+    }
+  });
 });
 
 describe('qubesModel', () => {
