@@ -25,6 +25,48 @@ const MAX_BACKOFF_MS = 5_000;
 /** A connection that delivers nothing for this long is dropped and the range asked for again. */
 const STALL_MS = 30_000;
 
+/** The longest `Retry-After` waited for: a server asking for more is given up on (the next attempt's error says why). */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** A busy server's answer (429, 503, ...), with the wait its `Retry-After` asked for. */
+class Busy extends IoError {
+  constructor(message: string, readonly retryAfterMs: number | undefined) { super(message); }
+}
+
+/** `Retry-After` in ms: seconds, or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+function retryAfter(v: string | null): number | undefined {
+  if (v === null) return undefined;
+  const ms = /^\s*\d+\s*$/.test(v) ? Number(v) * 1000 : Date.parse(v) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
+
+/**
+ * Waits before attempt `failures + 1`: 100 ms doubling up to 5 s, or what a busy server's
+ * `Retry-After` asked for (up to a minute).
+ */
+export function backoff(failures: number, e: unknown, signal?: AbortSignal): Promise<void> {
+  const asked = e instanceof Busy ? e.retryAfterMs : undefined;
+  const ms = Math.max(Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS), Math.min(asked ?? 0, MAX_RETRY_AFTER_MS));
+  return sleep(ms, signal);
+}
+
+/**
+ * `attempt` until it succeeds, at most MAX_ATTEMPTS times, waiting between (see `backoff`); a
+ * Final error ends it at once, as its own error.
+ */
+export async function retrying<T>(what: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (e instanceof Final) throw e.error;
+      if (signal?.aborted) throw signal.reason;
+      if (failures >= MAX_ATTEMPTS) throw new IoError(`${what} failed after ${MAX_ATTEMPTS} attempts: ${causeOf(e)}`, { cause: e });
+      await backoff(failures, e, signal);
+    }
+  }
+}
+
 /** A failure that asking again cannot fix (the file changed, a 404, a 401): not retried. */
 export class Final extends Error {
   constructor(readonly error: Error) { super(error.message); }
@@ -94,8 +136,8 @@ export async function get(remote: Remote, headers: Record<string, string>, signa
   if (res.ok) return res;
   await res.body?.cancel().catch(() => undefined);
   if (res.status === 412) throw changed(remote, 'its ETag no longer matches');
-  const error = new IoError(`'${remote.url}': the server answered ${res.status} ${res.statusText}${res.status === 401 || res.status === 403 ? authHint() : ''}`);
-  throw RETRIED.has(res.status) ? error : new Final(error);
+  const message = `'${remote.url}': the server answered ${res.status} ${res.statusText}${res.status === 401 || res.status === 403 ? authHint() : ''}`;
+  throw RETRIED.has(res.status) ? new Busy(message, retryAfter(res.headers.get('retry-after'))) : new Final(new IoError(message));
 }
 
 function authHint(): string {
@@ -165,7 +207,7 @@ export async function fetchRange(
       if (failures >= MAX_ATTEMPTS) {
         throw new IoError(`reading '${remote.url}' failed at byte ${pos} after ${MAX_ATTEMPTS} attempts: ${causeOf(e)}`, { cause: e });
       }
-      await sleep(Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS), opts?.signal);
+      await backoff(failures, e, opts?.signal);
     } finally {
       clearTimeout(stall);
       opts?.signal?.removeEventListener('abort', onAbort);

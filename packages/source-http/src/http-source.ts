@@ -1,5 +1,5 @@
 import { IoError, concatBytes, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
-import { checkResponse, fetchRange, Final, get, parseContentRange, unwrap, type Remote } from './_fetch.js';
+import { checkResponse, fetchRange, Final, get, parseContentRange, retrying, unwrap, type Remote } from './_fetch.js';
 
 /**
  * The first request asks for this much: formats look at a file's first 64 KiB to recognize it, so
@@ -53,7 +53,8 @@ async function openRemote(url: string, headers: Readonly<Record<string, string>>
   const pieces: Uint8Array[] = [];
   let got = 0;
   // The first answer sets what later ones must match: its validators, and the length from Content-Range.
-  const first = await get(remote, { range: `bytes=0-${HEAD_BYTES - 1}` }, signal ?? new AbortController().signal);
+  // Asked again as every range is: a busy server (503, 429 with Retry-After) or a dropped connection at the start is not the end.
+  const first = await retrying(`reaching '${url}'`, () => get(remote, { range: `bytes=0-${HEAD_BYTES - 1}` }, signal ?? new AbortController().signal), signal);
   remote.etag = first.headers.get('etag') ?? undefined;
   remote.lastModified = first.headers.get('last-modified') ?? undefined;
   if (first.status === 206) {

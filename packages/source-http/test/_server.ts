@@ -25,6 +25,8 @@ export interface ServerOptions {
   tls?: { key: string; cert: string };
   /** Store the file gzipped and serve that (Content-Encoding: gzip), ranges of it, as nginx's gzip_static does. */
   gzipStatic?: boolean;
+  /** Answer the first `count` requests 503 with this Retry-After, as a busy server does. */
+  busy?: { count: number; retryAfter: string };
 }
 
 export interface TestServer {
@@ -50,6 +52,10 @@ export async function serve(data: Uint8Array, o: ServerOptions = {}): Promise<Te
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     requests++;
+    if (o.busy && requests <= o.busy.count) {
+      res.writeHead(503, { 'retry-after': o.busy.retryAfter }).end();
+      return;
+    }
     if (o.authorization !== undefined && req.headers.authorization !== o.authorization) {
       res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
       return;

@@ -216,6 +216,13 @@ describe('http:// sources', () => {
     await expect(inspect(server.url, options())).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining('byte ranges of a compressed form (Content-Encoding: gzip)') });
   });
 
+  test('a server busy at the first request (503 with Retry-After) is asked again, as every range is', async () => {
+    server = await serve(backup, { busy: { count: 2, retryAfter: '1' } });
+    const { info } = await inspect(server.url, options());
+    expect(info.format).toBe('v4');
+    expect(server.requests).toBeGreaterThan(2);
+  }, 30_000);
+
   test('a redirect from https to plain http is refused', async () => {
     const real = globalThis.fetch;
     globalThis.fetch = (async () => {
