@@ -7,6 +7,8 @@ import { IoError, UsageError, type ReadOptions } from '@qubes-backup/core';
  */
 export interface Remote {
   readonly url: string;
+  /** The URL as messages and listings show it: without its query's values (a presigned URL's signature is a credential). */
+  readonly label: string;
   /** Authorization (from the environment or a file), and `Accept-Encoding: identity`. */
   readonly headers: Readonly<Record<string, string>>;
   /** Total length; undefined when a server without Range support did not say. */
@@ -24,6 +26,15 @@ const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 /** A connection that delivers nothing for this long is dropped and the range asked for again. */
 const STALL_MS = 30_000;
+
+/** `url` without its query's values: `https://h/b?X-Amz-Signature=…` (they may be credentials, and messages end up in logs). */
+export function shownUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  return `${url.slice(0, q)}?${query.split('&').map((kv) => kv.replace(/=.*$/s, '=…')).join('&')}`;
+}
 
 /** The longest `Retry-After` waited for: a server asking for more is given up on (the next attempt's error says why). */
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -79,7 +90,7 @@ export function unwrap(e: unknown): unknown {
 
 /** The error for a file whose validator or length differs from the first response's. */
 function changed(remote: Remote, what: string): Final {
-  return new Final(new IoError(`'${remote.url}' changed on the server while it was being read (${what}); nothing read after the change was used: run again`));
+  return new Final(new IoError(`'${remote.label}' changed on the server while it was being read (${what}); nothing read after the change was used: run again`));
 }
 
 /** Checks a response against what the first one said (validators, total length, the range start). */
@@ -96,12 +107,12 @@ export function checkResponse(remote: Remote, res: Response, start: number): voi
     // a gzip stream. Asked with Accept-Encoding: identity, a server should not; one that does is refused.
     const encoding = res.headers.get('content-encoding');
     if (encoding !== null && !/^\s*identity\s*$/i.test(encoding)) {
-      throw new Final(new IoError(`'${remote.url}': the server sends byte ranges of a compressed form (Content-Encoding: ${encoding}), not of the file; turn that compression off for it on the server`));
+      throw new Final(new IoError(`'${remote.label}': the server sends byte ranges of a compressed form (Content-Encoding: ${encoding}), not of the file; turn that compression off for it on the server`));
     }
     const range = parseContentRange(res.headers.get('content-range'));
-    if (!range) throw new Final(new IoError(`'${remote.url}': the server answered a range request without a valid Content-Range`));
+    if (!range) throw new Final(new IoError(`'${remote.label}': the server answered a range request without a valid Content-Range`));
     if (remote.size !== undefined && range.total !== remote.size) throw changed(remote, `length ${remote.size} became ${range.total}`);
-    if (range.start !== start) throw new Final(new IoError(`'${remote.url}': asked for bytes from ${start}, the server sent from ${range.start}`));
+    if (range.start !== start) throw new Final(new IoError(`'${remote.label}': asked for bytes from ${start}, the server sent from ${range.start}`));
   }
 }
 
@@ -126,17 +137,17 @@ export async function get(remote: Remote, headers: Record<string, string>, signa
     res = await fetch(remote.url, { headers: { ...remote.headers, ...headers }, signal, redirect: 'follow' });
   } catch (e) {
     if (signal.aborted) throw signal.reason;
-    throw new IoError(`cannot reach '${remote.url}': ${causeOf(e)}`, { cause: e });
+    throw new IoError(`cannot reach '${remote.label}': ${causeOf(e)}`, { cause: e });
   }
   // A redirect may not leave https: the bytes (and what the URL says) would travel unprotected.
   if (/^https:/i.test(remote.url) && !/^https:/i.test(res.url)) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Final(new IoError(`'${remote.url}': the server redirected to '${res.url}', which is not https: refused`));
+    throw new Final(new IoError(`'${remote.label}': the server redirected to '${shownUrl(res.url)}', which is not https: refused`));
   }
   if (res.ok) return res;
   await res.body?.cancel().catch(() => undefined);
   if (res.status === 412) throw changed(remote, 'its ETag no longer matches');
-  const message = `'${remote.url}': the server answered ${res.status} ${res.statusText}${res.status === 401 || res.status === 403 ? authHint() : ''}`;
+  const message = `'${remote.label}': the server answered ${res.status} ${res.statusText}${res.status === 401 || res.status === 403 ? authHint() : ''}`;
   throw RETRIED.has(res.status) ? new Busy(message, retryAfter(res.headers.get('retry-after'))) : new Final(new IoError(message));
 }
 
@@ -178,7 +189,7 @@ export async function fetchRange(
       const res = await get(remote, headers, ctl.signal);
       if (res.status !== 206) {
         await res.body?.cancel().catch(() => undefined);
-        throw new Final(new IoError(`'${remote.url}': the server stopped honouring range requests (status ${res.status})`));
+        throw new Final(new IoError(`'${remote.label}': the server stopped honouring range requests (status ${res.status})`));
       }
       checkResponse(remote, res, pos);
       const reader = res.body!.getReader();
@@ -205,7 +216,7 @@ export async function fetchRange(
       if (opts?.signal?.aborted) throw opts.signal.reason;
       failures = pos > before ? 1 : failures + 1;
       if (failures >= MAX_ATTEMPTS) {
-        throw new IoError(`reading '${remote.url}' failed at byte ${pos} after ${MAX_ATTEMPTS} attempts: ${causeOf(e)}`, { cause: e });
+        throw new IoError(`reading '${remote.label}' failed at byte ${pos} after ${MAX_ATTEMPTS} attempts: ${causeOf(e)}`, { cause: e });
       }
       await backoff(failures, e, opts?.signal);
     } finally {

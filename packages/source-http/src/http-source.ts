@@ -1,5 +1,5 @@
 import { IoError, concatBytes, type ByteSource, type ByteStream, type ReadOptions } from '@qubes-backup/core';
-import { checkResponse, fetchRange, Final, get, parseContentRange, retrying, unwrap, type Remote } from './_fetch.js';
+import { checkResponse, fetchRange, Final, get, parseContentRange, retrying, shownUrl, unwrap, type Remote } from './_fetch.js';
 
 /**
  * The first request asks for this much: formats look at a file's first 64 KiB to recognize it, so
@@ -48,20 +48,20 @@ export async function httpSource(url: string, headers: Readonly<Record<string, s
 }
 
 async function openRemote(url: string, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Opened> {
-  const remote: Remote = { url, headers, transferred: 0 };
+  const remote: Remote = { url, label: shownUrl(url), headers, transferred: 0 };
   let whole: Response | undefined;
   const pieces: Uint8Array[] = [];
   let got = 0;
   // The first answer sets what later ones must match: its validators, and the length from Content-Range.
   // Asked again as every range is: a busy server (503, 429 with Retry-After) or a dropped connection at the start is not the end.
-  const first = await retrying(`reaching '${url}'`, () => get(remote, { range: `bytes=0-${HEAD_BYTES - 1}` }, signal ?? new AbortController().signal), signal);
+  const first = await retrying(`reaching '${remote.label}'`, () => get(remote, { range: `bytes=0-${HEAD_BYTES - 1}` }, signal ?? new AbortController().signal), signal);
   remote.etag = first.headers.get('etag') ?? undefined;
   remote.lastModified = first.headers.get('last-modified') ?? undefined;
   if (first.status === 206) {
     const range = parseContentRange(first.headers.get('content-range'));
     if (!range || range.start !== 0) {
       await first.body?.cancel().catch(() => undefined);
-      throw new IoError(`'${url}': the server answered a range request without a valid Content-Range`);
+      throw new IoError(`'${remote.label}': the server answered a range request without a valid Content-Range`);
     }
     remote.size = range.total;
     checkResponse(remote, first, 0);
@@ -202,7 +202,7 @@ function ranged(remote: Remote, head: Uint8Array): ByteSource & { readonly trans
   const size = remote.size!;
   const cache = new BlockCache(remote, head);
   return {
-    name: remote.url,
+    name: remote.label,
     size,
     seekable: true,
     get transferred() { return remote.transferred; },
@@ -270,12 +270,12 @@ async function* streamFrom(cache: BlockCache, size: number, offset: number, opts
 function sequential(remote: Remote, first: Response): ByteSource & { readonly transferred: number } {
   let used = false;
   return {
-    name: remote.url,
+    name: remote.label,
     ...(remote.size !== undefined ? { size: remote.size } : {}),
     seekable: false,
     get transferred() { return remote.transferred; },
     stream(offset = 0, opts?: ReadOptions): ByteStream {
-      if (used || offset !== 0) throw new IoError(`${remote.url}: the server does not take range requests, so it is read once, from the start`);
+      if (used || offset !== 0) throw new IoError(`${remote.label}: the server does not take range requests, so it is read once, from the start`);
       used = true;
       return wholeFile(remote, first, opts);
     },
@@ -303,7 +303,7 @@ async function* wholeFile(remote: Remote, first: Response, opts?: ReadOptions): 
     } catch (e) {
       if (opts?.signal?.aborted) throw opts.signal.reason;
       if (e instanceof Final) throw e.error;
-      if (++failures >= 6) throw new IoError(`reading '${remote.url}' failed at byte ${pos}: ${(e as Error).message}`, { cause: e });
+      if (++failures >= 6) throw new IoError(`reading '${remote.label}' failed at byte ${pos}: ${(e as Error).message}`, { cause: e });
       res = undefined;
       await new Promise((r) => setTimeout(r, 100 * 2 ** failures));
     }

@@ -223,6 +223,17 @@ describe('http:// sources', () => {
     expect(server.requests).toBeGreaterThan(2);
   }, 30_000);
 
+  test("a query's values (a presigned URL's signature) are never shown: not by info, not in --json, not in errors", async () => {
+    server = await serve(backup);
+    const url = `${server.url}?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=s3cr3t`;
+    expect(await main(['info', url])).toBe(0);
+    expect(await main(['info', url, '--json'])).toBe(0);
+    await server.close();
+    expect(await main(['info', url])).not.toBe(0);
+    expect(`${out}${err}`).toContain('X-Amz-Signature=…');
+    expect(`${out}${err}`).not.toMatch(/s3cr3t|AKIAEXAMPLE/);
+  }, 30_000);
+
   test('a redirect from https to plain http is refused', async () => {
     const real = globalThis.fetch;
     globalThis.fetch = (async () => {
