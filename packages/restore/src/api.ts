@@ -32,6 +32,11 @@ export interface ExtractOptions extends VerifyOptions {
 export interface Inspection {
   readonly info: BackupInfo;
   readonly display: OpenedBackup['display'];
+  /**
+   * What was read, as its source names it (a path, `sftp://host/path`; a URL without its query's
+   * values, which may be credentials), with `::ARCHIVE` when one was named.
+   */
+  readonly location: string;
 }
 
 /**
@@ -43,7 +48,8 @@ export async function inspect(location: BackupOrLocation, o: BackupOptions): Pro
   const { opened, close } = await opening(location, o);
   try {
     const shown = opened.local && opened.survey ? await opened.survey(o) : opened;
-    return { info: shown.info, display: shown.display };
+    const name = opened.input.kind === 'file' ? opened.input.source.name : opened.input.dir.name;
+    return { info: shown.info, display: shown.display, location: opened.unit !== undefined ? `${name}::${opened.unit}` : name };
   } finally {
     await close();
   }

@@ -55,7 +55,7 @@ function retryAfter(v: string | null): number | undefined {
  * Waits before attempt `failures + 1`: 100 ms doubling up to 5 s, or what a busy server's
  * `Retry-After` asked for (up to a minute).
  */
-export function backoff(failures: number, e: unknown, signal?: AbortSignal): Promise<void> {
+function backoff(failures: number, e: unknown, signal?: AbortSignal): Promise<void> {
   const asked = e instanceof Busy ? e.retryAfterMs : undefined;
   const ms = Math.max(Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS), Math.min(asked ?? 0, MAX_RETRY_AFTER_MS));
   return sleep(ms, signal);

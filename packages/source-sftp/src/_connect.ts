@@ -127,7 +127,7 @@ export async function connect(t: SshTarget, signal?: AbortSignal): Promise<Sessi
       host: t.host, port: t.port, username: t.user, readyTimeout: READY_TIMEOUT_MS,
       // A server that stops answering is given up after ~45 s, not waited on for ever.
       keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: 3,
-      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<Parameters<typeof client.connect>[0]['algorithms']>['serverHostKey']> } } : {}),
+      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms } } : {}),
       hostVerifier: verify,
       authHandler: methods,
     });

@@ -1,3 +1,4 @@
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { createHash, createHmac } from 'node:crypto';
 
 /** OpenSSH's fingerprint of a host key blob: `SHA256:` and the unpadded base64 of its SHA-256. */
@@ -32,17 +33,18 @@ export function lookUp(text: string, name: string, key: Uint8Array): 'known' | '
  * as OpenSSH prefers them. Left to itself the server may show another of its keys (ed25519 where
  * only its ECDSA key is known), which would look like a changed key. Empty: nothing known, any.
  */
-export function knownKeyAlgorithms(text: string, name: string): string[] {
-  const out = new Set<string>();
+export function knownKeyAlgorithms(text: string, name: string): ServerHostKeyAlgorithm[] {
+  const out = new Set<ServerHostKeyAlgorithm>();
   for (const { marker, type } of linesFor(text, name)) {
     if (marker === '@revoked') continue;
-    for (const a of type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]) if (HOST_KEY_ALGORITHMS.has(a)) out.add(a);
+    for (const a of type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]) if (isSpoken(a)) out.add(a);
   }
   return [...out];
 }
 
 /** Host key algorithms ssh2 speaks. */
-const HOST_KEY_ALGORITHMS = new Set(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+const HOST_KEY_ALGORITHMS: ReadonlySet<string> = new Set<ServerHostKeyAlgorithm>(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+const isSpoken = (a: string): a is ServerHostKeyAlgorithm => HOST_KEY_ALGORITHMS.has(a);
 
 /** The lines of `known_hosts` that name the host (`@cert-authority` ones left out). */
 function* linesFor(text: string, name: string): Iterable<{ marker?: string; type: string; data: string }> {

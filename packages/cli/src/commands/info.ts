@@ -11,18 +11,14 @@ export async function infoCommand(backup: string, flags: CommonFlags): Promise<v
   try { shown = await inspect(backup, { ...options, onTransferred: (n) => { transferred += n; } }); } finally { progress.stop(); }
   if (flags.json) return printJson(true, { backup: shown.info, ...(isUrl(backup) ? { transferred } : {}) });
   const out = process.stdout;
-  const fields: (readonly [string, string])[] = [['Backup', shownLocation(backup)], ...shown.display.fields];
+  // As the source names it: a URL's query values (a presigned URL's signature) are not shown.
+  const fields: (readonly [string, string])[] = [['Backup', shown.location], ...shown.display.fields];
   const width = Math.max(...fields.map(([l]) => l.length)) + 2;
   for (const [label, value] of fields) out.write(`${`${label}:`.padEnd(width)}${value}\n`);
   for (const t of shown.display.tables) {
     out.write(`\n${t.title ? `${t.title}\n` : ''}`);
     out.write(t.rows.length ? table([t.columns, ...t.rows]) : '(none)\n');
   }
-}
-
-/** A URL without its query's values (a presigned URL's signature is a credential, and this output may be kept). */
-function shownLocation(location: string): string {
-  return isUrl(location) ? location.replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…') : location;
 }
 
 /** `scheme://…`: a location a source plugin reads (a local path never has `://` after a bare word). */
